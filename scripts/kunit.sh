@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make kunit: run rraft's KUnit suites under UML (User Mode Linux) with the
+# kernel's own runner, tools/testing/kunit/kunit.py, against Debian's
+# linux-source-6.1.
+#
+#  - The source tarball is unpacked once into a cache outside the clone
+#    ($RRAFT_KUNIT_CACHE, default /var/cache/rraft/kunit) and reused; it is
+#    unpacked again only when the tarball changes (new Debian upload).
+#  - rraft's sources are copied with rsync into drivers/block/rraft/ on every
+#    run.  rsync keeps modification times, so only what changed rebuilds;
+#    the build directory (--build_dir) is cached as well.
+#  - drivers/block/Kconfig and drivers/block/Makefile get one line each
+#    (added once).
+#
+# The last line is "N passed, N failed" with kunit.py's own counts (crashed,
+# skipped and error results count as failed); the exit status is non-zero
+# on any failure, and a build or boot failure counts as one failed test.
+#
+# Environment: RRAFT_KUNIT_CACHE, RRAFT_KUNIT_SRC (tarball),
+# RRAFT_KUNIT_JOBS (default 2), RRAFT_KUNIT_TIMEOUT (seconds, default 600),
+# RRAFT_KUNIT_FILTER (kunit.py filter glob, e.g. 'rraft_raft*').
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${RRAFT_KUNIT_CACHE:-/var/cache/rraft/kunit}
+tarball=${RRAFT_KUNIT_SRC:-/usr/src/linux-source-6.1.tar.xz}
+jobs=${RRAFT_KUNIT_JOBS:-2}
+timeout=${RRAFT_KUNIT_TIMEOUT:-600}
+filter=${RRAFT_KUNIT_FILTER:-}
+ksrc=$cache/linux-source-6.1
+bdir=$cache/build
+dst=$ksrc/drivers/block/rraft
+
+die() {
+	echo "kunit: $*" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+start=$(date +%s)
+for tool in python3 rsync tar flex bison bc make gcc; do
+	command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh)"
+done
+[ -r "$tarball" ] || die "$tarball is missing (apt-get install linux-source-6.1)"
+mkdir -p "$cache" || die "cannot create $cache"
+
+# One run at a time per cache: several helpers may run make check at once.
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+	echo "kunit: waiting for another run to finish ($cache/.lock)"
+	flock 9
+fi
+
+# 1. Unpack once.
+want="$(stat -c '%s %Y' "$tarball") $tarball"
+if [ ! -f "$ksrc/Makefile" ] || [ "$(cat "$cache/.unpacked" 2>/dev/null)" != "$want" ]; then
+	echo "kunit: unpacking $tarball into $cache"
+	rm -rf "$ksrc" "$bdir" "$cache/.unpacked"
+	tar -C "$cache" -xf "$tarball" || die "cannot unpack $tarball"
+	[ -f "$ksrc/Makefile" ] || die "$tarball did not unpack to $ksrc"
+	echo "$want" >"$cache/.unpacked"
+fi
+
+# 2. Place the sources in drivers/block/rraft/.
+mkdir -p "$dst" || die "cannot create $dst"
+excl=(--exclude '*.o' --exclude '*.ko' --exclude '*.mod' --exclude '*.mod.c'
+      --exclude '.*.cmd' --exclude '*.a' --exclude '*.gcda' --exclude '*.gcno')
+rsync -a --delete "${excl[@]}" "$top/kmod/" "$dst/kmod/" || die "rsync kmod/ failed"
+rsync -a "$top/Kbuild" "$dst/Kbuild.rraft" || die "rsync Kbuild failed"
+rsync -a "$top/kmod/Makefile.kunit" "$dst/Makefile" || die "rsync Makefile.kunit failed"
+rsync -a "$top/kmod/Kconfig" "$dst/Kconfig" || die "rsync Kconfig failed"
+rsync -a "$top/kmod/.kunitconfig" "$dst/.kunitconfig" || die "rsync .kunitconfig failed"
+
+# 3. Hook it into drivers/block (idempotent).
+kc=$ksrc/drivers/block/Kconfig
+mk=$ksrc/drivers/block/Makefile
+grep -qxF 'source "drivers/block/rraft/Kconfig"' "$kc" ||
+	echo 'source "drivers/block/rraft/Kconfig"' >>"$kc"
+grep -qxF 'obj-$(CONFIG_BLK_DEV_RRAFT)	+= rraft/' "$mk" ||
+	printf 'obj-$(CONFIG_BLK_DEV_RRAFT)\t+= rraft/\n' >>"$mk"
+
+# 4. Build and run under UML.
+log=${RRAFT_KUNIT_LOG:-$top/build/kunit/kunit.log}
+mkdir -p "$(dirname "$log")"
+args=(run --kunitconfig=drivers/block/rraft --build_dir="$bdir"
+      --jobs "$jobs" --timeout "$timeout")
+[ -n "$filter" ] && args+=("$filter")
+echo "kunit: tools/testing/kunit/kunit.py ${args[*]}"
+(cd "$ksrc" && python3 tools/testing/kunit/kunit.py "${args[@]}") 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+secs=$(( $(date +%s) - start ))
+
+# 5. Counts: "Testing complete. Ran 12 tests: passed: 11, failed: 1"
+line=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep 'Testing complete\.' | tail -n 1)
+if [ -z "$line" ]; then
+	echo "kunit: no test results (build or boot failure, rc=$rc); see $log and $bdir/test.log"
+	echo "kunit: ${secs}s"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+count() {
+	local n
+	n=$(echo "$line" | grep -oE "$1: [0-9]+" | grep -oE '[0-9]+')
+	echo "${n:-0}"
+}
+passed=$(count passed)
+failed=$(( $(count failed) + $(count crashed) + $(count skipped) + $(count errors) ))
+total=$(echo "$line" | grep -oE 'Ran [0-9]+' | grep -oE '[0-9]+')
+if [ "${total:-0}" -eq 0 ]; then
+	echo "kunit: kunit.py ran no tests"
+	failed=$((failed + 1))
+fi
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	echo "kunit: kunit.py exited with $rc"
+	failed=1
+fi
+echo "kunit: ${secs}s (build dir $bdir, log $log)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
