@@ -1,0 +1,356 @@
+# SPDX-License-Identifier: GPL-2.0
+# rraft VM test harness, sourced by tests/vm/t-*.sh (see
+# Documentation/design/testing.rst).
+#
+# Environment:
+#   RUNDIR       run directory of this test (default build/vm/<test name>)
+#   KERNEL       kernel series for scripts/kver.sh (6.1 default, 6.12)
+#   VM_KERNEL    kernel version to boot (default: scripts/kver.sh $KERNEL)
+#   RRAFT_KO     module to test (default <top>/rraft.ko)
+#   VM_MEM       guest RAM in MiB (768)
+#   VM_DISK_SIZE default size of each VM's backing disk /dev/vda (256M)
+#   VM_EXTRA_DISKS  sizes of further disks (vdb, vdc, ...), e.g. "1M"
+#
+# Every VM gets its own shared folder $RUNDIR/vmN (mounted at /mnt/shared in
+# the guest), its own disk(s) $RUNDIR/vmN/vd?.img (kept across restarts) and
+# a tap tapN on a bridge inside a private network namespace; guest N has
+# 10.77.0.N/24, the namespace side of the bridge 10.77.0.254.  Nothing
+# leaves the namespace.  On exit (normal, failure or signal) the harness
+# collects dmesg and consoles, kills the QEMUs it started (by pid), deletes
+# the namespace (taps, bridge) and fails the test if any kernel log shows an
+# oops, BUG, WARNING, ...
+
+set -u -o pipefail
+
+VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VM_TOP=$(cd "$VM_LIB_DIR/../.." && pwd)
+VM_TEST=$(basename "$0" .sh)
+RUNDIR=${RUNDIR:-$VM_TOP/build/vm/$VM_TEST}
+KERNEL=${KERNEL:-6.1}
+VM_KERNEL=${VM_KERNEL:-$("$VM_TOP/scripts/kver.sh" "$KERNEL")}
+RRAFT_KO=${RRAFT_KO:-$VM_TOP/rraft.ko}
+VM_MEM=${VM_MEM:-768}
+VM_DISK_SIZE=${VM_DISK_SIZE:-256M}
+VM_EXTRA_DISKS=${VM_EXTRA_DISKS:-}
+VM_NS=rraft-$$-${VM_TEST//[^a-zA-Z0-9]/}
+VM_NS=${VM_NS:0:40}
+VM_STARTED=()		# VM numbers ever started
+declare -A VM_PID=()	# N -> QEMU pid (running)
+declare -A VM_BOOT=()	# N -> boot count
+VM_FAILED=0
+
+log() { echo "[$(date +%T)] $*"; }
+
+VM_MAIN_PID=$$
+# fail MSG: fail the test; works from subshells ($(...)) too: it marks the
+# run dir and signals the main test shell, whose trap cleans up.
+fail() {
+	echo "FAIL: $*" >&2
+	echo "$*" >>"$RUNDIR/FAILED"
+	if [ "$BASHPID" != "$VM_MAIN_PID" ]; then
+		kill -TERM "$VM_MAIN_PID"
+	fi
+	exit 1
+}
+
+# --- setup / teardown --------------------------------------------------------
+
+vm_setup() {
+	local vmlinuz=/boot/vmlinuz-$VM_KERNEL
+	[ -n "$VM_KERNEL" ] || fail "no kernel for series $KERNEL (scripts/kver.sh)"
+	[ -r "$vmlinuz" ] || fail "no $vmlinuz"
+	[ -d "/lib/modules/$VM_KERNEL" ] || fail "no /lib/modules/$VM_KERNEL"
+	VM_VMLINUZ=$vmlinuz
+	VM_INITRD=$("$VM_TOP/scripts/vm/mkinitramfs.sh" "$VM_KERNEL") || fail "initramfs build failed"
+	rm -rf "$RUNDIR"
+	mkdir -p "$RUNDIR"
+	ip netns add "$VM_NS" || fail "cannot create netns $VM_NS"
+	ip netns exec "$VM_NS" ip link set lo up
+	ip netns exec "$VM_NS" ip link add br0 type bridge
+	ip netns exec "$VM_NS" ip addr add 10.77.0.254/24 dev br0
+	ip netns exec "$VM_NS" ip link set br0 up
+	exec 8>&1 9>&2	# the test's own stdout/stderr, for the cleanup report
+	trap vm_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	log "setup: kernel $VM_KERNEL, netns $VM_NS, run dir $RUNDIR"
+}
+
+# Kernel log lines that fail a test wherever they appear.
+VM_BAD_RE='BUG:|WARNING:|general protection|Call Trace|Oops|Kernel panic|KASAN|UBSAN|kernel BUG|list_add corruption|list_del corruption|refcount_t:|soft lockup|hung_task|blocked for more than|stack-protector|segfault at .* in (insmod|modprobe)|RIP: '
+
+vm_check_logs() {
+	local f bad=0
+	for f in "$RUNDIR"/vm*/console-*.log "$RUNDIR"/vm*/dmesg-*.txt; do
+		[ -f "$f" ] || continue
+		if grep -aEq "$VM_BAD_RE" "$f"; then
+			echo "kernel log problem in $f:" >&2
+			grep -aE -m 20 -B 2 -A 8 "$VM_BAD_RE" "$f" >&2
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+vm_cleanup() {
+	local rc=$? n
+	trap - EXIT INT TERM
+	exec 1>&8 2>&9
+	for n in "${!VM_PID[@]}"; do
+		vm_save_dmesg "$n" 2>/dev/null
+	done
+	for n in "${!VM_PID[@]}"; do
+		kill -9 "${VM_PID[$n]}" 2>/dev/null
+	done
+	for n in "${!VM_PID[@]}"; do
+		wait "${VM_PID[$n]}" 2>/dev/null
+	done
+	ip netns del "$VM_NS" 2>/dev/null
+	if [ -s "$RUNDIR/FAILED" ] && [ $rc -eq 0 ]; then rc=1; fi
+	if ! vm_check_logs; then
+		echo "FAIL: kernel log shows an oops/BUG/WARNING (see above)" >&2
+		[ $rc -eq 0 ] && rc=1
+	fi
+	if [ $rc -eq 0 ]; then
+		log "PASS $VM_TEST"
+	else
+		log "FAIL $VM_TEST (rc=$rc); logs in $RUNDIR"
+	fi
+	exit $rc
+}
+
+# --- VM lifecycle ------------------------------------------------------------
+
+vm_dir() { echo "$RUNDIR/vm$1"; }
+
+_vm_alive() {
+	local pid=${VM_PID[$1]:-}
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# vm_launch N: start QEMU for VM N (no wait)
+vm_launch() {
+	local n=$1 d boot tap mac disks=() i=0 letter sz
+	d=$(vm_dir "$n")
+	_vm_alive "$n" && fail "vm$n already running"
+	mkdir -p "$d/cmd" "$d/out"
+	rm -f "$d/ready" "$d"/cmd/* "$d"/out/*
+	boot=$(( ${VM_BOOT[$n]:-0} + 1 ))
+	VM_BOOT[$n]=$boot
+	for sz in "$VM_DISK_SIZE" $VM_EXTRA_DISKS; do
+		letter=$(printf "\\x$(printf %x $((97 + i)))")
+		if [ ! -e "$d/vd$letter.img" ]; then
+			truncate -s "$sz" "$d/vd$letter.img" || fail "cannot create disk"
+		fi
+		disks+=(-drive "file=$d/vd$letter.img,format=raw,if=virtio,cache=writeback,aio=threads")
+		i=$((i + 1))
+	done
+	tap=tap$n
+	if ! ip netns exec "$VM_NS" ip link show "$tap" >/dev/null 2>&1; then
+		ip netns exec "$VM_NS" ip tuntap add "$tap" mode tap || fail "cannot create $tap"
+		ip netns exec "$VM_NS" ip link set "$tap" master br0
+		ip netns exec "$VM_NS" ip link set "$tap" up
+	fi
+	mac=$(printf '52:54:00:77:00:%02x' "$n")
+	ip netns exec "$VM_NS" qemu-system-x86_64 \
+		-name "rraft-$VM_TEST-vm$n" -nodefaults -no-user-config \
+		-accel tcg -M pc -cpu max -smp 1 -m "$VM_MEM" \
+		-display none -monitor none -no-reboot \
+		-serial "file:$d/console-$boot.log" \
+		-kernel "$VM_VMLINUZ" -initrd "$VM_INITRD" \
+		-append "console=ttyS0 panic=-1 mitigations=off rraft.vm=$n rraft.ip=10.77.0.$n/24 rraft.agent=$VM_LIB_DIR/agent.sh" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,id=hostroot \
+		-virtfs "local,path=$d,mount_tag=shared,security_model=none,id=shared" \
+		"${disks[@]}" \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
+		-device "virtio-net-pci,netdev=n0,mac=$mac" \
+		>"$d/qemu-$boot.log" 2>&1 &
+	VM_PID[$n]=$!
+	VM_STARTED+=("$n")
+	date +%s.%N >"$d/start-$boot"
+	log "vm$n: boot $boot, qemu pid ${VM_PID[$n]}"
+}
+
+# vm_wait_up N [TIMEOUT]: wait for the agent of VM N
+vm_wait_up() {
+	local n=$1 t=${2:-180} d i t0
+	d=$(vm_dir "$n")
+	for ((i = 0; i < t * 5; i++)); do
+		if [ -f "$d/ready" ]; then
+			t0=$(cat "$d/start-${VM_BOOT[$n]}")
+			log "vm$n: up after $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5)s"
+			return 0
+		fi
+		_vm_alive "$n" || { tail -n 30 "$d/console-${VM_BOOT[$n]}.log" "$d/qemu-${VM_BOOT[$n]}.log" >&2; fail "vm$n died while booting"; }
+		sleep 0.2
+	done
+	tail -n 30 "$d/console-${VM_BOOT[$n]}.log" >&2
+	fail "vm$n not up after ${t}s"
+}
+
+# vm_start N...: boot VMs (in parallel) and wait until each agent is up
+vm_start() {
+	local n
+	for n in "$@"; do vm_launch "$n"; done
+	for n in "$@"; do vm_wait_up "$n"; done
+}
+
+# vm_kill N: SIGKILL the QEMU of VM N (a crash / power loss of the VM)
+vm_kill() {
+	local n=$1 pid=${VM_PID[$1]:-}
+	[ -n "$pid" ] || fail "vm$n not running"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "VM_PID[$n]"
+	log "vm$n: killed"
+}
+
+# vm_stop N: clean shutdown (sync, poweroff); dmesg is saved first
+vm_stop() {
+	local n=$1 pid=${VM_PID[$1]:-} i d
+	[ -n "$pid" ] || fail "vm$n not running"
+	d=$(vm_dir "$n")
+	vm_save_dmesg "$n"
+	vm_exec_bg "$n" "sync; sleep 0.2; busybox poweroff -f" >/dev/null
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid"
+		wait "$pid" 2>/dev/null
+		unset "VM_PID[$n]"
+		fail "vm$n did not power off"
+	fi
+	wait "$pid" 2>/dev/null
+	unset "VM_PID[$n]"
+	log "vm$n: stopped"
+}
+
+# vm_restart N: crash (SIGKILL) and boot again; vm_reboot N: clean
+vm_restart() { vm_kill "$1"; vm_start "$1"; }
+vm_reboot() { vm_stop "$1"; vm_start "$1"; }
+
+# --- running commands --------------------------------------------------------
+
+# vm_submit N CMD [TIMEOUT]: queue CMD in VM N; prints the sequence number
+vm_submit() {
+	local n=$1 cmd=$2 t=${3:-300} d seq
+	d=$(vm_dir "$n")
+	seq=$(date +%s%N)-$BASHPID
+	{
+		echo "# timeout=$t"
+		echo ". $VM_LIB_DIR/guest.sh"
+		echo "RRAFT_KO=$RRAFT_KO"
+		printf '%s\n' "$cmd"
+	} >"$d/cmd/.$seq.tmp"
+	mv "$d/cmd/.$seq.tmp" "$d/cmd/$seq.sh"
+	echo "$seq"
+}
+
+# vm_wait_cmd N SEQ [TIMEOUT]: wait for a submitted command; prints its
+# stdout (stderr to stderr) and returns its exit code (255: VM died,
+# 124: timed out)
+vm_wait_cmd() {
+	local n=$1 seq=$2 t=${3:-300} d i
+	d=$(vm_dir "$n")
+	for ((i = 0; i < (t + 10) * 10; i++)); do
+		if [ -f "$d/out/$seq.rc" ]; then
+			cat "$d/out/$seq.out"
+			cat "$d/out/$seq.err" >&2
+			return "$(cat "$d/out/$seq.rc")"
+		fi
+		if ! _vm_alive "$n"; then
+			echo "vm$n: died while running command $seq" >&2
+			return 255
+		fi
+		sleep 0.1
+	done
+	echo "vm$n: command $seq timed out" >&2
+	return 124
+}
+
+# vm_exec N CMD [TIMEOUT]: run CMD (bash) in VM N, return its exit code
+vm_exec() {
+	local seq
+	_vm_alive "$1" || { echo "vm$1 not running" >&2; return 255; }
+	seq=$(vm_submit "$1" "$2" "${3:-300}")
+	vm_wait_cmd "$1" "$seq" "${3:-300}"
+}
+
+# vm_exec_bg N CMD [TIMEOUT]: start CMD, print the SEQ for vm_wait_cmd
+vm_exec_bg() {
+	vm_submit "$1" "$2" "${3:-300}"
+}
+
+# vm_ok N CMD [TIMEOUT]: like vm_exec, but the test fails on non-zero
+vm_ok() {
+	local out rc
+	out=$(vm_exec "$@" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		printf '%s\n' "$out" | tail -n 40 >&2
+		fail "vm$1: '$2' exited $rc"
+	fi
+	printf '%s\n' "$out"
+}
+
+# vm_dmesg N: the kernel log of VM N
+vm_dmesg() { vm_exec "$1" "dmesg" 30; }
+
+# vm_save_dmesg N: store the kernel log of the running boot of VM N
+vm_save_dmesg() {
+	local n=$1 d
+	d=$(vm_dir "$n")
+	_vm_alive "$n" || return 0
+	vm_exec "$n" "dmesg" 10 >"$d/dmesg-${VM_BOOT[$n]}.txt" 2>/dev/null
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+}
+
+# --- network (all inside the namespace) --------------------------------------
+
+net_cut() { ip netns exec "$VM_NS" ip link set "tap$1" down && log "net: vm$1 cut"; }
+net_heal() { ip netns exec "$VM_NS" ip link set "tap$1" up && log "net: vm$1 healed"; }
+# net_netem N "delay 20ms loss 5%": shape traffic delivered to VM N
+net_netem() { ip netns exec "$VM_NS" tc qdisc replace dev "tap$1" root netem $2; }
+net_clear() { ip netns exec "$VM_NS" tc qdisc del dev "tap$1" root 2>/dev/null; true; }
+# ns_exec CMD...: run a command in the test namespace (host side)
+ns_exec() { ip netns exec "$VM_NS" "$@"; }
+
+# --- rraft helpers -----------------------------------------------------------
+
+# rr_need_module: fail unless RRAFT_KO exists
+rr_need_module() {
+	[ -f "$RRAFT_KO" ] || fail "no module $RRAFT_KO (make module, or set RRAFT_KO)"
+}
+
+# rr_load N: load rraft.ko's dependencies and the module in VM N
+rr_load() {
+	local deps
+	rr_need_module
+	deps=$(modinfo -F depends "$RRAFT_KO" 2>/dev/null | tr ',' ' ')
+	vm_ok "$1" "modprobe -a crc32c_generic libcrc32c $deps && insmod \"\$RRAFT_KO\" && test -d /sys/class/rraft-control" 120 >/dev/null
+}
+
+# rr_ctl N OP "key=value ...": write to /sys/class/rraft-control/OP in VM N;
+# prints OK or the errno name
+rr_ctl() {
+	vm_exec "$1" "wr $RR_CTL_DIR/$2 $(printf %q "$3")" 120
+}
+RR_CTL_DIR=/sys/class/rraft-control
+
+# rr_ctl_ok N OP "settings": the write must succeed
+rr_ctl_ok() {
+	local r
+	r=$(rr_ctl "$@")
+	[ "$r" = OK ] || fail "vm$1: $2 '$3' -> $r"
+}
+
+# rr_attr N MINOR NAME: read a per-device attribute
+rr_attr() { vm_exec "$1" "cat /sys/block/rraft$2/rraft/$3" 30; }
+
+vm_setup
