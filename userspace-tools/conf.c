@@ -1,0 +1,742 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * conf.c - the rraft resource configuration file, /etc/rraft/<name>.conf.
+ *
+ *	# comment
+ *	minor   = 0
+ *	cluster = 0x5eed
+ *	backing = /dev/vdb          # default for nodes without their own
+ *	log     = 64M
+ *	secret  = s3cret
+ *	node 1 { address = 10.77.0.1:7789 }
+ *	node 2 {
+ *		address = 10.77.0.2
+ *		backing = /dev/vdc
+ *		host    = beta
+ *	}
+ *
+ * Tokens are separated by white space, '=', '{', '}' and ';'.  A value may
+ * be double-quoted.  Every error names the file and line and makes the
+ * command exit with RR_ECONFIG.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rraftctl.h"
+
+const char *rr_conf_dir(void)
+{
+	const char *d = getenv("RRAFT_CONF_DIR");
+
+	return d && *d ? d : "/etc/rraft";
+}
+
+enum tok_type { T_EOF, T_WORD, T_EQ, T_LBRACE, T_RBRACE, T_SEMI, T_ERR };
+
+struct lexer {
+	const char *p;
+	int line;
+	int tok_line;
+	char word[512];
+	const char *file;
+	bool quiet;
+};
+
+static void conf_err(struct lexer *lx, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void conf_err(struct lexer *lx, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lx->quiet)
+		return;
+	fprintf(stderr, "%s: %s:%d: ", rr_prog, lx->file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static bool is_special(char c)
+{
+	return c == '=' || c == '{' || c == '}' || c == ';' || c == '#' ||
+	       c == '"';
+}
+
+static enum tok_type next_tok(struct lexer *lx)
+{
+	size_t n = 0;
+
+	for (;;) {
+		while (*lx->p && isspace((unsigned char)*lx->p)) {
+			if (*lx->p == '\n')
+				lx->line++;
+			lx->p++;
+		}
+		if (*lx->p != '#')
+			break;
+		while (*lx->p && *lx->p != '\n')
+			lx->p++;
+	}
+	lx->tok_line = lx->line;
+	switch (*lx->p) {
+	case '\0':
+		return T_EOF;
+	case '=':
+		lx->p++;
+		return T_EQ;
+	case '{':
+		lx->p++;
+		return T_LBRACE;
+	case '}':
+		lx->p++;
+		return T_RBRACE;
+	case ';':
+		lx->p++;
+		return T_SEMI;
+	case '"':
+		lx->p++;
+		while (*lx->p && *lx->p != '"' && *lx->p != '\n') {
+			if (n + 1 >= sizeof(lx->word)) {
+				conf_err(lx, lx->line, "value too long");
+				return T_ERR;
+			}
+			lx->word[n++] = *lx->p++;
+		}
+		if (*lx->p != '"') {
+			conf_err(lx, lx->line, "unterminated quoted string");
+			return T_ERR;
+		}
+		lx->p++;
+		lx->word[n] = '\0';
+		return T_WORD;
+	}
+	while (*lx->p && !isspace((unsigned char)*lx->p) &&
+	       !is_special(*lx->p)) {
+		if (n + 1 >= sizeof(lx->word)) {
+			conf_err(lx, lx->line, "word too long");
+			return T_ERR;
+		}
+		lx->word[n++] = *lx->p++;
+	}
+	lx->word[n] = '\0';
+	return T_WORD;
+}
+
+static const char *tok_desc(enum tok_type t)
+{
+	switch (t) {
+	case T_EOF: return "end of file";
+	case T_WORD: return "a word";
+	case T_EQ: return "'='";
+	case T_LBRACE: return "'{'";
+	case T_RBRACE: return "'}'";
+	case T_SEMI: return "';'";
+	default: return "an error";
+	}
+}
+
+/* Parse "key = value"; the key is already in lx->word.  0 or -1. */
+static int read_value(struct lexer *lx, const char *key, char *val, size_t len)
+{
+	enum tok_type t = next_tok(lx);
+
+	if (t == T_ERR)
+		return -1;
+	if (t != T_EQ) {
+		conf_err(lx, lx->tok_line, "expected '=' after '%s', found %s",
+			 key, tok_desc(t));
+		return -1;
+	}
+	t = next_tok(lx);
+	if (t == T_ERR)
+		return -1;
+	if (t != T_WORD || !lx->word[0]) {
+		conf_err(lx, lx->tok_line, "missing value for '%s'", key);
+		return -1;
+	}
+	if (strlen(lx->word) >= len) {
+		conf_err(lx, lx->tok_line, "value of '%s' too long", key);
+		return -1;
+	}
+	strcpy(val, lx->word);
+	return 0;
+}
+
+static bool valid_path(const char *s)
+{
+	if (s[0] != '/')
+		return false;
+	for (; *s; s++)
+		if (isspace((unsigned char)*s) || !isprint((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool valid_secret(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int parse_bool(const char *s, bool *b)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "1")) {
+		*b = true;
+		return 0;
+	}
+	if (!strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "0")) {
+		*b = false;
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_node(struct lexer *lx, struct rr_conf *c, char addrs[][64])
+{
+	struct rr_node *n;
+	enum tok_type t;
+	uint64_t id;
+	char val[512];
+	bool seen_addr = false, seen_backing = false, seen_host = false;
+	bool seen_learner = false;
+	int line = lx->tok_line, i;
+
+	t = next_tok(lx);
+	if (t != T_WORD || rr_parse_u64(lx->word, &id) || id < 1 ||
+	    id > 65535) {
+		if (t != T_ERR)
+			conf_err(lx, lx->tok_line,
+				 "'node' needs an id 1..65535, found '%s'",
+				 t == T_WORD ? lx->word : tok_desc(t));
+		return -1;
+	}
+	for (i = 0; i < c->nnodes; i++) {
+		if (c->nodes[i].id == id) {
+			conf_err(lx, line, "node %u defined twice (first on line %d)",
+				 (unsigned int)id, c->nodes[i].line);
+			return -1;
+		}
+	}
+	if (c->nnodes >= RR_MAX_NODES) {
+		conf_err(lx, line, "more than %d nodes", RR_MAX_NODES);
+		return -1;
+	}
+	n = &c->nodes[c->nnodes];
+	memset(n, 0, sizeof(*n));
+	n->id = (unsigned int)id;
+	n->line = line;
+	t = next_tok(lx);
+	if (t != T_LBRACE) {
+		if (t != T_ERR)
+			conf_err(lx, lx->tok_line, "expected '{' after 'node %u'",
+				 n->id);
+		return -1;
+	}
+	for (;;) {
+		t = next_tok(lx);
+		if (t == T_ERR)
+			return -1;
+		if (t == T_RBRACE)
+			break;
+		if (t == T_SEMI)
+			continue;
+		if (t != T_WORD) {
+			conf_err(lx, lx->tok_line,
+				 "expected a key or '}' in node %u, found %s",
+				 n->id, tok_desc(t));
+			return -1;
+		}
+		if (!strcmp(lx->word, "address")) {
+			if (seen_addr) {
+				conf_err(lx, lx->tok_line,
+					 "duplicate 'address' in node %u", n->id);
+				return -1;
+			}
+			seen_addr = true;
+			if (read_value(lx, "address", val, sizeof(val)))
+				return -1;
+			/* the port default is applied once 'port' is known */
+			if (strlen(val) > 63) {
+				conf_err(lx, lx->tok_line, "bad address '%s'", val);
+				return -1;
+			}
+			strcpy(addrs[c->nnodes], val);
+			n->line = lx->tok_line;
+		} else if (!strcmp(lx->word, "backing")) {
+			if (seen_backing) {
+				conf_err(lx, lx->tok_line,
+					 "duplicate 'backing' in node %u", n->id);
+				return -1;
+			}
+			seen_backing = true;
+			if (read_value(lx, "backing", n->backing,
+				       sizeof(n->backing)))
+				return -1;
+			if (!valid_path(n->backing)) {
+				conf_err(lx, lx->tok_line,
+					 "backing must be an absolute path without spaces, not '%s'",
+					 n->backing);
+				return -1;
+			}
+		} else if (!strcmp(lx->word, "host")) {
+			if (seen_host) {
+				conf_err(lx, lx->tok_line,
+					 "duplicate 'host' in node %u", n->id);
+				return -1;
+			}
+			seen_host = true;
+			if (read_value(lx, "host", n->host, sizeof(n->host)))
+				return -1;
+		} else if (!strcmp(lx->word, "learner")) {
+			if (seen_learner) {
+				conf_err(lx, lx->tok_line,
+					 "duplicate 'learner' in node %u", n->id);
+				return -1;
+			}
+			seen_learner = true;
+			if (read_value(lx, "learner", val, sizeof(val)))
+				return -1;
+			if (parse_bool(val, &n->learner)) {
+				conf_err(lx, lx->tok_line,
+					 "learner must be yes or no, not '%s'", val);
+				return -1;
+			}
+		} else {
+			conf_err(lx, lx->tok_line, "unknown key '%s' in node %u",
+				 lx->word, n->id);
+			return -1;
+		}
+	}
+	if (!seen_addr) {
+		conf_err(lx, line, "node %u has no address", n->id);
+		return -1;
+	}
+	c->nnodes++;
+	return 0;
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
+		 bool quiet)
+{
+	static char addrs[RR_MAX_NODES][64];
+	static const char *const keys[] = {
+		"minor", "cluster", "backing", "log", "secret", "port",
+		"this-node", "io-timeout", "sync-rate",
+	};
+	int seen_line[sizeof(keys) / sizeof(keys[0])] = { 0 };
+	struct lexer lx = { .line = 1, .quiet = quiet };
+	char val[512], *buf = NULL;
+	size_t cap = 0, len = 0;
+	enum tok_type t;
+	uint64_t v;
+	FILE *f;
+	size_t k;
+	int i, j;
+
+	memset(c, 0, sizeof(*c));
+	c->minor = -1;
+	c->io_timeout = -1;
+	c->sync_rate = -1;
+	c->port = RR_DEFAULT_PORT;
+	if (path)
+		copy_str(c->path, sizeof(c->path), path);
+	else if (name)
+		snprintf(c->path, sizeof(c->path), "%s/%s.conf",
+			 rr_conf_dir(), name);
+	else
+		return RR_EUSAGE;
+	if (name) {
+		copy_str(c->name, sizeof(c->name), name);
+	} else {
+		const char *b = strrchr(c->path, '/');
+		char *dot;
+
+		copy_str(c->name, sizeof(c->name), b ? b + 1 : c->path);
+		dot = strstr(c->name, ".conf");
+		if (dot && !dot[5])
+			*dot = '\0';
+	}
+	lx.file = c->path;
+
+	f = fopen(c->path, "r");
+	if (!f) {
+		if (!quiet)
+			rr_err("cannot open config %s: %s", c->path,
+			       strerror(errno));
+		return errno == ENOENT ? RR_ENOTFOUND : RR_ECONFIG;
+	}
+	for (;;) {
+		size_t got;
+
+		if (len + 4096 + 1 > cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (1 << 20)) {
+				fclose(f);
+				free(buf);
+				if (!quiet)
+					rr_err("%s: file too large", c->path);
+				return RR_ECONFIG;
+			}
+			nb = realloc(buf, cap);
+			if (!nb) {
+				fclose(f);
+				free(buf);
+				rr_err("out of memory");
+				return RR_EFAIL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + len, 1, 4096, f);
+		len += got;
+		if (got < 4096)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		conf_err(&lx, 1, "file contains a NUL byte");
+		free(buf);
+		return RR_ECONFIG;
+	}
+	lx.p = buf;
+
+	for (;;) {
+		t = next_tok(&lx);
+		if (t == T_EOF)
+			break;
+		if (t == T_ERR)
+			goto bad;
+		if (t == T_SEMI)
+			continue;
+		if (t != T_WORD) {
+			conf_err(&lx, lx.tok_line, "expected a key, found %s",
+				 tok_desc(t));
+			goto bad;
+		}
+		if (!strcmp(lx.word, "node")) {
+			if (parse_node(&lx, c, addrs))
+				goto bad;
+			continue;
+		}
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (!strcmp(lx.word, keys[k]))
+				break;
+		if (k == sizeof(keys) / sizeof(keys[0])) {
+			conf_err(&lx, lx.tok_line, "unknown key '%s'", lx.word);
+			goto bad;
+		}
+		if (seen_line[k]) {
+			conf_err(&lx, lx.tok_line,
+				 "duplicate '%s' (first on line %d)", keys[k],
+				 seen_line[k]);
+			goto bad;
+		}
+		seen_line[k] = lx.tok_line;
+		if (read_value(&lx, keys[k], val, sizeof(val)))
+			goto bad;
+		switch (k) {
+		case 0:	/* minor */
+			if (rr_parse_u64(val, &v) || v > 255) {
+				conf_err(&lx, lx.tok_line,
+					 "minor must be 0..255, not '%s'", val);
+				goto bad;
+			}
+			c->minor = (int)v;
+			break;
+		case 1:	/* cluster */
+			if (rr_parse_u64(val, &v) || !v) {
+				conf_err(&lx, lx.tok_line,
+					 "cluster must be a non-zero 64-bit number, not '%s'",
+					 val);
+				goto bad;
+			}
+			c->cluster = v;
+			break;
+		case 2:	/* backing */
+			if (!valid_path(val) || strlen(val) >= sizeof(c->backing)) {
+				conf_err(&lx, lx.tok_line,
+					 "backing must be an absolute path without spaces, not '%s'",
+					 val);
+				goto bad;
+			}
+			strcpy(c->backing, val);
+			break;
+		case 3:	/* log */
+			if (rr_parse_size(val, &v) || v < (1 << 20) ||
+			    strlen(val) >= sizeof(c->log)) {
+				conf_err(&lx, lx.tok_line,
+					 "log must be a size of at least 1M (K/M/G suffix), not '%s'",
+					 val);
+				goto bad;
+			}
+			strcpy(c->log, val);
+			break;
+		case 4:	/* secret */
+			if (!valid_secret(val)) {
+				conf_err(&lx, lx.tok_line,
+					 "secret must be 1..64 printable characters without spaces");
+				goto bad;
+			}
+			strcpy(c->secret, val);
+			break;
+		case 5:	/* port */
+			if (rr_parse_u64(val, &v) || v < 1 || v > 65535) {
+				conf_err(&lx, lx.tok_line,
+					 "port must be 1..65535, not '%s'", val);
+				goto bad;
+			}
+			c->port = (unsigned int)v;
+			break;
+		case 6:	/* this-node */
+			if (rr_parse_u64(val, &v) || v < 1 || v > 65535) {
+				conf_err(&lx, lx.tok_line,
+					 "this-node must be a node id 1..65535, not '%s'",
+					 val);
+				goto bad;
+			}
+			c->this_node = (unsigned int)v;
+			break;
+		case 7:	/* io-timeout */
+			if (rr_parse_u64(val, &v) || v < 1 || v > 3600) {
+				conf_err(&lx, lx.tok_line,
+					 "io-timeout must be 1..3600 seconds, not '%s'",
+					 val);
+				goto bad;
+			}
+			c->io_timeout = (long)v;
+			break;
+		case 8:	/* sync-rate */
+			if (rr_parse_u64(val, &v) || v > (1ULL << 31)) {
+				conf_err(&lx, lx.tok_line,
+					 "sync-rate must be KiB/s (0 = unlimited), not '%s'",
+					 val);
+				goto bad;
+			}
+			c->sync_rate = (long)v;
+			break;
+		}
+	}
+
+	/* whole-file checks */
+	if (c->minor < 0) {
+		conf_err(&lx, lx.line, "missing 'minor'");
+		goto bad;
+	}
+	if (!c->cluster) {
+		conf_err(&lx, lx.line, "missing 'cluster'");
+		goto bad;
+	}
+	if (!c->nnodes) {
+		conf_err(&lx, lx.line, "no 'node' blocks");
+		goto bad;
+	}
+	for (i = 0; i < c->nnodes; i++) {
+		struct rr_node *n = &c->nodes[i];
+
+		if (rr_parse_addr(addrs[i], c->port, n->addr, sizeof(n->addr))) {
+			conf_err(&lx, n->line,
+				 "node %u: address must be an IPv4 address with an optional :port, not '%s'",
+				 n->id, addrs[i]);
+			goto bad;
+		}
+		if (!n->backing[0] && !c->backing[0]) {
+			conf_err(&lx, n->line,
+				 "node %u has no backing device (set 'backing' globally or in the node)",
+				 n->id);
+			goto bad;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strcmp(c->nodes[j].addr, n->addr)) {
+				conf_err(&lx, n->line,
+					 "nodes %u and %u have the same address %s",
+					 c->nodes[j].id, n->id, n->addr);
+				goto bad;
+			}
+		}
+	}
+	for (i = 0; i < c->nnodes; i++)
+		if (!c->nodes[i].learner)
+			break;
+	if (i == c->nnodes) {
+		conf_err(&lx, lx.line, "every node is a learner; at least one must be a voter");
+		goto bad;
+	}
+	if (c->this_node && !rr_conf_node(c, c->this_node)) {
+		conf_err(&lx, seen_line[6], "this-node %u is not defined",
+			 c->this_node);
+		goto bad;
+	}
+	free(buf);
+	return RR_OK;
+bad:
+	free(buf);
+	return RR_ECONFIG;
+}
+
+const struct rr_node *rr_conf_node(const struct rr_conf *c, unsigned int id)
+{
+	int i;
+
+	for (i = 0; i < c->nnodes; i++)
+		if (c->nodes[i].id == id)
+			return &c->nodes[i];
+	return NULL;
+}
+
+const char *rr_node_backing(const struct rr_conf *c, const struct rr_node *n)
+{
+	return n->backing[0] ? n->backing : c->backing;
+}
+
+static bool host_matches(const char *want, const char *have)
+{
+	size_t n;
+
+	if (!strcmp(want, have))
+		return true;
+	/* "beta" matches "beta.example.org" and the other way round */
+	n = strcspn(want, ".");
+	if (n == strcspn(have, ".") && !strncmp(want, have, n) &&
+	    (!want[n] || !have[n]))
+		return true;
+	return false;
+}
+
+/*
+ * Which node is this host: --node, else this-node, else the node whose
+ * 'host' is our hostname, else the node whose address is configured on a
+ * local interface.
+ */
+int rr_conf_local_node(const struct rr_conf *c, unsigned int override,
+		       const struct rr_node **out)
+{
+	const struct rr_node *found = NULL;
+	struct ifaddrs *ifa, *i;
+	char host[256];
+	int k, matches = 0;
+
+	if (override || c->this_node) {
+		unsigned int id = override ? override : c->this_node;
+
+		*out = rr_conf_node(c, id);
+		if (!*out) {
+			rr_err("%s: node %u is not defined", c->path, id);
+			return RR_ECONFIG;
+		}
+		return RR_OK;
+	}
+	if (!gethostname(host, sizeof(host))) {
+		host[sizeof(host) - 1] = '\0';
+		for (k = 0; k < c->nnodes; k++) {
+			if (c->nodes[k].host[0] &&
+			    host_matches(c->nodes[k].host, host)) {
+				found = &c->nodes[k];
+				matches++;
+			}
+		}
+		if (matches == 1) {
+			*out = found;
+			return RR_OK;
+		}
+		if (matches > 1) {
+			rr_err("%s: several nodes have host '%s'; use --node",
+			       c->path, host);
+			return RR_ECONFIG;
+		}
+	}
+	if (getifaddrs(&ifa) == 0) {
+		for (k = 0; k < c->nnodes; k++) {
+			char ip[64], *colon;
+
+			snprintf(ip, sizeof(ip), "%s", c->nodes[k].addr);
+			colon = strchr(ip, ':');
+			if (colon)
+				*colon = '\0';
+			for (i = ifa; i; i = i->ifa_next) {
+				char a[INET_ADDRSTRLEN];
+				struct sockaddr_in *sin;
+
+				if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+					continue;
+				sin = (struct sockaddr_in *)i->ifa_addr;
+				if (!inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a)))
+					continue;
+				if (!strcmp(a, ip)) {
+					found = &c->nodes[k];
+					matches++;
+					break;
+				}
+			}
+		}
+		freeifaddrs(ifa);
+	}
+	if (matches == 1) {
+		*out = found;
+		return RR_OK;
+	}
+	if (matches > 1)
+		rr_err("%s: addresses of several nodes are local; use --node or this-node",
+		       c->path);
+	else
+		rr_err("%s: cannot tell which node this host is (no matching host or local address); use --node or this-node",
+		       c->path);
+	return RR_ECONFIG;
+}
+
+/* Find the resource whose config says minor = N, for naming devices. */
+bool rr_conf_name_for_minor(int minor, char *name, size_t len)
+{
+	static struct rr_conf c;
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	d = opendir(rr_conf_dir());
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		char rname[64];
+
+		if (n <= 5 || strcmp(de->d_name + n - 5, ".conf") ||
+		    n - 5 >= sizeof(rname))
+			continue;
+		memcpy(rname, de->d_name, n - 5);
+		rname[n - 5] = '\0';
+		if (rr_conf_load(rname, NULL, &c, true) == RR_OK &&
+		    c.minor == minor) {
+			snprintf(name, len, "%s", rname);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rraftctl.h - shared declarations of the rraft userspace control tool.
+ *
+ * rraftctl only talks to the kernel through sysfs (see
+ * Documentation/ABI/testing/sysfs-class-rraft-control and sysfs-block-rraft).
+ * RRAFT_SYSFS replaces /sys and RRAFT_CONF_DIR replaces /etc/rraft so the
+ * test suite can run it against a fake tree.
+ */
+#ifndef RRAFTCTL_H
+#define RRAFTCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define RRAFTCTL_VERSION	"0.1.0"
+#define RR_DEFAULT_PORT		7789
+#define RR_MAX_NODES		64
+#define RR_MAX_PEERS		64
+#define RR_MAX_KV		16
+#define RR_PATH_LEN		4096
+
+/* Exit codes, documented in rraftctl(8). */
+enum rr_exit {
+	RR_OK = 0,		/* success */
+	RR_EFAIL = 1,		/* failure, timeout, verify difference */
+	RR_EUSAGE = 2,		/* bad command line */
+	RR_ECONFIG = 3,		/* bad configuration file */
+	RR_EKERNEL = 4,		/* the kernel refused a sysfs write */
+	RR_ENOTFOUND = 5,	/* no such config, device or module */
+};
+
+struct rr_node {
+	unsigned int id;
+	char addr[64];		/* normalised "a.b.c.d:port" */
+	char backing[256];
+	char host[64];
+	bool learner;
+	int line;
+};
+
+struct rr_conf {
+	char name[64];
+	char path[RR_PATH_LEN];
+	int minor;		/* -1: unset */
+	uint64_t cluster;	/* 0: unset */
+	char log[32];		/* "" : kernel default */
+	char backing[256];
+	char secret[72];
+	unsigned int port;
+	unsigned int this_node;	/* 0: unset */
+	long io_timeout;	/* -1: unset */
+	long sync_rate;		/* -1: unset */
+	int nnodes;
+	struct rr_node nodes[RR_MAX_NODES];
+};
+
+/* rraftctl.c */
+extern const char *rr_prog;
+void rr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int rr_parse_u64(const char *s, uint64_t *out);
+int rr_parse_size(const char *s, uint64_t *out);
+int rr_parse_addr(const char *s, unsigned int def_port, char *out, size_t len);
+void rr_sleep_ms(unsigned int ms);
+uint64_t rr_now_ms(void);
+
+/* conf.c */
+const char *rr_conf_dir(void);
+int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
+		 bool quiet);
+const struct rr_node *rr_conf_node(const struct rr_conf *c, unsigned int id);
+int rr_conf_local_node(const struct rr_conf *c, unsigned int override,
+		       const struct rr_node **out);
+const char *rr_node_backing(const struct rr_conf *c, const struct rr_node *n);
+bool rr_conf_name_for_minor(int minor, char *name, size_t len);
+
+/* sysfs.c */
+struct rr_kv {
+	char key[24];
+	char val[96];
+};
+
+struct rr_peer {
+	unsigned int id;
+	int nkv;
+	struct rr_kv kv[RR_MAX_KV];
+};
+
+#define RR_NATTR 23
+
+struct rr_state {
+	int minor;
+	char name[64];
+	bool present[RR_NATTR];
+	char val[RR_NATTR][256];
+	int npeers;
+	struct rr_peer peers[RR_MAX_PEERS];
+};
+
+/* indexes into rr_state.val, in the order of rr_attr_names[] */
+enum rr_attr_idx {
+	A_NODE_ID, A_CLUSTER_ID, A_ROLE, A_TERM, A_VOTE, A_LEADER,
+	A_COMMIT, A_APPLIED, A_PERSISTED, A_FIRST, A_LAST, A_SNAP_INDEX,
+	A_SNAP_TERM, A_LOG_USED, A_LOG_CAP, A_MEMBERS, A_CONF_PHASE,
+	A_DISK, A_SYNC, A_BACKING, A_IO_TIMEOUT, A_SYNC_RATE, A_DATA_OFFSET,
+};
+
+extern const char *const rr_attr_names[RR_NATTR];
+extern const bool rr_attr_numeric[RR_NATTR];
+
+const char *rr_sysfs_root(void);
+extern int rr_write_errno;
+int rr_sysfs_write(const char *path, const char *val, const char *what);
+int rr_ctl_write(const char *file, const char *val);
+int rr_dev_write(int minor, const char *attr, const char *val, bool quiet);
+int rr_dev_read(int minor, const char *attr, char *buf, size_t len);
+bool rr_dev_exists(int minor);
+int rr_list_minors(int *minors, int max);
+int rr_state_read(int minor, struct rr_state *st);
+bool rr_state_u64(const struct rr_state *st, int idx, uint64_t *v);
+const char *rr_peer_get(const struct rr_peer *p, const char *key);
+const struct rr_peer *rr_state_peer(const struct rr_state *st, unsigned int id);
+bool rr_peer_lag(const struct rr_state *st, const struct rr_peer *p,
+		 uint64_t *lag);
+int rr_resolve(const char *name, int *minor, char *label, size_t len);
+const char *rr_errno_name(int e);
+
+/* status.c */
+int rr_cmd_status(int argc, char **argv, bool all, bool json, bool verbose);
+int rr_cmd_watch(int argc, char **argv, long count, long interval_ms,
+		 bool timestamps);
+
+/* verify.c */
+struct rr_verify_opts {
+	bool local;
+	bool compare;
+	bool have_offset;
+	uint64_t offset;
+	bool have_size;
+	uint64_t size;
+	uint64_t range;
+	bool no_checkpoint;
+	const char *backing;
+};
+
+uint32_t rr_crc32c(uint32_t crc, const void *buf, size_t len);
+int rr_cmd_verify(int argc, char **argv, const struct rr_verify_opts *o);
+
+#endif /* RRAFTCTL_H */

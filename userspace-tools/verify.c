@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * verify.c - "rraftctl verify": online verify of the replicated data area,
+ * in the manner of "drbdadm verify", but split in two steps that need no
+ * extra network protocol:
+ *
+ *   rraftctl verify --local r0 > $(hostname).sums     (on every member)
+ *   rraftctl verify --compare a.sums b.sums c.sums    (anywhere)
+ *
+ * --local prints one crc32c per range of the data area (the backing device
+ * past the rraft metadata and log); --compare reports ranges that differ and
+ * exits 1 if there is one.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rraftctl.h"
+
+/* crc32c (Castagnoli, reflected 0x82F63B78), slice-by-8 */
+static uint32_t crc_tab[8][256];
+
+static void crc_init(void)
+{
+	uint32_t i, j, c;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+		crc_tab[0][i] = c;
+	}
+	for (i = 0; i < 256; i++)
+		for (j = 1; j < 8; j++)
+			crc_tab[j][i] = (crc_tab[j - 1][i] >> 8) ^
+					crc_tab[0][crc_tab[j - 1][i] & 0xff];
+}
+
+/* Raw update like the kernel's crc32c(seed, ...): no inversion inside. */
+uint32_t rr_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	if (!crc_tab[0][1])
+		crc_init();
+	while (len && ((uintptr_t)p & 7)) {
+		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		len--;
+	}
+	while (len >= 8) {
+		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+				     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
+			      (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+
+		crc = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
+		      crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
+		      crc_tab[3][hi & 0xff] ^ crc_tab[2][(hi >> 8) & 0xff] ^
+		      crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
+static int dev_size(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, size))
+			return -errno;
+		return 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	return -ENOTBLK;
+}
+
+static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
+{
+	char label[64] = "-", backing[256] = "", node[32] = "?";
+	char applied[32] = "?", buf[256];
+	uint64_t offset = 0, size, total, pos;
+	int minor = -1, fd, rc;
+	bool direct = true;
+	void *data;
+
+	if (argc > 1 || (!argc && !o->backing)) {
+		rr_err("verify --local: give one resource, or --backing and --offset");
+		return RR_EUSAGE;
+	}
+	if (argc) {
+		rc = rr_resolve(argv[0], &minor, label, sizeof(label));
+		if (rc)
+			return rc;
+		if (!rr_dev_exists(minor)) {
+			rr_err("%s: rraft%d does not exist (is the resource up?)",
+			       label, minor);
+			return RR_ENOTFOUND;
+		}
+		if (!o->no_checkpoint &&
+		    rr_dev_write(minor, "checkpoint", "1", true) != RR_OK)
+			rr_warn("%s: checkpoint failed (%s), checksumming the data area as it is",
+				label, strerror(rr_write_errno ? rr_write_errno : EIO));
+		if (rr_dev_read(minor, "node_id", node, sizeof(node)) || !node[0])
+			strcpy(node, "?");
+		if (rr_dev_read(minor, "applied_index", applied, sizeof(applied)) ||
+		    !applied[0])
+			strcpy(applied, "?");
+		if (!o->backing &&
+		    rr_dev_read(minor, "backing", backing, sizeof(backing)))
+			backing[0] = '\0';
+		if (!o->have_offset) {
+			if (rr_dev_read(minor, "data_offset", buf, sizeof(buf)) ||
+			    rr_parse_u64(buf, &offset)) {
+				rr_err("%s: the kernel does not report data_offset; give --offset",
+				       label);
+				return RR_EUSAGE;
+			}
+		}
+	} else if (!o->have_offset) {
+		rr_err("verify --local --backing needs --offset");
+		return RR_EUSAGE;
+	}
+	if (o->backing)
+		snprintf(backing, sizeof(backing), "%s", o->backing);
+	if (o->have_offset)
+		offset = o->offset;
+	if (!backing[0]) {
+		rr_err("%s: cannot find the backing device; give --backing", label);
+		return RR_ENOTFOUND;
+	}
+
+	fd = open(backing, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 && errno == EINVAL) {
+		direct = false;
+		fd = open(backing, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		rr_err("cannot open %s: %s", backing, strerror(errno));
+		return errno == ENOENT ? RR_ENOTFOUND : RR_EFAIL;
+	}
+	rc = dev_size(fd, &total);
+	if (rc) {
+		rr_err("%s: cannot get size: %s", backing, strerror(-rc));
+		close(fd);
+		return RR_EFAIL;
+	}
+	if (offset > total) {
+		rr_err("%s: offset %" PRIu64 " is past the end (%" PRIu64 " bytes)",
+		       backing, offset, total);
+		close(fd);
+		return RR_EUSAGE;
+	}
+	size = total - offset;
+	if (o->have_size) {
+		if (o->size > size) {
+			rr_err("%s: --size %" PRIu64 " goes past the end of the device",
+			       backing, o->size);
+			close(fd);
+			return RR_EUSAGE;
+		}
+		size = o->size;
+	}
+	if (posix_memalign(&data, 4096, o->range)) {
+		rr_err("out of memory for a %" PRIu64 "-byte range", o->range);
+		close(fd);
+		return RR_EFAIL;
+	}
+
+	printf("# rraft-verify 1 name=%s node=%s applied=%s alg=crc32c range=%" PRIu64
+	       " offset=%" PRIu64 " size=%" PRIu64 " backing=%s\n",
+	       label, node, applied, o->range, offset, size, backing);
+	for (pos = 0; pos < size; ) {
+		uint64_t want = size - pos < o->range ? size - pos : o->range;
+		uint64_t got = 0;
+		ssize_t n;
+
+		errno = 0;
+		while (got < want) {
+			n = pread(fd, (char *)data + got, want - got,
+				  (off_t)(offset + pos + got));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EINVAL && direct) {
+				/* unaligned offset or length: buffered */
+				int fd2 = open(backing, O_RDONLY | O_CLOEXEC);
+
+				if (fd2 < 0)
+					break;
+				close(fd);
+				fd = fd2;
+				direct = false;
+				continue;
+			}
+			if (n <= 0)
+				break;
+			got += (uint64_t)n;
+		}
+		if (got < want) {
+			rr_err("%s: read error at %" PRIu64 ": %s", backing,
+			       offset + pos + got,
+			       errno ? strerror(errno) : "unexpected end of device");
+			free(data);
+			close(fd);
+			return RR_EFAIL;
+		}
+		printf("%" PRIu64 " %" PRIu64 " %08x\n", pos, want,
+		       ~rr_crc32c(~0u, data, want));
+		pos += want;
+	}
+	free(data);
+	close(fd);
+	if (fflush(stdout) || ferror(stdout)) {
+		rr_err("write error: %s", strerror(errno));
+		return RR_EFAIL;
+	}
+	return RR_OK;
+}
+
+struct sums {
+	const char *file;
+	char label[96];
+	char applied[32];
+	uint64_t range, size;
+	uint64_t n;
+	uint64_t *start, *len;
+	uint32_t *crc;
+};
+
+static char *hdr_get(const char *hdr, const char *key, char *out, size_t len)
+{
+	char pat[32];
+	const char *p;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(hdr, pat);
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	n = strcspn(p, " \n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return out;
+}
+
+static int load_sums(const char *file, struct sums *s)
+{
+	char line[1024], v[64], name[64], node[32];
+	uint64_t cap = 0, lineno = 0;
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	s->file = file;
+	f = fopen(file, "r");
+	if (!f) {
+		rr_err("cannot open %s: %s", file, strerror(errno));
+		return errno == ENOENT ? RR_ENOTFOUND : RR_EFAIL;
+	}
+	if (!fgets(line, sizeof(line), f) ||
+	    strncmp(line, "# rraft-verify 1 ", 17) ||
+	    !hdr_get(line, "range", v, sizeof(v)) || rr_parse_u64(v, &s->range) ||
+	    !hdr_get(line, "size", v, sizeof(v)) || rr_parse_u64(v, &s->size) ||
+	    !s->range) {
+		rr_err("%s: not the output of 'rraftctl verify --local'", file);
+		fclose(f);
+		return RR_EUSAGE;
+	}
+	if (!hdr_get(line, "applied", s->applied, sizeof(s->applied)))
+		strcpy(s->applied, "?");
+	if (!hdr_get(line, "name", name, sizeof(name)))
+		strcpy(name, "?");
+	if (hdr_get(line, "node", node, sizeof(node)) && strcmp(node, "?"))
+		snprintf(s->label, sizeof(s->label), "node%s", node);
+	else
+		snprintf(s->label, sizeof(s->label), "%s", file);
+	lineno = 1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		unsigned int c;
+		char extra;
+
+		lineno++;
+		if (sscanf(line, "%llu %llu %x %c", &a, &b, &c, &extra) != 3) {
+			rr_err("%s:%" PRIu64 ": malformed line", file, lineno);
+			fclose(f);
+			return RR_EUSAGE;
+		}
+		if (s->n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			s->start = realloc(s->start, cap * sizeof(*s->start));
+			s->len = realloc(s->len, cap * sizeof(*s->len));
+			s->crc = realloc(s->crc, cap * sizeof(*s->crc));
+			if (!s->start || !s->len || !s->crc) {
+				rr_err("out of memory");
+				fclose(f);
+				return RR_EFAIL;
+			}
+		}
+		s->start[s->n] = a;
+		s->len[s->n] = b;
+		s->crc[s->n] = c;
+		s->n++;
+	}
+	fclose(f);
+	if (s->n != (s->size + s->range - 1) / s->range) {
+		rr_err("%s: truncated: %" PRIu64 " ranges, header promises %" PRIu64,
+		       file, s->n, (s->size + s->range - 1) / s->range);
+		return RR_EUSAGE;
+	}
+	return RR_OK;
+}
+
+static int verify_compare(int argc, char **argv)
+{
+	struct sums *s;
+	uint64_t i, differ = 0;
+	bool applied_differ = false;
+	int k, rc = RR_OK;
+
+	if (argc < 2) {
+		rr_err("verify --compare: give at least two files");
+		return RR_EUSAGE;
+	}
+	s = calloc((size_t)argc, sizeof(*s));
+	if (!s) {
+		rr_err("out of memory");
+		return RR_EFAIL;
+	}
+	for (k = 0; k < argc; k++) {
+		rc = load_sums(argv[k], &s[k]);
+		if (rc)
+			goto out;
+	}
+	/* two files from the same node get their file names as labels */
+	for (k = 1; k < argc; k++) {
+		int j;
+
+		for (j = 0; j < k; j++)
+			if (!strcmp(s[j].label, s[k].label)) {
+				snprintf(s[j].label, sizeof(s[j].label), "%s", s[j].file);
+				snprintf(s[k].label, sizeof(s[k].label), "%s", s[k].file);
+			}
+	}
+	for (k = 1; k < argc; k++) {
+		if (s[k].range != s[0].range || s[k].size != s[0].size) {
+			rr_err("%s and %s are not comparable (range %" PRIu64 "/%" PRIu64
+			       ", size %" PRIu64 "/%" PRIu64 ")",
+			       s[0].file, s[k].file, s[0].range, s[k].range,
+			       s[0].size, s[k].size);
+			rc = RR_EFAIL;
+			goto out;
+		}
+		if (strcmp(s[k].applied, s[0].applied))
+			applied_differ = true;
+	}
+	for (i = 0; i < s[0].n; i++) {
+		bool same = true;
+
+		for (k = 1; k < argc; k++)
+			if (s[k].crc[i] != s[0].crc[i] ||
+			    s[k].start[i] != s[0].start[i])
+				same = false;
+		if (same)
+			continue;
+		differ++;
+		printf("differ offset:%" PRIu64 " length:%" PRIu64,
+		       s[0].start[i], s[0].len[i]);
+		for (k = 0; k < argc; k++)
+			printf(" %s:%08x", s[k].label, s[k].crc[i]);
+		putchar('\n');
+	}
+	if (applied_differ) {
+		printf("note: applied indexes differ:");
+		for (k = 0; k < argc; k++)
+			printf(" %s:%s", s[k].label, s[k].applied);
+		printf(" (writes were in flight; quiesce I/O and rerun to be sure)\n");
+	}
+	printf("verify: %d members, %" PRIu64 " ranges of %" PRIu64 " bytes, ",
+	       argc, s[0].n, s[0].range);
+	if (differ)
+		printf("%" PRIu64 " differ\n", differ);
+	else
+		printf("all identical\n");
+	rc = differ ? RR_EFAIL : RR_OK;
+out:
+	for (k = 0; k < argc; k++) {
+		free(s[k].start);
+		free(s[k].len);
+		free(s[k].crc);
+	}
+	free(s);
+	return rc;
+}
+
+int rr_cmd_verify(int argc, char **argv, const struct rr_verify_opts *o)
+{
+	if (o->local && o->compare) {
+		rr_err("verify: --local and --compare exclude each other");
+		return RR_EUSAGE;
+	}
+	if (o->compare)
+		return verify_compare(argc, argv);
+	return verify_local(argc, argv, o);
+}
