@@ -53,3 +53,23 @@ rr_wait_attr() {
 klog_lines() {
 	dmesg | wc -l
 }
+
+# rr_sb_u64 DEV OFFSET: a little-endian u64 of the superblock (block 0)
+rr_sb_u64() {
+	od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '
+}
+
+# rr_data_sum DEV [MIB]: md5 of the data area of a formatted backing device
+# (the first MIB MiB of it, default all), read directly from the disk
+rr_data_sum() {
+	local off n
+	off=$(rr_sb_u64 "$1" 96)
+	n=$(rr_sb_u64 "$1" 104)
+	[ -n "$2" ] && n=$(($2 * 256))
+	dd if="$1" bs=4096 skip="$off" count="$n" iflag=direct status=none | md5sum | cut -d' ' -f1
+}
+
+# rr_dev_sum MINOR MIB: md5 of the first MIB MiB of /dev/rraftMINOR
+rr_dev_sum() {
+	dd if="/dev/rraft$1" bs=1M count="$2" iflag=direct status=none | md5sum | cut -d' ' -f1
+}

@@ -353,4 +353,116 @@ rr_ctl_ok() {
 # rr_attr N MINOR NAME: read a per-device attribute
 rr_attr() { vm_exec "$1" "cat /sys/block/rraft$2/rraft/$3" 30; }
 
+RR_CLUSTER=0x5eed
+
+# rr_format N [EXTRA]: format /dev/vda of VM N as a one-member cluster
+# (node N, members=N) unless EXTRA overrides members
+rr_format() {
+	local extra=${2:-}
+	case "$extra" in *members=*) ;; *) extra="members=$1 $extra" ;; esac
+	rr_ctl_ok "$1" format "backing=/dev/vda node=$1 cluster=$RR_CLUSTER $extra"
+}
+
+# rr_create N [EXTRA]: bring up /dev/rraft0 on /dev/vda
+rr_create() {
+	rr_ctl_ok "$1" create "minor=0 backing=/dev/vda ${2:-}"
+	vm_ok "$1" 'for i in $(seq 50); do test -b /dev/rraft0 && exit 0; sleep 0.2; done; exit 1' 60 >/dev/null
+}
+
+# rr_wait_role N ROLE [TIMEOUT]
+rr_wait_role() {
+	vm_ok "$1" "rr_wait_attr 0 role $2 ${3:-60}" $(( ${3:-60} + 10 )) >/dev/null
+}
+
+# rr_remove N: tear down /dev/rraft0
+rr_remove() { rr_ctl_ok "$1" remove 0; }
+
+# rr_single_up N: load, create and wait until the one-member node leads
+rr_single_up() {
+	rr_load "$1"
+	rr_create "$1"
+	rr_wait_role "$1" leader
+}
+
+RR_PORT=7789
+RR_SECRET=rraft-test-secret
+
+# rr_peers N "NODES": the peers= value for node N in a cluster of NODES
+rr_peers() {
+	local m p=
+	for m in $2; do
+		[ "$m" = "$1" ] && continue
+		p="$p${p:+,}$m@10.77.0.$m:$RR_PORT"
+	done
+	echo "$p"
+}
+
+# rr_cluster_create N "NODES": create /dev/rraft0 on node N of the cluster
+rr_cluster_create() {
+	rr_create "$1" "listen=10.77.0.$1:$RR_PORT peers=$(rr_peers "$1" "$2") secret=$RR_SECRET"
+}
+
+# rr_cluster_up "NODES" [FORMAT-EXTRA]: load, format (members=NODES) and
+# create on every node, then wait for a leader; prints nothing
+rr_cluster_up() {
+	local n members
+	members=$(echo $1 | tr ' ' ',')
+	for n in $1; do
+		rr_load "$n"
+		rr_format "$n" "members=$members ${2:-}"
+	done
+	for n in $1; do
+		rr_cluster_create "$n" "$1"
+	done
+	rr_leader "$1" 120 >/dev/null
+}
+
+# rr_leader "NODES" [TIMEOUT]: wait until exactly one of the (running)
+# NODES is leader and every running node names it; print its number
+rr_leader() {
+	local nodes=$1 t=${2:-60} end n l role lead agree
+	end=$(( $(date +%s) + t ))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		l= agree=1
+		for n in $nodes; do
+			_vm_alive "$n" || continue
+			role=$(vm_exec "$n" 'cat /sys/block/rraft0/rraft/role' 10 2>/dev/null)
+			lead=$(vm_exec "$n" 'cat /sys/block/rraft0/rraft/leader' 10 2>/dev/null)
+			if [ "$role" = leader ]; then
+				[ -n "$l" ] && [ "$l" != "$n" ] && agree=0
+				l=$n
+			fi
+			[ -n "$l" ] && [ "$lead" != "$l" ] && agree=0
+			[ "$lead" = 0 ] && agree=0
+		done
+		if [ -n "$l" ] && [ $agree = 1 ]; then
+			# re-check the followers that were asked before the leader was known
+			for n in $nodes; do
+				_vm_alive "$n" || continue
+				lead=$(vm_exec "$n" 'cat /sys/block/rraft0/rraft/leader' 10 2>/dev/null)
+				[ "$lead" = "$l" ] || agree=0
+			done
+			[ $agree = 1 ] && { echo "$l"; return 0; }
+		fi
+		sleep 0.5
+	done
+	for n in $nodes; do
+		_vm_alive "$n" && vm_exec "$n" 'echo "vm$(hostname): role=$(rr_attr 0 role) term=$(rr_attr 0 term) leader=$(rr_attr 0 leader)"' 10 >&2
+	done
+	fail "no agreed leader among '$nodes' after ${t}s"
+}
+
+# rr_status N: one line of the node's Raft state
+rr_status() {
+	vm_exec "$1" 'echo "node $(rr_attr 0 node_id): role=$(rr_attr 0 role) term=$(rr_attr 0 term) leader=$(rr_attr 0 leader) commit=$(rr_attr 0 commit_index) applied=$(rr_attr 0 applied_index)"' 10
+}
+
+# rr_wait_applied "NODES" INDEX [TIMEOUT]: every node applied >= INDEX
+rr_wait_applied() {
+	local n
+	for n in $1; do
+		vm_ok "$n" "for i in \$(seq $(( ${3:-60} * 5 ))); do [ \$(rr_attr 0 applied_index) -ge $2 ] && exit 0; sleep 0.2; done; echo applied \$(rr_attr 0 applied_index) \< $2; exit 1" $(( ${3:-60} + 10 )) >/dev/null
+	done
+}
+
 vm_setup

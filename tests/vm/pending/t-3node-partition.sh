@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Three nodes: the leader is cut off the network.  The other two elect a new
+# leader in a higher term and accept writes; a write on the isolated old
+# leader never completes successfully (EIO after io_timeout) and never
+# becomes visible; after healing, the old leader follows and the data areas
+# converge.
+. "$(dirname "$0")/../lib.sh"
+rr_need_module
+N="1 2 3"
+vm_start $N
+rr_cluster_up "$N"
+L=$(rr_leader "$N")
+term0=$(rr_attr "$L" 0 term)
+vm_ok "$L" 'echo 5 >/sys/block/rraft0/rraft/io_timeout' >/dev/null
+net_cut "$L"
+rest=$(echo $N | tr ' ' '\n' | grep -vx "$L" | tr '\n' ' ')
+L2=$(rr_leader "$rest" 120)
+term2=$(rr_attr "$L2" 0 term)
+[ "$term2" -gt "$term0" ] || fail "new leader term $term2 not above $term0"
+log "partition: vm$L isolated, new leader vm$L2 term $term2"
+vm_exec "$L" 'yes isolated | head -c 4096 | dd of=/dev/rraft0 bs=4096 seek=100 oflag=direct status=none' 60 \
+	&& fail "write on the isolated old leader succeeded"
+vm_ok "$L2" 'yes majority | head -c 4096 | dd of=/dev/rraft0 bs=4096 seek=100 oflag=direct status=none' 120 >/dev/null
+net_heal "$L"
+expect_eq "leader after heal" "$(rr_leader "$N" 120)" "$L2"
+commit=$(rr_attr "$L2" 0 commit_index)
+rr_wait_applied "$N" "$commit" 120
+expect_eq "block 100 on new leader" "$(vm_ok "$L2" 'dd if=/dev/rraft0 bs=4096 skip=100 count=1 iflag=direct status=none | head -c 8')" majority
+for n in $N; do vm_ok "$n" "echo 0 >$RR_CTL_DIR/remove" 120 >/dev/null; done
+s=$(vm_ok "$L2" 'rr_data_sum /dev/vda 32' 300)
+for n in $N; do expect_eq "data area vm$n" "$(vm_ok "$n" 'rr_data_sum /dev/vda 32' 300)" "$s"; done
