@@ -151,6 +151,7 @@ static const char *tok_desc(enum tok_type t)
 static int read_value(struct lexer *lx, const char *key, char *val, size_t len)
 {
 	enum tok_type t = next_tok(lx);
+	int eq_line = lx->tok_line;
 
 	if (t == T_ERR)
 		return -1;
@@ -162,8 +163,9 @@ static int read_value(struct lexer *lx, const char *key, char *val, size_t len)
 	t = next_tok(lx);
 	if (t == T_ERR)
 		return -1;
-	if (t != T_WORD || !lx->word[0]) {
-		conf_err(lx, lx->tok_line, "missing value for '%s'", key);
+	/* the value must be on the line of its '=' */
+	if (t != T_WORD || !lx->word[0] || lx->tok_line != eq_line) {
+		conf_err(lx, eq_line, "missing value for '%s'", key);
 		return -1;
 	}
 	if (strlen(lx->word) >= len) {

@@ -223,11 +223,11 @@ int rr_cmd_status(int argc, char **argv, bool all, bool json, bool verbose)
 	char label[64];
 
 	if (argc > 1) {
-		rr_err("status: at most one resource");
+		rr_err("at most one resource");
 		return RR_EUSAGE;
 	}
 	if (argc == 1 && all) {
-		rr_err("status: give a resource or --all, not both");
+		rr_err("give a resource or --all, not both");
 		return RR_EUSAGE;
 	}
 	if (argc == 1) {
@@ -440,7 +440,7 @@ int rr_cmd_watch(int argc, char **argv, long count, long interval_ms,
 	bool first = true;
 
 	if (argc > 1) {
-		rr_err("watch: at most one resource");
+		rr_err("at most one resource");
 		return RR_EUSAGE;
 	}
 	if (argc == 1) {

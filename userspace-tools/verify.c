@@ -90,17 +90,95 @@ static int dev_size(int fd, uint64_t *size)
 	return -ENOTBLK;
 }
 
+/*
+ * The superblock (block 0 of the backing device; kmod/rraft_format.c,
+ * Documentation/design/on-disk-format.rst): little-endian, crc32c over
+ * 'size' bytes with the crc field zeroed.  Only what verify needs.
+ */
+#define SB_MAGIC	0x3142535446415252ull	/* "RRAFTSB1" */
+#define SB_VERSION	1u
+#define SB_BLOCK	4096u
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+struct sb_info {
+	uint64_t cluster, data_off, data_bytes;
+	uint32_t node;
+};
+
+/* 0, or -1 with *why set. */
+static int read_sb(int fd, uint64_t dev_bytes, struct sb_info *sb,
+		   const char **why)
+{
+	static const uint8_t zero[4];
+	uint64_t data_blocks;
+	uint32_t size, crc;
+	uint8_t *blk;
+	ssize_t n;
+
+	if (posix_memalign((void **)&blk, SB_BLOCK, SB_BLOCK)) {
+		*why = "out of memory";
+		return -1;
+	}
+	n = pread(fd, blk, SB_BLOCK, 0);
+	if (n != SB_BLOCK) {
+		*why = n < 0 ? strerror(errno) : "device shorter than one block";
+		goto bad;
+	}
+	*why = "no rraft superblock (not formatted?)";
+	if (le64(blk) != SB_MAGIC)
+		goto bad;
+	*why = "unsupported superblock version";
+	if (le32(blk + 8) != SB_VERSION)
+		goto bad;
+	size = le32(blk + 12);
+	*why = "bad superblock size";
+	if (size < 128 || size > SB_BLOCK)
+		goto bad;
+	crc = rr_crc32c(~0u, blk, 16);
+	crc = rr_crc32c(crc, zero, 4);
+	crc = rr_crc32c(crc, blk + 20, size - 20);
+	*why = "superblock crc mismatch";
+	if (crc != le32(blk + 16))
+		goto bad;
+	sb->cluster = le64(blk + 40);
+	sb->node = le32(blk + 48);
+	data_blocks = le64(blk + 104);
+	sb->data_off = le64(blk + 96);
+	*why = "superblock: bad block size or data area";
+	if (le32(blk + 52) != SB_BLOCK || !sb->data_off ||
+	    sb->data_off > (1ull << 40) || data_blocks > (1ull << 40) ||
+	    (sb->data_off + data_blocks) * SB_BLOCK > dev_bytes)
+		goto bad;
+	sb->data_off *= SB_BLOCK;
+	sb->data_bytes = data_blocks * SB_BLOCK;
+	free(blk);
+	return 0;
+bad:
+	free(blk);
+	return -1;
+}
+
 static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 {
 	char label[64] = "-", backing[256] = "", node[32] = "?";
 	char applied[32] = "?", buf[256];
-	uint64_t offset = 0, size, total, pos;
+	uint64_t offset = 0, size, total, pos, sb_size = 0;
 	int minor = -1, fd, rc;
-	bool direct = true;
+	bool direct = true, have_offset = false;
 	void *data;
 
 	if (argc > 1 || (!argc && !o->backing)) {
-		rr_err("verify --local: give one resource, or --backing and --offset");
+		rr_err("--local: give one resource, or --backing");
 		return RR_EUSAGE;
 	}
 	if (argc) {
@@ -124,22 +202,17 @@ static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 		if (!o->backing &&
 		    rr_dev_read(minor, "backing", backing, sizeof(backing)))
 			backing[0] = '\0';
-		if (!o->have_offset) {
-			if (rr_dev_read(minor, "data_offset", buf, sizeof(buf)) ||
-			    rr_parse_u64(buf, &offset)) {
-				rr_err("%s: the kernel does not report data_offset; give --offset",
-				       label);
-				return RR_EUSAGE;
-			}
-		}
-	} else if (!o->have_offset) {
-		rr_err("verify --local --backing needs --offset");
-		return RR_EUSAGE;
+		if (!o->have_offset &&
+		    !rr_dev_read(minor, "data_offset", buf, sizeof(buf)) &&
+		    !rr_parse_u64(buf, &offset))
+			have_offset = true;
 	}
 	if (o->backing)
 		snprintf(backing, sizeof(backing), "%s", o->backing);
-	if (o->have_offset)
+	if (o->have_offset) {
 		offset = o->offset;
+		have_offset = true;
+	}
 	if (!backing[0]) {
 		rr_err("%s: cannot find the backing device; give --backing", label);
 		return RR_ENOTFOUND;
@@ -160,13 +233,33 @@ static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 		close(fd);
 		return RR_EFAIL;
 	}
+	if (!have_offset || !o->have_size) {
+		/* the superblock knows where the data area is */
+		const char *why;
+		struct sb_info sb;
+
+		if (read_sb(fd, total, &sb, &why)) {
+			if (!have_offset) {
+				rr_err("%s: %s; give --offset", backing, why);
+				close(fd);
+				return RR_EFAIL;
+			}
+		} else {
+			if (!have_offset)
+				offset = sb.data_off;
+			if (!o->have_size && offset == sb.data_off)
+				sb_size = sb.data_bytes;
+			if (!strcmp(node, "?"))
+				snprintf(node, sizeof(node), "%u", sb.node);
+		}
+	}
 	if (offset > total) {
 		rr_err("%s: offset %" PRIu64 " is past the end (%" PRIu64 " bytes)",
 		       backing, offset, total);
 		close(fd);
 		return RR_EUSAGE;
 	}
-	size = total - offset;
+	size = sb_size ? sb_size : total - offset;
 	if (o->have_size) {
 		if (o->size > size) {
 			rr_err("%s: --size %" PRIu64 " goes past the end of the device",
@@ -336,7 +429,7 @@ static int verify_compare(int argc, char **argv)
 	int k, rc = RR_OK;
 
 	if (argc < 2) {
-		rr_err("verify --compare: give at least two files");
+		rr_err("--compare: give at least two files");
 		return RR_EUSAGE;
 	}
 	s = calloc((size_t)argc, sizeof(*s));
@@ -413,7 +506,7 @@ out:
 int rr_cmd_verify(int argc, char **argv, const struct rr_verify_opts *o)
 {
 	if (o->local && o->compare) {
-		rr_err("verify: --local and --compare exclude each other");
+		rr_err("--local and --compare exclude each other");
 		return RR_EUSAGE;
 	}
 	if (o->compare)
