@@ -65,6 +65,7 @@ vm_setup() {
 	rm -rf "$RUNDIR"
 	mkdir -p "$RUNDIR"
 	ip netns add "$VM_NS" || fail "cannot create netns $VM_NS"
+	echo "$VM_NS" >"$RUNDIR/netns"	# for run.sh, should this shell be SIGKILLed
 	ip netns exec "$VM_NS" ip link set lo up
 	ip netns exec "$VM_NS" ip link add br0 type bridge
 	ip netns exec "$VM_NS" ip addr add 10.77.0.254/24 dev br0
@@ -166,6 +167,7 @@ vm_launch() {
 		-device "virtio-net-pci,netdev=n0,mac=$mac" \
 		>"$d/qemu-$boot.log" 2>&1 &
 	VM_PID[$n]=$!
+	echo "$!" >>"$RUNDIR/qemu-pids"	# for run.sh, should this shell be SIGKILLed
 	VM_STARTED+=("$n")
 	date +%s.%N >"$d/start-$boot"
 	log "vm$n: boot $boot, qemu pid ${VM_PID[$n]}"

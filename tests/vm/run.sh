@@ -51,6 +51,19 @@ for t in "${tests[@]}"; do
 	start=$(date +%s)
 	RUNDIR=$top/build/vm/$name timeout -k 60 "$timeout_s" bash "$t" >"$logf" 2>&1
 	rc=$?
+	# leftovers of a test that was SIGKILLed (after its timeout): by pid/name
+	rd=$top/build/vm/$name
+	if [ -f "$rd/qemu-pids" ]; then
+		while read -r pid; do
+			if grep -qa "rraft-$name-vm" "/proc/$pid/cmdline" 2>/dev/null; then
+				kill -9 "$pid" && echo "  killed leftover QEMU $pid" >>"$logf"
+			fi
+		done <"$rd/qemu-pids"
+	fi
+	if [ -f "$rd/netns" ] && ip netns list | grep -qw "$(cat "$rd/netns")"; then
+		sleep 0.5
+		ip netns del "$(cat "$rd/netns")" && echo "  deleted leftover netns" >>"$logf"
+	fi
 	secs=$(( $(date +%s) - start ))
 	if [ $rc -eq 0 ]; then
 		echo "PASS $name (${secs}s)"
