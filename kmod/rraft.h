@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rraft.h - rraft's kernel glue: the device, its storage and its event loop.
+ *
+ * Locking (see Documentation/design/kernel-glue.rst):
+ *  - rraft_ctl_mutex (rraft_main.c): the device table, format/create/remove.
+ *  - dev->lock (mutex): every raft_* call, the store, the request lists
+ *    owned by the event loop, the peer table.  Taken by the event loop work
+ *    and by the per-device sysfs attributes, never from atomic context.
+ *  - dev->in_lock (spinlock): the input queues filled by queue_rq, the
+ *    transport's deliver callback and peer_state, drained by the work.
+ */
+#ifndef RRAFT_H
+#define RRAFT_H
+
+#include <linux/blkdev.h>
+#include <linux/blk-mq.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/timer.h>
+#include <linux/completion.h>
+#include "raft/raft.h"
+#include "rraft_net.h"
+#include "rraft_format.h"
+#include "rraft_parse.h"
+#include "rraft_compat.h"
+
+#define RRAFT_NAME		"rraft"
+#define RRAFT_TICK_MS		50
+#define RRAFT_ELECTION_TICKS	20
+#define RRAFT_HEARTBEAT_TICKS	2
+#define RRAFT_LEASE_DRIFT_TICKS	4
+#define RRAFT_MAX_IO_BYTES	(128u << 10)	/* largest request */
+#define RRAFT_QUEUE_DEPTH	128
+#define RRAFT_DEFAULT_IO_TIMEOUT 30		/* seconds */
+#define RRAFT_DEFAULT_SYNC_RATE	102400		/* KiB/s */
+#define RRAFT_SNAP_CHUNK	(256u << 10)
+#define RRAFT_MAX_INMSG_BYTES	(64u << 20)	/* receive queue bound */
+
+/* ---- storage: rraft_store.c ---- */
+
+/* A record in the log ring (in ring order). */
+struct rraft_rec {
+	u64 pos;		/* logical byte position */
+	u64 seq;
+	u64 first;		/* first entry index */
+	u64 last;		/* last entry index */
+	u32 crc;
+};
+
+/* Waits for a set of bios. */
+struct rraft_iowait {
+	atomic_t pending;
+	int error;
+	struct completion done;
+};
+
+struct rraft_store {
+	struct rraft_bdev_handle bh;
+	struct block_device *bdev;
+	char path[RR_PATH_MAX];
+	struct rr_sb sb;
+	struct rr_state st;	/* the state last written (or read) */
+	int slot;		/* slot holding st */
+	u64 ring_bytes;
+	u64 head, head_seq;	/* first live record: logical pos, seq */
+	u64 tail, next_seq;	/* where the next record goes */
+	u32 last_crc;		/* crc of the last record (chains records) */
+	struct rraft_rec *recs;	/* live records, ring order */
+	u32 n_recs, cap_recs;
+	u64 last_index;		/* last index written to the ring */
+	u8 *blk;		/* one block of scratch (sb/state I/O) */
+	u8 *rec_buf;		/* record being written (kvmalloc) */
+	size_t rec_buf_size;
+	struct rraft_iowait append_wait;
+	bool append_inflight;
+};
+
+int rraft_store_format(const struct rr_format_args *a);
+/* Open, validate sb and state (one dmesg line on -EUCLEAN). */
+int rraft_store_open(struct rraft_store *s, const char *path, void *holder);
+void rraft_store_close(struct rraft_store *s);
+/* Replay the log ring into boot (entries allocated; free with _boot_free). */
+int rraft_store_load(struct rraft_store *s, struct raft_boot *boot);
+void rraft_store_boot_free(struct raft_boot *boot);
+/*
+ * Write nst (its seq set to s->st.seq + 1) to the older slot with FUA,
+ * synchronously; on success it becomes s->st.
+ */
+int rraft_store_write_state(struct rraft_store *s, struct rr_state *nst);
+/* Ring space a batch needs, and what is free. */
+u64 rraft_store_batch_bytes(const struct raft_entry *ents, u32 n);
+u64 rraft_store_used(const struct rraft_store *s);
+/* Start writing entries (FUA); rraft_store_append_wait() finishes. */
+int rraft_store_append(struct rraft_store *s, const struct raft_entry *ents,
+		       u32 n);
+int rraft_store_append_wait(struct rraft_store *s);
+/* Forget records no longer needed once the checkpoint covers index. */
+void rraft_store_compact(struct rraft_store *s, u64 index, u64 *head,
+			 u64 *head_seq);
+void rraft_store_drop_before(struct rraft_store *s, u64 head);
+/* Discard the whole ring (after installing a snapshot). */
+void rraft_store_reset_ring(struct rraft_store *s, u64 *head, u64 *head_seq);
+/* Data area I/O. */
+void rraft_iowait_init(struct rraft_iowait *w);
+int rraft_iowait_wait(struct rraft_iowait *w);
+int rraft_store_data_write(struct rraft_store *s, u64 offset, const u8 *data,
+			   u32 len, struct rraft_iowait *w);
+int rraft_store_data_read_sync(struct rraft_store *s, u64 offset, u8 *buf,
+			       u32 len);
+int rraft_store_flush(struct rraft_store *s);
+static inline u64 rraft_store_data_bytes(const struct rraft_store *s)
+{
+	return s->sb.data_blocks << RR_BLOCK_SHIFT;
+}
+
+/* ---- the device ---- */
+
+struct rraft_peer {
+	u32 id;
+	struct sockaddr_in addr;
+	bool up;
+	bool down_reported;	/* connection lost: tell the core */
+};
+
+/* Per-request driver data (blk-mq pdu). */
+struct rraft_cmd {
+	struct list_head node;
+	struct rraft_dev *dev;
+	u64 index, term;	/* write: the proposal */
+	u64 read_ctx;		/* read: the ReadIndex context */
+	u64 read_index;		/* read: serve once applied >= this */
+	bool read_ready;
+	unsigned long wait_start; /* jiffies: started waiting for leadership */
+	atomic_t bios;		/* read: backing bios in flight */
+	blk_status_t status;
+};
+
+struct rraft_inmsg {
+	struct list_head node;
+	size_t bytes;
+	struct raft_msg m;	/* entries and data follow in the same buffer */
+};
+
+struct rraft_dev {
+	unsigned int minor;
+	struct mutex lock;
+	struct raft *raft;
+	struct rraft_net *net;
+	struct rraft_store store;
+	struct raft_config rcfg;
+
+	/* block layer */
+	struct blk_mq_tag_set tag_set;
+	struct gendisk *disk;
+	bool removing;		/* under disk->open_mutex */
+	bool dying;		/* no new requests */
+	bool failed;		/* storage failed: all I/O gets EIO */
+
+	/* event loop inputs (in_lock) */
+	struct workqueue_struct *wq;
+	struct work_struct work;
+	struct timer_list tick_timer;
+	atomic_t ticks;
+	spinlock_t in_lock;
+	struct list_head in_reqs;
+	struct list_head in_msgs;
+	size_t in_msg_bytes;
+	bool checkpoint_req;
+
+	/* owned by the loop (lock) */
+	struct list_head wait_leader;	/* requests not yet proposed/read */
+	struct list_head proposed;	/* writes waiting for commit+apply */
+	struct list_head reading;	/* reads waiting for index/apply */
+	u64 next_read_ctx;
+	u64 applied, applied_term;
+	struct raft_conf applied_conf;
+	u64 hs_commit;			/* commit index, persisted lazily */
+	u32 role;
+	bool inconsistent;
+	u64 snap_done, snap_left;	/* sync_progress while installing */
+
+	/* configuration */
+	u32 node_id;
+	u64 cluster_id;
+	struct sockaddr_in listen;
+	bool has_listen;
+	struct rraft_peer peers[RR_MAX_PEERS];
+	u32 n_peers;
+	u8 secret[RR_SECRET_MAX];
+	u32 secret_len;
+	unsigned int io_timeout;	/* seconds */
+	unsigned int sync_rate;		/* KiB/s, 0 = unlimited */
+	u32 pending_replace_old;	/* replace: old id waiting for catch-up */
+	u32 pending_replace_new;
+
+	/* statistics */
+	u64 stat_checkpoints;
+};
+
+/* rraft_main.c */
+void rraft_kick(struct rraft_dev *dev);
+int rraft_checkpoint(struct rraft_dev *dev);		/* dev->lock held */
+int rraft_dev_add_peer(struct rraft_dev *dev, const struct rr_peer_arg *p);
+void rraft_addr_to_sin(const struct rr_addr *a, struct sockaddr_in *sin);
+
+/* rraft_blk.c */
+int rraft_blk_init(struct rraft_dev *dev);
+void rraft_blk_exit(struct rraft_dev *dev);
+void rraft_blk_fail_all(struct rraft_dev *dev);		/* dev->lock held */
+void rraft_blk_admit(struct rraft_dev *dev);		/* dev->lock held */
+void rraft_blk_submit(struct rraft_dev *dev);		/* dev->lock held */
+void rraft_blk_committed(struct rraft_dev *dev, const struct raft_entry *ents,
+			 u32 n);			/* dev->lock held */
+void rraft_blk_reads(struct rraft_dev *dev, const struct raft_read_state *rs,
+		     u32 n);				/* dev->lock held */
+void rraft_blk_serve_reads(struct rraft_dev *dev);	/* dev->lock held */
+void rraft_blk_check(struct rraft_dev *dev);		/* dev->lock held */
+extern const struct block_device_operations rraft_fops;
+
+/* rraft_sysfs.c */
+extern const struct attribute_group *rraft_disk_groups[];
+
+extern int rraft_major;
+
+#define rr_dev_warn(dev, fmt, ...) \
+	pr_warn("rraft%u: " fmt "\n", (dev)->minor, ##__VA_ARGS__)
+#define rr_dev_info(dev, fmt, ...) \
+	pr_info("rraft%u: " fmt "\n", (dev)->minor, ##__VA_ARGS__)
+#define rr_dev_err(dev, fmt, ...) \
+	pr_err("rraft%u: " fmt "\n", (dev)->minor, ##__VA_ARGS__)
+
+#endif /* RRAFT_H */

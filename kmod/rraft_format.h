@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rraft_format.h - rraft's on-disk format and state-machine command codec.
+ *
+ * Environment-neutral: builds into rraft.ko and into userspace (tests/codec).
+ * Everything on disk is little-endian and crc32c-protected (seed ~0, the
+ * stored value is the crc of the structure with its crc field zeroed).
+ * See Documentation/design/on-disk-format.rst.
+ *
+ * Backing device layout, in 4 KiB blocks:
+ *
+ *	0			superblock
+ *	1, 2			state slots (hard state + checkpoint), A/B
+ *	log_off .. +log_blocks	log ring (batch records, padded to 4 KiB)
+ *	data_off .. end		data area = the replicated device's contents
+ */
+#ifndef RRAFT_FORMAT_H
+#define RRAFT_FORMAT_H
+
+#include "rraft_codec.h"
+#include "raft/raft.h"
+
+#define RR_BLOCK_SIZE		4096u
+#define RR_BLOCK_SHIFT		12
+
+#define RR_SB_MAGIC		0x3142535446415252ull	/* "RRAFTSB1" */
+#define RR_FORMAT_VERSION	1u
+#define RR_STATE_MAGIC		0x54535252u		/* "RRST" */
+#define RR_LOG_MAGIC		0x474c5252u		/* "RRLG" */
+#define RR_CMD_MAGIC		0x444d4352u		/* unused on disk; reserved */
+
+#define RR_UUID_LEN		16
+#define RR_STATE_SLOT0		1ull	/* block numbers of the two slots */
+#define RR_STATE_SLOTS		2u
+#define RR_LOG_OFF		8ull	/* first block of the log ring */
+#define RR_DATA_ALIGN		256ull	/* data area starts 1 MiB aligned */
+#define RR_MIN_LOG_BYTES	(1ull << 20)
+#define RR_MIN_DATA_BYTES	(1ull << 20)
+#define RR_DEFAULT_LOG_BYTES	(64ull << 20)
+#define RR_MAX_LOG_BYTES	(16ull << 30)
+
+/* ---- superblock ---- */
+
+struct rr_sb {
+	u32 version;
+	u32 flags;
+	u8 uuid[RR_UUID_LEN];
+	u64 cluster_id;
+	u32 node_id;
+	u32 block_size;
+	u64 dev_blocks;		/* backing device size at format time */
+	u64 state_off;		/* block of state slot 0 */
+	u64 state_blocks;
+	u64 log_off;
+	u64 log_blocks;
+	u64 data_off;
+	u64 data_blocks;
+	struct raft_conf conf;	/* initial configuration (may be empty) */
+};
+
+#define RR_SB_SIZE		(128 + RAFT_CONF_ENCODED_SIZE)
+
+/*
+ * Lay out a backing device of dev_bytes with a log of log_bytes.
+ * Returns 0, -EINVAL (bad log size) or -ENOSPC (too small).
+ */
+int rr_sb_layout(struct rr_sb *sb, u64 dev_bytes, u64 log_bytes);
+void rr_sb_encode(const struct rr_sb *sb, u8 *blk /* RR_BLOCK_SIZE */);
+/*
+ * Decode and validate.  Returns 0, or -ENOENT (no rraft magic: a foreign
+ * device), -EUCLEAN (rraft metadata that fails a check).  *why names the
+ * failed check (static string).
+ */
+int rr_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
+		 const char **why);
+
+/* ---- state record: hard state + checkpoint, double-slotted ---- */
+
+#define RR_STF_INCONSISTENT	0x1	/* a snapshot install is in progress */
+
+struct rr_state {
+	u64 seq;		/* higher = newer */
+	u8 uuid[RR_UUID_LEN];
+	u64 term;
+	u32 vote;
+	u32 flags;
+	u64 commit;
+	/* checkpoint: the data area is durable up to snap_index */
+	u64 snap_index;
+	u64 snap_term;
+	struct raft_conf snap_conf;
+	/* log ring: logical byte position and seq of the first live record */
+	u64 ring_head;
+	u64 ring_head_seq;
+	/* interrupted snapshot install (flags & RR_STF_INCONSISTENT) */
+	u64 pend_index;
+	u64 pend_term;
+	struct raft_conf pend_conf;
+	u64 pend_offset;
+	u64 pend_base;
+};
+
+#define RR_STATE_SIZE		(128 + 2 * RAFT_CONF_ENCODED_SIZE)
+
+void rr_state_encode(const struct rr_state *st, u8 *blk /* RR_BLOCK_SIZE */);
+/* 0 or -EUCLEAN (*why says which check failed) */
+int rr_state_decode(struct rr_state *st, const u8 *blk,
+		    const u8 uuid[RR_UUID_LEN], const char **why);
+/*
+ * Pick the newest valid slot.  valid[i] tells whether slot i decoded.
+ * Returns the slot index or -1 if neither is valid.
+ */
+int rr_state_pick(const struct rr_state st[2], const bool valid[2]);
+
+/* ---- log ring records ---- */
+
+/*
+ * A record holds one batch of consecutive entries (one raft_ready):
+ * a 64-byte header, then per entry {term u64, type u32, len u32, data},
+ * padded with zeroes to a whole number of blocks.  The crc covers the
+ * header (crc field zeroed) and payload_len bytes of entries.  Each header
+ * also carries the crc of the previous record, so replay never continues
+ * into a stale record left behind by a different history.
+ */
+#define RR_LOG_HDR_SIZE		64
+#define RR_LOG_ENT_HDR_SIZE	16
+
+struct rr_log_hdr {
+	u64 seq;		/* record sequence number, +1 per record */
+	u8 uuid[RR_UUID_LEN];
+	u64 first_index;
+	u32 n_entries;
+	u32 payload_len;	/* bytes after the header */
+	u32 prev_crc;		/* crc of the previous record (chain) */
+	u32 crc;		/* filled by decode */
+};
+
+/* Bytes the record for these entries takes, before padding. */
+u64 rr_log_record_bytes(const struct raft_entry *ents, u32 n);
+static inline u64 rr_blocks_up(u64 bytes)
+{
+	return (bytes + RR_BLOCK_SIZE - 1) >> RR_BLOCK_SHIFT;
+}
+
+/*
+ * Encode a record into buf (at least rr_log_record_bytes(), padded by the
+ * caller).  Entries must have consecutive indexes.  Returns bytes used.
+ */
+u64 rr_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
+		  const struct raft_entry *ents, u32 n);
+/* The crc stored in an encoded record. */
+u32 rr_log_crc(const u8 *buf);
+/*
+ * Decode the header of a record: 0, -ENOENT (not a record of this device /
+ * not the expected seq) or -EUCLEAN (malformed).  max_bytes bounds
+ * payload_len.  Does not check the crc (the payload may not be read yet).
+ */
+int rr_log_decode_hdr(struct rr_log_hdr *h, const u8 *buf,
+		      const u8 uuid[RR_UUID_LEN], u64 seq, u64 max_bytes);
+/* Check the crc of a whole record (header + payload_len bytes). */
+bool rr_log_crc_ok(const struct rr_log_hdr *h, const u8 *buf);
+/*
+ * Iterate the entries of a verified record.  *pos starts at 0; fills e
+ * (e->data points into buf) and returns 1, 0 at the end, -EUCLEAN if the
+ * record is malformed.
+ */
+int rr_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
+		      u32 i, struct raft_entry *e);
+
+/* ---- state-machine command: the payload of a RAFT_ENTRY_NORMAL ---- */
+
+/* {u64 byte offset, u32 length, data[length]}, offset and length 4K-aligned */
+#define RR_CMD_HDR_SIZE		12
+#define RR_CMD_MAX_DATA		(1u << 20)
+
+struct rr_cmd {
+	u64 offset;
+	u32 len;
+	const u8 *data;
+};
+
+void rr_cmd_encode_hdr(u8 *buf, u64 offset, u32 len);
+/* 0 or -EINVAL: short, length mismatch, unaligned, beyond dev_bytes. */
+int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes);
+
+#endif /* RRAFT_FORMAT_H */
