@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # rraft guest agent: runs inside the test VM (chrooted into the host root by
-# scripts/vm/init).  It polls the shared folder ($1, the host's
+# scripts/vm/init).  It polls (every 0.1 s) the shared folder ($1, the host's
 # $RUNDIR/vmN) for command files written by tests/vm/lib.sh:
 #   cmd/SEQ.sh     a bash script whose line 1 is "# timeout=SECONDS"
 # and for each one (concurrently) writes back, atomically, into out/:
 #   SEQ.out SEQ.err    stdout and stderr
-#   SEQ.rc             exit code (written last, via rename: "done" marker)
+#   SEQ.rc             exit code and newline, written last in one write:
+#                      the "done" marker
 # Line 1 of the shared "ready" file is written once the agent is running.
 shared=${1:-/mnt/shared}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -19,14 +20,11 @@ run_one() {
 	read -r t <"$f"
 	t=${t#\# timeout=}
 	[[ $t =~ ^[0-9]+$ ]] || t=300
-	timeout -s KILL "$t" bash "$f" >"/tmp/agent.$seq.out" 2>"/tmp/agent.$seq.err" </dev/null
+	timeout -s KILL "$t" bash "$f" >"$shared/out/$seq.out" 2>"$shared/out/$seq.err" </dev/null
 	rc=$?
-	cp "/tmp/agent.$seq.out" "$shared/out/$seq.out.tmp" && mv "$shared/out/$seq.out.tmp" "$shared/out/$seq.out"
-	cp "/tmp/agent.$seq.err" "$shared/out/$seq.err.tmp" && mv "$shared/out/$seq.err.tmp" "$shared/out/$seq.err"
-	rm -f "/tmp/agent.$seq.out" "/tmp/agent.$seq.err" "$f"
-	echo "$rc" >"$shared/out/$seq.rc.tmp"
-	sync -f "$shared/out" 2>/dev/null
-	mv "$shared/out/$seq.rc.tmp" "$shared/out/$seq.rc"
+	# one write(2) of "rc\n": the completion marker (9p, cache=none: the
+	# outputs above are on the host already)
+	echo "$rc" >"$shared/out/$seq.rc"
 }
 
 mkfifo /tmp/agent.tick
@@ -42,5 +40,5 @@ while true; do
 		mv "$f" "/tmp/agent.$seq.sh" 2>/dev/null || continue
 		run_one "$seq" "/tmp/agent.$seq.sh" &
 	done
-	read -r -t 0.2 -u 9 _
+	read -r -t 0.1 -u 9 _
 done

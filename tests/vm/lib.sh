@@ -254,19 +254,22 @@ vm_submit() {
 # stdout (stderr to stderr) and returns its exit code (255: VM died,
 # 124: timed out)
 vm_wait_cmd() {
-	local n=$1 seq=$2 t=${3:-300} d i
+	local n=$1 seq=$2 t=${3:-300} d i rc
 	d=$(vm_dir "$n")
-	for ((i = 0; i < (t + 10) * 10; i++)); do
-		if [ -f "$d/out/$seq.rc" ]; then
-			cat "$d/out/$seq.out"
-			cat "$d/out/$seq.err" >&2
-			return "$(cat "$d/out/$seq.rc")"
+	for ((i = 0; i < (t + 10) * 20; i++)); do
+		if [ -s "$d/out/$seq.rc" ]; then
+			read -r rc <"$d/out/$seq.rc"
+			if [[ $rc =~ ^[0-9]+$ ]]; then
+				cat "$d/out/$seq.out"
+				cat "$d/out/$seq.err" >&2
+				return "$rc"
+			fi
 		fi
 		if ! _vm_alive "$n"; then
 			echo "vm$n: died while running command $seq" >&2
 			return 255
 		fi
-		sleep 0.1
+		sleep 0.05
 	done
 	echo "vm$n: command $seq timed out" >&2
 	return 124
