@@ -322,6 +322,9 @@ int rraft_wire_decode(const u8 *buf, u32 len, struct raft_msg *m)
 			goto bad;
 		p += RRAFT_WIRE_SNAP_SIZE;
 		rem -= RRAFT_WIRE_SNAP_SIZE;
+		/* Canonical form: an all-zero snapshot meta is left out. */
+		if (!rr_has_snap(m))
+			goto bad;
 	}
 	err = rr_decode_entries(m, &p, &rem);
 	if (err)
