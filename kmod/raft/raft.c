@@ -21,6 +21,8 @@
 #define RAFT_SNAP_STALL		3	/* heartbeat rounds without snapshot progress */
 #define RAFT_U64_MAX		(~(u64)0)
 
+static const u8 raft_empty[1];
+
 enum { PR_PROBE = 0, PR_REPLICATE = 1, PR_SNAPSHOT = 2 };
 
 struct raft_pr {
@@ -148,6 +150,7 @@ struct raft {
 	u64 recv_next;		/* offset expected next */
 	u64 recv_done;		/* offset durable */
 	u64 recv_base;
+	bool recv_last;		/* the last chunk is queued or with the host */
 	struct raft_iq iq[RAFT_INSTALL_Q];
 	u32 iq_head;
 	u32 iq_n;
@@ -1541,6 +1544,8 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 			snap_resp(r, m->from, m->snap.index, 0, RAFT_MSGF_REJECT);
 			return 0;
 		}
+	} else if (r->recv_last) {
+		return 0;	/* complete: the install answers when durable */
 	} else if (m->offset != r->recv_next) {
 		snap_resp(r, m->from, m->snap.index, r->recv_next,
 			  RAFT_MSGF_REJECT);
@@ -1564,6 +1569,7 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 		r->recv = m->snap;
 		r->recv_next = 0;
 		r->recv_done = 0;
+		r->recv_last = false;
 	}
 	r->inconsistent = true;
 	q = &r->iq[(r->iq_head + r->iq_n) % RAFT_INSTALL_Q];
@@ -1573,10 +1579,12 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 	q->in.offset = m->offset;
 	q->in.next_offset = m->ctx;
 	q->in.len = m->len;
-	q->in.data = buf;
+	q->in.data = buf ? buf : raft_empty;
 	q->in.last = !!(m->flags & RAFT_MSGF_LAST);
 	q->in.base_applied = r->recv_base;
 	r->recv_next = m->ctx;
+	if (m->flags & RAFT_MSGF_LAST)
+		r->recv_last = true;
 	return 0;
 }
 
@@ -1610,6 +1618,8 @@ static void install_snapshot(struct raft *r)
 	r->applied = s.index;
 	r->inconsistent = false;
 	r->receiving = false;
+	r->recv_last = false;
+	iq_clear(r);
 	r->snap_installed = true;
 	r->installed = s;
 	conf_recompute(r);
@@ -2409,7 +2419,8 @@ int raft_ready(struct raft *r, struct raft_ready *rd)
 	rd->n_reads = r->n_oreads;
 	rd->snap_sends = r->oss;
 	rd->n_snap_sends = r->n_oss;
-	if (r->iq_n) {
+	if (r->iq_n && !r->iq_out) {
+		/* one chunk at a time, each handed out once */
 		rd->has_snap_install = true;
 		rd->snap_install = r->iq[r->iq_head].in;
 		r->iq_out = true;
