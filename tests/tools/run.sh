@@ -229,6 +229,17 @@ assert_fails "missing config: not found" 5 "cannot open config .*/nosuch.conf"
 run format ../r0
 assert_fails "resource name with a slash: usage error" 2 "bad resource name"
 
+# the shipped example parses and means what its comments say
+cp "$top/userspace-tools/r0.conf.example" "$T/etc/ex.conf"
+run format ex --node 2
+assert_eq "example config: format as node 2" \
+	"backing=/dev/vdc node=2 cluster=0x5eed members=1,2,3 log=64M" "$(ctl format)"
+run up ex --node 1
+assert_eq "example config: up as node 1" \
+	"minor=0 backing=/dev/vdb listen=10.77.0.1:7789 peers=2@10.77.0.2:7789,3@10.77.0.3:7790 secret=change-me" \
+	"$(ctl create)"
+rm -f "$T/etc/ex.conf"
+
 # ------------------------------------------------------- bad configs
 # each: a body that must fail with exit 3 and a message naming file:line
 bad_conf() { # name line-regex message-regex body
@@ -674,7 +685,7 @@ if command -v man >/dev/null; then
 		assert_grep "man page has $s" "^$s" "$t"
 	done
 	for c in format up down status watch promote transfer add remove verify; do
-		assert_grep "man page documents $c" "^ +$c " "$t"
+		assert_grep "man page documents $c" "^ +$c( |$)" "$t"
 	done
 else
 	nok "man is installed (scripts/packages.txt: man-db)"

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# rraftctl and packaging: build the tool with -Werror, run its tests against
+# a fake sysfs tree (tests/tools/run.sh), then build/install/remove rraft.ko
+# through DKMS (tests/tools/dkms.sh).  Last line: "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+pass=0
+fail=0
+
+add_counts() { # log of a suite that ends with "N passed, N failed"
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		fail=$((fail + 1))
+		return
+	fi
+	pass=$((pass + ${line%% passed*}))
+	line=${line#*passed, }
+	fail=$((fail + ${line%% failed*}))
+}
+
+echo "== build rraftctl"
+if make -C "$top/userspace-tools" >/tmp/rraft-tools-build.$$ 2>&1; then
+	pass=$((pass + 1))
+	echo "ok - make -C userspace-tools (-Wall -Wextra -Werror)"
+else
+	fail=$((fail + 1))
+	cat /tmp/rraft-tools-build.$$
+	echo "FAIL - make -C userspace-tools"
+fi
+rm -f /tmp/rraft-tools-build.$$
+
+for t in run dkms; do
+	echo "== tests/tools/$t.sh"
+	log=$(mktemp /tmp/rraft-tools.XXXXXX)
+	"$top/tests/tools/$t.sh" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	before=$fail
+	add_counts "$log"
+	if [ $rc -ne 0 ] && [ $fail -eq $before ]; then fail=$((fail + 1)); fi
+	rm -f "$log"
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
