@@ -1533,6 +1533,14 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 		send_ack(r, m->from, true);
 		return 0;
 	}
+	if (m->snap.index < r->snap.index) {
+		/*
+		 * Older than our own checkpoint: installing it would drop
+		 * entries we acknowledged.  Ignore it; the leader retries
+		 * (and sends a newer one once it compacted further).
+		 */
+		return 0;
+	}
 	if (!r->receiving || r->recv.index != m->snap.index ||
 	    r->recv.term != m->snap.term) {
 		if (m->offset != 0) {
@@ -2411,7 +2419,8 @@ int raft_ready(struct raft *r, struct raft_ready *rd)
 	rd->msgs = r->omsgs;
 	rd->n_msgs = r->n_omsgs;
 	lim = apply_limit(r);
-	if (lim > r->applied) {
+	/* the host installs a snapshot before applying what follows it */
+	if (lim > r->applied && !r->snap_installed) {
 		rd->committed = ent_at(r, r->applied + 1);
 		rd->n_committed = (u32)min_u64(lim - r->applied, 0x100000);
 	}
