@@ -320,9 +320,10 @@ expect_eq() {
 
 net_cut() { ip netns exec "$VM_NS" ip link set "tap$1" down && log "net: vm$1 cut"; }
 net_heal() { ip netns exec "$VM_NS" ip link set "tap$1" up && log "net: vm$1 healed"; }
-# net_netem N "delay 20ms loss 5%": shape traffic delivered to VM N
-net_netem() { ip netns exec "$VM_NS" tc qdisc replace dev "tap$1" root netem $2; }
-net_clear() { ip netns exec "$VM_NS" tc qdisc del dev "tap$1" root 2>/dev/null; true; }
+# net_netem N "delay 20ms loss 5%": shape the traffic VM N sends (netem in
+# the guest: the host kernel may lack sch_netem); net_clear N undoes it
+net_netem() { vm_ok "$1" "tc qdisc replace dev eth0 root netem $2" 60 >/dev/null && log "net: vm$1 netem $2"; }
+net_clear() { vm_ok "$1" "tc qdisc del dev eth0 root 2>/dev/null; true" 60 >/dev/null; }
 # ns_exec CMD...: run a command in the test namespace (host side)
 ns_exec() { ip netns exec "$VM_NS" "$@"; }
 

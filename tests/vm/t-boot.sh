@@ -38,6 +38,10 @@ net_cut 2
 vm_exec 1 'busybox ping -c 1 -W 2 10.77.0.2' 30 >/dev/null && fail "ping through a cut link"
 net_heal 2
 vm_ok 1 'for i in 1 2 3 4 5; do busybox ping -c 1 -W 2 10.77.0.2 && exit 0; done; exit 1' 60 >/dev/null
+net_netem 1 "delay 300ms"
+rtt=$(vm_ok 1 'busybox ping -c 2 -W 5 10.77.0.2 | sed -n "s/.*time=\([0-9]*\).*/\1/p" | tail -n 1' 60)
+[ "${rtt:-0}" -ge 300 ] || fail "netem delay 300ms: rtt ${rtt}ms"
+net_clear 1
 
 # disk content survives a crash and a clean reboot
 vm_ok 1 'printf "rraft-disk-probe" | dd of=/dev/vda bs=4096 seek=10 conv=fsync oflag=direct status=none' >/dev/null
