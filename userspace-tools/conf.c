@@ -492,10 +492,11 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 			strcpy(c->backing, val);
 			break;
 		case 3:	/* log */
-			if (rr_parse_size(val, &v) || v < (1 << 20) ||
+			if (rr_parse_size(val, &v) || v < (1 << 20) || v % 4096 ||
+			    strchr("tT", val[strlen(val) - 1]) ||
 			    strlen(val) >= sizeof(c->log)) {
 				conf_err(&lx, lx.tok_line,
-					 "log must be a size of at least 1M (K/M/G suffix), not '%s'",
+					 "log must be a multiple of 4K, at least 1M (K/M/G suffix), not '%s'",
 					 val);
 				goto bad;
 			}

@@ -137,6 +137,19 @@ static void status_json(const struct rr_state *st, bool first)
 	printf("%s]\n  }", st->npeers ? "\n    " : "");
 }
 
+/*
+ * The kernel reports connection states in lower case ("connected"); shown
+ * the way drbdadm users know them ("Connected").
+ */
+static const char *conn_display(const char *conn, char *buf, size_t len)
+{
+	if (!conn || !*conn)
+		return "unknown";
+	snprintf(buf, len, "%s", conn);
+	buf[0] = (char)toupper((unsigned char)buf[0]);
+	return buf;
+}
+
 static const char *attr_or(const struct rr_state *st, int idx, const char *def)
 {
 	return st->present[idx] && st->val[idx][0] ? st->val[idx] : def;
@@ -189,7 +202,10 @@ static void status_text(const struct rr_state *st, bool verbose)
 
 		bool connected = conn && !strcasecmp(conn, "Connected");
 
-		printf("  peer %u connection:%s", p->id, conn ? conn : "unknown");
+		char cbuf[32];
+
+		printf("  peer %u connection:%s", p->id,
+		       conn_display(conn, cbuf, sizeof(cbuf)));
 		/* like drbdadm status: progress only for connected peers */
 		if (connected && rr_peer_lag(st, p, &lag))
 			printf(" lag:%llu", (unsigned long long)lag);
@@ -361,8 +377,11 @@ static void w_take(int minor, const struct rr_state *st, struct wsnap *s)
 	for (i = 0; i < st->npeers; i++) {
 		const char *c = rr_peer_get(&st->peers[i], "conn");
 
+		char cbuf[32];
+
 		s->id[i] = st->peers[i].id;
-		snprintf(s->conn[i], sizeof(s->conn[i]), "%s", c ? c : "?");
+		snprintf(s->conn[i], sizeof(s->conn[i]), "%s",
+			 conn_display(c, cbuf, sizeof(cbuf)));
 	}
 	s->npeers = st->npeers;
 }

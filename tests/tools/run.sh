@@ -75,9 +75,14 @@ reset_tree() {
 # mk_dev MINOR [attr=value ...]: a fake device, leader of a healthy 3-node
 # cluster by default; "peers" takes \n escapes.
 mk_dev() {
-	local m=$1 d kv
+	local m=$1 d kv new=
 	shift
 	d=$T/sys/block/rraft$m/rraft
+	if [ ! -d "$d" ]; then
+		# a new device appears with all its attributes at once
+		new=$T/sys/block/.rraft$m.tmp
+		d=$new/rraft
+	fi
 	mkdir -p "$d"
 	for kv in node_id=1 cluster_id=0x5eed role=leader term=7 vote=1 leader=1 \
 		commit_index=120 applied_index=120 persisted_index=121 first_index=1 \
@@ -85,13 +90,14 @@ mk_dev() {
 		log_capacity=67108864 "members=voters=1,2,3 old= learners=" \
 		conf_phase=stable disk_state=UpToDate "sync_progress=done=0 left=0" \
 		backing=/dev/vdb io_timeout=30 sync_rate=102400 \
-		"peers=2 addr=10.77.0.2:7790 conn=Connected match=121 next=122 state=replicate active=1 learner=0 sent=1000 recv=2000\n3 addr=10.77.0.3:7789 conn=Connecting match=0 next=1 state=probe active=0 learner=0 sent=0 recv=0" \
+		"peers=2 addr=10.77.0.2:7790 conn=connected match=121 next=122 state=replicate active=1 learner=0 sent=1000 recv=2000\n3 addr=10.77.0.3:7789 conn=connecting match=0 next=1 state=probe active=0 learner=0 sent=0 recv=0" \
 		"$@"; do
 		printf '%b\n' "${kv#*=}" >"$d/${kv%%=*}"
 	done
 	for kv in secret promote transfer add_learner promote_voter remove replace checkpoint; do
 		: >"$d/$kv"
 	done
+	if [ -n "$new" ]; then mv "$new" "$T/sys/block/rraft$m"; fi
 }
 
 write_conf() { # name, then the body on stdin
@@ -304,9 +310,13 @@ bad_conf "relative backing" 3 "backing must be an absolute path" "minor = 0
 cluster = 1
 backing = vdb
 node 1 { address = 10.0.0.1 }"
-bad_conf "log too small" 3 "log must be a size of at least 1M" "minor = 0
+bad_conf "log too small" 3 "log must be a multiple of 4K, at least 1M" "minor = 0
 cluster = 1
 log = 512K
+$B"
+bad_conf "log not a multiple of 4K" 3 "log must be a multiple of 4K" "minor = 0
+cluster = 1
+log = 1048577
 $B"
 bad_conf "secret too long" 3 "secret must be 1..64" "minor = 0
 cluster = 1
@@ -438,7 +448,7 @@ print(len(d), r0["name"], r0["minor"], r0["role"], r0["term"], r0["leader"],
       r1["name"], r1["sync_progress"], r1["peers"][0]["lag"], r1["data_offset"])
 PY
 )
-assert_eq "status --json content" "2 r0 0 leader 7 1 0x5eed [1, 2, 3] UpToDate [(2, 'Connected', 0, True, 121), (3, 'Connecting', 121, False, 0)] rraft1 {'done': 256, 'left': 768} None None" "$j"
+assert_eq "status --json content" "2 r0 0 leader 7 1 0x5eed [1, 2, 3] UpToDate [(2, 'connected', 0, True, 121), (3, 'connecting', 121, False, 0)] rraft1 {'done': 256, 'left': 768} None None" "$j"
 run status r0 --all
 assert_fails "status NAME --all: usage error" 2 "not both"
 run status r5
