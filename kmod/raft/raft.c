@@ -1345,6 +1345,8 @@ static void note_inconsistent(struct raft_pr *pr, const struct raft_msg *m)
 static void handle_append_resp(struct raft *r, struct raft_pr *pr,
 			       const struct raft_msg *m)
 {
+	bool updated = false;
+
 	pr->recent_active = true;
 	pr->applied = m->applied;
 	note_inconsistent(pr, m);
@@ -1394,19 +1396,22 @@ static void handle_append_resp(struct raft *r, struct raft_pr *pr,
 		if (pr->next < pr->match + 1)
 			pr->next = pr->match + 1;
 		infl_free_to(pr, m->index);
-		if (pr->state == PR_PROBE)
-			become_replicate(pr);
-		else if (pr->state == PR_SNAPSHOT && pr->match >= pr->snap.index)
-			become_probe(r, pr);
+		updated = true;
+	}
+	if (pr->state == PR_PROBE && (updated || m->index + 1 >= pr->next)) {
+		/* answers the outstanding probe: the logs agree up to match */
+		become_replicate(pr);
+	} else if (pr->state == PR_SNAPSHOT && pr->match >= pr->snap.index) {
+		become_probe(r, pr);
+		pr->next = pr->match + 1;
+	} else if (!updated) {
+		return;	/* an older or partial answer: nothing new to do */
+	}
+	if (updated) {
 		maybe_commit(r);
 		if (r->role != RAFT_LEADER)
 			return;
 		maybe_send_timeout_now(r, pr);
-	} else if (pr->state == PR_PROBE && m->index + 1 >= pr->next) {
-		/* answers the outstanding probe: the logs agree up to match */
-		become_replicate(pr);
-	} else {
-		return;	/* an older or partial answer: nothing new to do */
 	}
 	send_append(r, pr);
 }
@@ -1419,7 +1424,12 @@ static void handle_heartbeat_resp(struct raft *r, struct raft_pr *pr,
 	note_inconsistent(pr, m);
 	if (m->ctx <= r->seq && m->ctx > pr->acked_seq)
 		pr->acked_seq = m->ctx;
-	if (pr->state == PR_SNAPSHOT) {
+	if (pr->state == PR_SNAPSHOT && pr->match >= pr->snap.index &&
+	    !(m->flags & RAFT_MSGF_INCONSISTENT)) {
+		become_probe(r, pr);
+		pr->next = pr->match + 1;
+		send_append(r, pr);
+	} else if (pr->state == PR_SNAPSHOT) {
 		if (++pr->snap_stall >= RAFT_SNAP_STALL && !pr->snap_req_out) {
 			u64 off = 0;
 
