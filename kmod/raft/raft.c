@@ -1611,7 +1611,7 @@ static void install_snapshot(struct raft *r)
 	const struct raft_snap_meta s = r->recv;
 	u64 i, k;
 
-	if (s.index >= first_index(r) && s.index <= last_index(r) &&
+	if (s.index >= r->snap.index && s.index <= last_index(r) &&
 	    term_at(r, s.index) == s.term) {
 		/* our log continues the snapshot: keep what follows */
 		k = s.index - first_index(r) + 1;
@@ -1632,7 +1632,8 @@ static void install_snapshot(struct raft *r)
 		r->unstable = last_index(r) + 1;
 	r->ack_pending = min_u64(r->ack_pending, last_index(r));
 	r->ack_sent = min_u64(r->ack_sent, last_index(r));
-	r->commit = max_u64(s.index, min_u64(r->commit, last_index(r)));
+	/* entries <= commit match the snapshot, so they were kept */
+	r->commit = max_u64(s.index, r->commit);
 	r->applied = s.index;
 	r->inconsistent = false;
 	r->receiving = false;
@@ -1711,10 +1712,15 @@ static int step_locked(struct raft *r, const struct raft_msg *m,
 			become_follower(r, m->term, RAFT_NONE);
 		}
 	} else if (m->term < r->term) {
-		if ((r->cfg.check_quorum || r->cfg.pre_vote) &&
-		    (m->type == RAFT_MSG_APPEND ||
-		     m->type == RAFT_MSG_HEARTBEAT)) {
-			/* tell a stale leader about our term */
+		if (m->type == RAFT_MSG_APPEND ||
+		    m->type == RAFT_MSG_HEARTBEAT ||
+		    m->type == RAFT_MSG_SNAPSHOT) {
+			/*
+			 * Tell a stale leader about our term.  Needed even
+			 * without check-quorum: a node the leader does not
+			 * count as a voter (its vote requests are ignored, see
+			 * hashicorp #526) would otherwise never catch up.
+			 */
 			new_msg(r, RAFT_MSG_APPEND_RESP, m->from);
 		} else if (m->type == RAFT_MSG_PREVOTE) {
 			struct raft_msg *o = new_msg(r, RAFT_MSG_PREVOTE_RESP,
