@@ -419,8 +419,11 @@ static struct raft_msg *new_msg(struct raft *r, u32 type, u32 to)
 	struct raft_msg *m;
 
 	if (r->n_msgs >= r->cap_msgs) {
-		/* cannot happen: capacity is reserved per event */
-		RAFT_ASSERT(0);
+		/*
+		 * Capacity is reserved per event; only an event whose
+		 * reservation failed (ENOMEM in a void call) gets here.  The
+		 * protocol tolerates a lost message: it is retried.
+		 */
 		return NULL;
 	}
 	m = &r->msgs[r->n_msgs++];
@@ -983,10 +986,8 @@ static void snap_request(struct raft *r, struct raft_pr *pr, u64 offset)
 {
 	struct raft_snap_send *s;
 
-	if (r->n_ss >= r->cap_ss) {
-		RAFT_ASSERT(0);
-		return;
-	}
+	if (r->n_ss >= r->cap_ss)
+		return;	/* ENOMEM earlier: the stall timer asks again */
 	s = &r->ss[r->n_ss++];
 	s->to = pr->id;
 	s->meta = pr->snap;
@@ -1409,7 +1410,9 @@ static void handle_append_resp(struct raft *r, struct raft_pr *pr,
 	}
 	if (updated) {
 		maybe_commit(r);
-		if (r->role != RAFT_LEADER)
+		/* a committed configuration may have reshuffled r->prs */
+		pr = pr_get(r, m->from);
+		if (r->role != RAFT_LEADER || !pr)
 			return;
 		maybe_send_timeout_now(r, pr);
 	}
@@ -1475,7 +1478,8 @@ static void handle_snapshot_resp(struct raft *r, struct raft_pr *pr,
 			pr->next = pr->match + 1;
 		}
 		maybe_commit(r);
-		if (r->role != RAFT_LEADER)
+		pr = pr_get(r, m->from);
+		if (r->role != RAFT_LEADER || !pr)
 			return;
 		send_append(r, pr);
 		return;
@@ -1543,11 +1547,13 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 		send_ack(r, m->from, true);
 		return 0;
 	}
-	if (m->snap.index < r->snap.index) {
+	if (m->snap.index < r->applied) {
 		/*
-		 * Older than our own checkpoint: installing it would drop
-		 * entries we acknowledged.  Ignore it; the leader retries
-		 * (and sends a newer one once it compacted further).
+		 * Older than our state machine (checkpoint or what we had
+		 * applied before an install started): installing it would
+		 * move the state machine back and could drop entries we
+		 * acknowledged.  Ignore it; the leader retries, with a newer
+		 * snapshot once it compacted further.
 		 */
 		return 0;
 	}
@@ -2034,8 +2040,8 @@ void raft_persisted(struct raft *r, u64 index, u64 term)
 		index = lim;
 	if (index <= r->persisted)
 		return;
-	if (reserve_out(r))
-		return;	/* the host retries on the next write; acks resent */
+	/* on ENOMEM the acks go out later (heartbeats resend them) */
+	reserve_out(r);
 	r->persisted = index;
 	if (r->role == RAFT_LEADER) {
 		struct raft_pr *self = pr_get(r, r->id);
