@@ -9,8 +9,10 @@
 #    ($RRAFT_KUNIT_CACHE, default /var/cache/rraft/kunit) and reused; it is
 #    unpacked again only when the tarball changes (new Debian upload).
 #  - rraft's sources are copied with rsync into drivers/block/rraft/ on every
-#    run.  rsync keeps modification times, so only what changed rebuilds;
-#    the build directory (--build_dir) is cached as well.
+#    run, by content (-c) and without keeping modification times: a file
+#    whose content changed gets a new mtime and rebuilds (even when it went
+#    back to an older version), an unchanged one is not touched.  The build
+#    directory (--build_dir) is cached as well.
 #  - drivers/block/Kconfig and drivers/block/Makefile get one line each
 #    (added once).
 #
@@ -66,11 +68,12 @@ fi
 mkdir -p "$dst" || die "cannot create $dst"
 excl=(--exclude '*.o' --exclude '*.ko' --exclude '*.mod' --exclude '*.mod.c'
       --exclude '.*.cmd' --exclude '*.a' --exclude '*.gcda' --exclude '*.gcno')
-rsync -a --delete "${excl[@]}" "$top/kmod/" "$dst/kmod/" || die "rsync kmod/ failed"
-rsync -a "$top/Kbuild" "$dst/Kbuild.rraft" || die "rsync Kbuild failed"
-rsync -a "$top/kmod/Makefile.kunit" "$dst/Makefile" || die "rsync Makefile.kunit failed"
-rsync -a "$top/kmod/Kconfig" "$dst/Kconfig" || die "rsync Kconfig failed"
-rsync -a "$top/kmod/.kunitconfig" "$dst/.kunitconfig" || die "rsync .kunitconfig failed"
+copy() { rsync -rlpc "$@"; }
+copy --delete "${excl[@]}" "$top/kmod/" "$dst/kmod/" || die "rsync kmod/ failed"
+copy "$top/Kbuild" "$dst/Kbuild.rraft" || die "rsync Kbuild failed"
+copy "$top/kmod/Makefile.kunit" "$dst/Makefile" || die "rsync Makefile.kunit failed"
+copy "$top/kmod/Kconfig" "$dst/Kconfig" || die "rsync Kconfig failed"
+copy "$top/kmod/.kunitconfig" "$dst/.kunitconfig" || die "rsync .kunitconfig failed"
 
 # 3. Hook it into drivers/block (idempotent).
 kc=$ksrc/drivers/block/Kconfig
