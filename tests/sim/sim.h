@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sim.h - rraft deterministic cluster simulator (userspace).
+ *
+ * One process runs 3/5/7 nodes of the real Raft core (kmod/raft/raft.c)
+ * against a simulated clock, network, disk and block-workload clients.
+ * Everything is decided by one 64-bit seed.
+ */
+#ifndef RRAFT_SIM_H
+#define RRAFT_SIM_H
+
+#include <stdio.h>
+#include <stdarg.h>
+#include "../../kmod/raft/raft.h"
+
+#define SIM_MAX_NODES	10		/* ids 1..9 */
+#define SIM_NBLOCKS	8		/* blocks of the replicated "disk" */
+#define SIM_IMG_BYTES	(SIM_NBLOCKS * 8)
+#define SIM_CHUNK	24		/* snapshot chunk size (bytes) */
+#define SIM_TICK	1000ull		/* time units per nominal tick */
+#define SIM_INF		(~0ull)
+#define SIM_PAYLOAD	24		/* magic, block, value, op id */
+#define SIM_MAGIC	0x6b6c4252u	/* "RBlk" */
+
+/* Fault classes (--faults). */
+enum {
+	F_DROP = 1 << 0, F_DUP = 1 << 1, F_DELAY = 1 << 2, F_REORDER = 1 << 3,
+	F_PARTITION = 1 << 4, F_ONEWAY = 1 << 5, F_CRASH = 1 << 6,
+	F_DISK = 1 << 7, F_DRIFT = 1 << 8, F_CONF = 1 << 9,
+	F_SNAPSHOT = 1 << 10, F_TRANSFER = 1 << 11,
+	F_ALL = (1 << 12) - 1,
+};
+
+struct prng {
+	u64 s;
+};
+
+static inline u64 prng_next(struct prng *p)
+{
+	u64 z = (p->s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* uniform in [0, n) (n > 0) */
+static inline u64 rnd(struct prng *p, u64 n)
+{
+	return n ? prng_next(p) % n : 0;
+}
+
+/* true with probability pm/1000 */
+static inline bool chance(struct prng *p, u32 pm)
+{
+	return rnd(p, 1000) < pm;
+}
+
+/* One slot of a node's durable log. */
+struct dslot {
+	bool valid;
+	u64 term;
+	u32 type;
+	u32 len;
+	u8 *data;
+};
+
+enum { DISK_APPEND = 1, DISK_SNAPCHUNK = 2 };
+
+struct disk_op {
+	int kind;
+	u64 seq;
+	u64 done_at;
+	bool complete;
+	bool truncate;
+	/* append */
+	u64 first, last, last_term;
+	u32 n;
+	struct raft_entry *ents;
+	/* snapshot chunk */
+	struct raft_snap_meta meta;
+	u64 offset, next_offset, base;
+	u32 len;
+	u8 *data;
+	bool last_chunk;
+	struct disk_op *next;
+};
+
+/* A client operation waiting at a node. */
+struct pend {
+	u32 op;			/* index into the history */
+	u64 index, term;	/* write: proposed at; read: confirmed index */
+	bool confirmed;		/* read: read state received */
+	struct pend *next;
+};
+
+struct node {
+	u32 id;
+	bool exists;		/* slot in use */
+	bool alive;
+	u32 incarnation;
+	struct raft *r;
+	struct raft_config cfg;
+
+	/* ---- durable ---- */
+	struct raft_hard_state hs;
+	struct dslot *dlog;
+	u64 dcap;
+	struct raft_snap_meta ck_meta;	/* checkpoint (index 0: none) */
+	u8 ck_img[SIM_IMG_BYTES];
+	bool inst;			/* snapshot install in progress */
+	struct raft_snap_meta inst_meta;
+	u64 inst_off, inst_base;
+	u8 inst_img[SIM_IMG_BYTES];
+
+	/* ---- volatile ---- */
+	u8 sm[SIM_IMG_BYTES];
+	u64 applied;
+	struct raft_conf conf_applied;
+	u64 *mterm;			/* mirror of the log: term per index (0 = unknown) */
+	u64 mcap, mlast, mfirst;
+	u64 disk_seq;
+	u64 disk_tail;			/* latest done_at of queued ops */
+	u64 disk_barrier;
+	struct disk_op *disk;		/* submission order */
+	struct pend *writes, *reads;
+	u64 last_commit;
+	u32 last_role;
+	u64 last_term;
+	u64 tick_period;
+	u64 reported;			/* persisted index reported */
+};
+
+struct qmsg {
+	u64 at;
+	u64 seq;
+	struct raft_msg m;
+	bool is_tick;			/* heap also carries node ticks etc. */
+	int kind;
+	u32 node;
+	u32 inc;
+	u64 dseq;
+};
+
+/* Client history for the linearizability check. */
+struct hop {
+	u32 block;
+	bool write;
+	u64 value;		/* write: value written; read: value observed */
+	u64 call, ret;		/* ret == SIM_INF: never completed (ambiguous) */
+	int status;		/* 0 pending, 1 ok, 2 failed (definitely not applied) */
+	u32 node;
+};
+
+struct kv {			/* (index, term) -> entry digest, prev term */
+	u64 index, term, hash, prev;
+	bool used;
+};
+
+struct sim {
+	u64 seed;
+	struct prng rng;
+	u32 n;			/* initial voters 1..n */
+	u32 nslots;		/* ids 1..nslots exist */
+	u32 faults;
+	bool trace;
+	bool manual;		/* script mode: no automatic ticks, no random faults */
+	bool lossless;		/* no network faults right now */
+	bool faults_on;
+	u64 now;
+	u64 steps;		/* ticks of the fault phase */
+	struct node nodes[SIM_MAX_NODES];
+
+	/* event heap */
+	struct qmsg **heap;
+	u32 nheap, capheap;
+	u64 evseq;
+
+	/* network faults */
+	bool blocked[SIM_MAX_NODES][SIM_MAX_NODES];
+	u64 link_last[SIM_MAX_NODES][SIM_MAX_NODES];
+	u64 heal_at;
+	u64 restart_at[SIM_MAX_NODES];
+	u32 drop_pm, dup_pm;
+
+	/* global invariant state */
+	u32 *leader_of;		/* term -> leader id */
+	u64 nleader_of;
+	u64 *gc_term, *gc_hash, *gc_cterm;	/* committed entries */
+	u64 gc_cap, gc_max;
+	u64 *ga_hash, *ga_term;		/* image after applying index */
+	u64 ga_cap;
+	struct kv *kv;
+	u64 kv_cap, kv_n;
+
+	/* workload */
+	struct hop *hist;
+	u32 nhist, caphist;
+	u64 next_value;
+	u32 client_busy_until[8];
+
+	/* failure */
+	bool failed;
+	char why[512];
+	u64 stat_msgs, stat_commits, stat_elections;
+	FILE *out;		/* trace / script output */
+	bool quiet_trace;	/* script: trace only when asked */
+	u32 trace_filter;	/* script: message types to print (bitmask) */
+	bool trace_msgs;
+};
+
+/* sim.c */
+void sim_init(struct sim *s, u64 seed, u32 n, u32 spares, u32 faults,
+	      bool manual);
+void sim_free(struct sim *s);
+void sim_boot_node(struct sim *s, u32 id, const struct raft_conf *conf);
+void sim_crash(struct sim *s, u32 id);
+void sim_restart(struct sim *s, u32 id);
+void sim_process(struct sim *s, struct node *nd);
+bool sim_step_event(struct sim *s, bool msgs_only);
+void sim_fail(struct sim *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sim_trace(struct sim *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sim_check_node(struct sim *s, struct node *nd);
+int sim_propose_write(struct sim *s, u32 id, u32 block, u64 value,
+		      u64 *index, u64 *term);
+int sim_read(struct sim *s, u32 id, u32 block);
+void sim_complete_disk(struct sim *s, u32 id);
+void sim_fmt_msg(char *buf, size_t len, const struct raft_msg *m);
+int sim_run_seed(u64 seed, u32 n, u64 steps, u32 faults, bool trace);
+void sim_encode_payload(u8 *p, u32 block, u64 value, u64 op);
+bool sim_decode_payload(const u8 *p, u32 len, u32 *block, u64 *value,
+			u64 *op);
+u64 sim_hash(const void *p, size_t len, u64 h);
+void sim_set_durable(struct sim *s, u32 id, u64 term, u32 vote, u64 commit,
+		     const u64 *terms, u64 n, const struct raft_conf *conf);
+
+/* lin.c */
+bool lin_check(struct sim *s, FILE *out);
+
+/* script.c */
+int script_run(const char *path, bool rewrite);
+
+#endif
