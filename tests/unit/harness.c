@@ -76,6 +76,12 @@ static void boot_node(struct h_cluster *c, struct h_node *nd)
 	}
 	b.entries = ents;
 	b.n_entries = (u32)n;
+	if (nd->inst_pending) {
+		b.inconsistent = true;
+		b.pending = nd->inst_meta;
+		b.pending_offset = nd->inst_off;
+		b.pending_base = nd->inst_base;
+	}
 	cfg.id = nd->id;
 	cfg.seed = c->cfg.seed * 131 + nd->id;
 	err = raft_create(&nd->r, &cfg, &b);
@@ -366,9 +372,14 @@ void h_process(struct h_cluster *c, u32 id)
 				raft_persisted(nd->r, plast, pterm);
 			}
 		}
-		if (chunk)
+		if (chunk) {
+			nd->inst_pending = !in.last;
+			nd->inst_meta = in.meta;
+			nd->inst_off = in.next_offset;
+			nd->inst_base = in.base_applied;
 			raft_snapshot_chunk_done(nd->r, in.meta.index, in.offset,
 						 in.next_offset, in.last);
+		}
 		if (nd->auto_snap)
 			h_serve_snaps(c, id);
 	}
@@ -578,4 +589,73 @@ struct raft_status *h_status(struct h_cluster *c, u32 id)
 	k = (k + 1) % 4;
 	raft_get_status(h_node(c, id)->r, &st[k]);
 	return &st[k];
+}
+
+void h_load(struct h_cluster *c, u32 id, const u64 *terms, u32 n, u64 hs_term)
+{
+	struct h_node *nd = h_node(c, id);
+	u32 i;
+
+	if (nd->up)
+		h_crash(c, id);
+	memset(nd->log, 0, H_LOG_MAX * sizeof(*nd->log));
+	for (i = 0; i < n; i++) {
+		nd->log[i + 1].term = terms[i];
+		nd->log[i + 1].type = RAFT_ENTRY_NORMAL;
+		nd->log[i + 1].len = 1;
+		nd->log[i + 1].data[0] = (u8)(terms[i] * 16 + i);
+	}
+	nd->last = n;
+	nd->hs.term = hs_term;
+	nd->hs.vote = 0;
+	nd->hs.commit = 0;
+	boot_node(c, nd);
+}
+
+u32 h_deliver_match(struct h_cluster *c, u32 type, u32 from, u32 to)
+{
+	u32 i, n = 0, rounds;
+
+	for (rounds = 0; rounds < 100000; rounds++) {
+		struct h_msg hm;
+		struct h_node *nd;
+
+		for (i = 0; i < c->qn; i++) {
+			struct h_msg *q = &c->q[i];
+
+			if ((!type || q->m.type == type) &&
+			    (!from || q->m.from == from) &&
+			    (!to || q->m.to == to))
+				break;
+		}
+		if (i == c->qn)
+			break;
+		hm = c->q[i];
+		memmove(c->q + i, c->q + i + 1, (c->qn - i - 1) * sizeof(*c->q));
+		c->qn--;
+		hm.m.entries = hm.m.n_entries ? hm.ents : NULL;
+		nd = h_node(c, hm.m.to);
+		if (nd->up) {
+			raft_step(nd->r, &hm.m);
+			h_process(c, hm.m.to);
+		}
+		free_msg(&hm);
+		n++;
+	}
+	return n;
+}
+
+int h_compact(struct h_cluster *c, u32 id, u64 index)
+{
+	struct h_node *nd = h_node(c, id);
+	int err = raft_compact(nd->r, index);
+
+	if (!err) {
+		nd->snap.index = index;
+		nd->snap.term = nd->log[index].term;
+		nd->snap_hash = nd->hash_at[index];
+		/* the conf at index: ask the core's status after compaction */
+		nd->snap.conf = h_status(c, id)->conf;
+	}
+	return err;
 }

@@ -55,6 +55,11 @@ struct h_node {
 	u32 n_ss;
 	u32 n_installs;
 	u32 n_snap_installed;
+	/* durable progress of an unfinished snapshot install (for restart) */
+	bool inst_pending;
+	struct raft_snap_meta inst_meta;
+	u64 inst_off;
+	u64 inst_base;
 };
 
 struct h_msg {
@@ -105,6 +110,13 @@ void h_inject(struct h_cluster *c, const struct raft_msg *m);
 /* remove queued messages matching type (0: any) from a to b (0: any) */
 u32 h_filter(struct h_cluster *c, u32 type, u32 from, u32 to);
 u32 h_count(struct h_cluster *c, u32 type, u32 from, u32 to);
+
+/* replace a node's stable log by entries of the given terms (1..n), restart */
+void h_load(struct h_cluster *c, u32 id, const u64 *terms, u32 n, u64 hs_term);
+/* deliver queued messages matching (type, from, to; 0 = any), in order */
+u32 h_deliver_match(struct h_cluster *c, u32 type, u32 from, u32 to);
+/* leader compacts its log at index */
+int h_compact(struct h_cluster *c, u32 id, u64 index);
 
 extern struct raft_config h_default_cfg;
 
