@@ -17,8 +17,10 @@
 #    (added once).
 #
 # The last line is "N passed, N failed" with kunit.py's own counts (crashed,
-# skipped and error results count as failed); the exit status is non-zero
-# on any failure, and a build or boot failure counts as one failed test.
+# skipped and error results count as failed, and so does every WARN_ON hit
+# in rraft code and every BUG/KASAN/UBSAN report in the kernel log); the
+# exit status is non-zero on any failure, and a build or boot failure counts
+# as one failed test.
 #
 # Environment: RRAFT_KUNIT_CACHE, RRAFT_KUNIT_SRC (tarball),
 # RRAFT_KUNIT_JOBS (default 2), RRAFT_KUNIT_TIMEOUT (seconds, default 600),
@@ -113,6 +115,17 @@ total=$(echo "$line" | grep -oE 'Ran [0-9]+' | grep -oE '[0-9]+')
 if [ "${total:-0}" -eq 0 ]; then
 	echo "kunit: kunit.py ran no tests"
 	failed=$((failed + 1))
+fi
+# A WARN_ON (RAFT_ASSERT) in rraft code, a BUG or a KASAN report does not
+# fail a KUnit case by itself: count each one as a failure.
+tlog=$bdir/test.log
+if [ -f "$tlog" ]; then
+	warns=$(grep -cE 'WARNING: .* at drivers/block/rraft/|BUG: |KASAN: |UBSAN: ' "$tlog")
+	if [ "$warns" -ne 0 ]; then
+		echo "kunit: $warns kernel warning(s) or error report(s) in $tlog:"
+		grep -E 'WARNING: .* at drivers/block/rraft/|BUG: |KASAN: |UBSAN: ' "$tlog" | head -n 20
+		failed=$((failed + warns))
+	fi
 fi
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	echo "kunit: kunit.py exited with $rc"
