@@ -128,7 +128,7 @@ struct rraft_peer {
 	bool reported_up;		/* state_mutex */
 	bool ever_up;
 	u32 hs_state;			/* enum rraft_peer_conn while dialing */
-	int last_err;			/* last logged failure, 0 after success */
+	const char *last_why;		/* last logged failure, NULL after success */
 	unsigned int backoff_ms;
 	struct delayed_work dial_work;
 	struct rraft_net_peer_stats st;
@@ -188,8 +188,8 @@ static void rr_log_peer_failure(struct rraft_net *net, u32 id,
 	p = rr_find_peer(net, id);
 	known = p;
 	if (p) {
-		quiet = p->last_err == err;
-		p->last_err = err;
+		quiet = p->last_why == why;
+		p->last_why = why;
 	}
 	spin_unlock(&net->lock);
 	if (quiet)
@@ -802,7 +802,7 @@ static int rr_conn_up(struct rraft_conn *conn, const char **why)
 	}
 	p->conn = conn;
 	p->hs_state = RRAFT_PEER_CONNECTED;
-	p->last_err = 0;
+	p->last_why = NULL;
 	p->backoff_ms = RR_BACKOFF_MIN_MS;
 	if (p->ever_up)
 		p->st.reconnects++;
@@ -1244,6 +1244,15 @@ static void rr_accept_work(struct work_struct *w)
 		err = kernel_accept(net->lsock, &sock, O_NONBLOCK);
 		if (err)
 			break;
+		/*
+		 * The child is a clone of the listener: it inherited our
+		 * listen callback and sk_user_data.  Give it back the
+		 * default data_ready, or blocking reads would never wake.
+		 */
+		write_lock_bh(&sock->sk->sk_callback_lock);
+		sock->sk->sk_user_data = NULL;
+		sock->sk->sk_data_ready = net->saved_listen_ready;
+		write_unlock_bh(&sock->sk->sk_callback_lock);
 		memset(&addr, 0, sizeof(addr));
 		kernel_getpeername(sock, (struct sockaddr *)&addr);
 		rr_sock_setup(sock, false);

@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build nettest.ko (transport test driver) from the tree's transport, codec
+# and Raft core sources in a private directory.  Prints the module path.
+set -eu
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+out=${NETTEST_DIR:-/tmp/rraft-nettest-$(id -u)}
+kdir=${KDIR:-/lib/modules/$("$top/scripts/kver.sh" "${KERNEL:-6.1}")/build}
+mkdir -p "$out/raft"
+cp "$top/kmod/rraft_net.c" "$top/kmod/rraft_net.h" "$top/kmod/rraft_wire.c" \
+   "$top/kmod/rraft_wire.h" "$top/kmod/rraft_codec.h" "$out/"
+cp "$top/kmod/raft/raft.c" "$top/kmod/raft/raft.h" "$top/kmod/raft/raft_env.h" "$out/raft/"
+cp "$top/tests/fuzz/knet/nettest.c" "$out/"
+cat >"$out/Kbuild" <<'KB'
+obj-m += nettest.o
+nettest-y := nettest_main.o rraft_net.o rraft_wire.o raft/raft.o
+ccflags-y += -I$(src)
+KB
+mv "$out/nettest.c" "$out/nettest_main.c"
+make -s -C "$kdir" M="$out" W=1 modules >&2
+echo "$out/nettest.ko"
