@@ -474,3 +474,434 @@ static void test_nonvoter_votes(void)
 	CHECK_EQ(raft_campaign(lr), -EPERM);
 	raft_destroy(lr);
 }
+
+static u64 peer_next(struct h_cluster *c, u32 leader, u32 peer)
+{
+	struct raft_status *st = h_status(c, leader);
+	u32 i;
+
+	for (i = 0; i < st->n_peers; i++)
+		if (st->peers[i].id == peer)
+			return st->peers[i].next;
+	return 0;
+}
+
+static u64 peer_match(struct h_cluster *c, u32 leader, u32 peer)
+{
+	struct raft_status *st = h_status(c, leader);
+	u32 i;
+
+	for (i = 0; i < st->n_peers; i++)
+		if (st->peers[i].id == peer)
+			return st->peers[i].match;
+	return 0;
+}
+
+static bool logs_equal(struct h_cluster *c, u32 a, u32 b)
+{
+	struct h_node *x = h_node(c, a), *y = h_node(c, b);
+	u64 i;
+
+	if (x->last != y->last)
+		return false;
+	for (i = 1; i <= x->last; i++)
+		if (x->log[i].term != y->log[i].term)
+			return false;
+	return true;
+}
+
+/*
+ * Seed 000 log repair: S1 [3], S2 [3 3 4], S3 (leader) [3 3 5 6].
+ * S1's log is too short (XLen), S2 has a term the leader lacks (XIndex).
+ */
+static void test_log_repair_seed000(void)
+{
+	struct raft_config cfg = cfg_nopv();
+	struct h_cluster c;
+	const u64 s1[] = { 3 }, s2[] = { 3, 3, 4 }, s3[] = { 3, 3, 5, 6 };
+	struct h_msg *q;
+	u32 i, rejects = 0;
+
+	h_init(&c, 3, &cfg);
+	h_load(&c, 1, s1, 1, 6);
+	h_load(&c, 2, s2, 3, 6);
+	h_load(&c, 3, s3, 4, 6);
+	raft_campaign(h_node(&c, 3)->r);
+	h_process(&c, 3);
+	h_deliver_match(&c, RAFT_MSG_VOTE, 0, 0);
+	h_deliver_match(&c, RAFT_MSG_VOTE_RESP, 0, 0);
+	CHECK_EQ(raft_role(h_node(&c, 3)->r), RAFT_LEADER);
+	/* first probes: prev = 4/6 for both; both reject */
+	h_deliver_match(&c, RAFT_MSG_APPEND, 3, 0);
+	for (i = 0; i < c.qn; i++) {
+		q = &c.q[i];
+		if (q->m.type != RAFT_MSG_APPEND_RESP)
+			continue;
+		CHECK(q->m.flags & RAFT_MSGF_REJECT);
+		rejects++;
+		/* prev 4 is past both logs: XLen */
+		CHECK_EQ(q->m.hint_term, 0);
+		CHECK_EQ(q->m.hint_len, q->m.from == 1 ? 2 : 4);
+	}
+	CHECK_EQ(rejects, 2);
+	h_deliver_match(&c, RAFT_MSG_APPEND_RESP, 1, 3);
+	CHECK_EQ(peer_next(&c, 3, 1), 2);	/* XLen */
+	h_deliver_match(&c, RAFT_MSG_APPEND_RESP, 2, 3);
+	CHECK_EQ(peer_next(&c, 3, 2), 4);
+	/* S2 next probe: prev 3/5 against its 3/4: XTerm 4, XIndex 3 */
+	h_deliver_match(&c, RAFT_MSG_APPEND, 3, 2);
+	rejects = 0;
+	for (i = 0; i < c.qn; i++) {
+		q = &c.q[i];
+		if (q->m.type != RAFT_MSG_APPEND_RESP || q->m.from != 2)
+			continue;
+		CHECK(q->m.flags & RAFT_MSGF_REJECT);
+		CHECK_EQ(q->m.hint_term, 4);
+		CHECK_EQ(q->m.hint_index, 3);
+		rejects++;
+	}
+	CHECK_EQ(rejects, 1);
+	h_deliver_match(&c, RAFT_MSG_APPEND_RESP, 2, 3);
+	CHECK_EQ(peer_next(&c, 3, 2), 3);	/* XIndex: leader lacks term 4 */
+	h_stabilize(&c);
+	h_tick_all(&c, 2);
+	CHECK(logs_equal(&c, 1, 3));
+	CHECK(logs_equal(&c, 2, 3));
+	CHECK_EQ(h_node(&c, 2)->log[3].term, 5);
+	CHECK_EQ(h_node(&c, 1)->applied, 5);
+	SAFE(&c);
+	h_free(&c);
+}
+
+/* The three fast-backup cases, each against a fresh leader. */
+static void fast_backup_case(const u64 *lt, u32 ln, const u64 *ft, u32 fn,
+			     u64 want_next, u64 want_xterm)
+{
+	struct raft_config cfg = cfg_nopv();
+	struct h_cluster c;
+	u32 i;
+	bool seen = false;
+
+	h_init(&c, 3, &cfg);
+	h_load(&c, 1, lt, ln, 7);
+	h_load(&c, 2, lt, ln, 7);
+	h_load(&c, 3, ft, fn, 7);
+	raft_campaign(h_node(&c, 1)->r);
+	h_process(&c, 1);
+	h_deliver_match(&c, RAFT_MSG_VOTE, 1, 2);
+	h_deliver_match(&c, RAFT_MSG_VOTE_RESP, 2, 1);
+	h_filter(&c, RAFT_MSG_VOTE, 1, 3);
+	CHECK_EQ(raft_role(h_node(&c, 1)->r), RAFT_LEADER);
+	h_deliver_match(&c, RAFT_MSG_APPEND, 1, 3);
+	for (i = 0; i < c.qn; i++)
+		if (c.q[i].m.type == RAFT_MSG_APPEND_RESP && c.q[i].m.from == 3) {
+			CHECK(c.q[i].m.flags & RAFT_MSGF_REJECT);
+			CHECK_EQ(c.q[i].m.hint_term, want_xterm);
+			seen = true;
+		}
+	CHECK(seen);
+	h_deliver_match(&c, RAFT_MSG_APPEND_RESP, 3, 1);
+	CHECK_EQ(peer_next(&c, 1, 3), want_next);
+	h_stabilize(&c);
+	h_tick_all(&c, 2);
+	CHECK(logs_equal(&c, 1, 3));
+	SAFE(&c);
+	h_free(&c);
+}
+
+static void test_fast_backup_cases(void)
+{
+	const u64 leader[] = { 4, 6, 6, 6 };
+	const u64 short_f[] = { 4 };
+	const u64 lacks[] = { 4, 5, 5, 5 };
+	const u64 has[] = { 4, 4, 4, 4 };
+	const u64 leader2[] = { 4, 4, 6, 6 };
+
+	/* follower too short: next = XLen = 2 (NOOP is at 5, probe prev 4) */
+	fast_backup_case(leader, 4, short_f, 1, 2, 0);
+	/* leader lacks XTerm 5: next = XIndex = 2 */
+	fast_backup_case(leader, 4, lacks, 4, 2, 5);
+	/* leader has XTerm 4 (its last one at index 2): next = 3 */
+	fast_backup_case(leader2, 4, has, 4, 3, 4);
+}
+
+/*
+ * Figure 8 (a)-(e): a leader must not commit an entry of an older term by
+ * counting replicas; it commits it together with an entry of its own term.
+ */
+static void test_figure8(void)
+{
+	struct raft_config cfg = cfg_nopv();
+	struct h_cluster c;
+	const u64 base[] = { 1 };
+	u32 i;
+	int variant;
+
+	cfg.max_append_entries = 1;
+	for (variant = 0; variant < 2; variant++) {
+		h_init(&c, 5, &cfg);
+		for (i = 1; i <= 5; i++)
+			h_load(&c, i, base, 1, 1);
+		/* (a) S1 leader of term 2 (its NOOP, index 2, commits);
+		 * index 3 of term 2 reaches S2 only */
+		CHECK_EQ(h_elect(&c, 1), 1);
+		CHECK_EQ(raft_term(h_node(&c, 1)->r), 2);
+		CHECK_EQ(h_commit(&c, 1), 2);
+		h_isolate(&c, 1, true);
+		c.cut[0][1] = false;
+		c.cut[1][0] = false;
+		CHECK_EQ(h_propose(&c, 1, "a3"), 0);
+		h_stabilize(&c);
+		CHECK_EQ(h_node(&c, 2)->log[3].term, 2);
+		CHECK_EQ(h_commit(&c, 1), 2);
+		h_crash(&c, 1);
+		h_isolate(&c, 1, false);
+		/* (b) S5 leader of term 3 (votes S3 S4 S5), its NOOP at 3 stays local */
+		h_isolate(&c, 5, true);
+		c.cut[4][2] = c.cut[2][4] = false;
+		c.cut[4][3] = c.cut[3][4] = false;
+		raft_campaign(h_node(&c, 5)->r);
+		h_process(&c, 5);
+		h_deliver_match(&c, RAFT_MSG_VOTE, 5, 0);
+		h_deliver_match(&c, RAFT_MSG_VOTE_RESP, 0, 5);
+		CHECK_EQ(raft_role(h_node(&c, 5)->r), RAFT_LEADER);
+		CHECK_EQ(raft_term(h_node(&c, 5)->r), 3);
+		CHECK_EQ(h_node(&c, 5)->log[3].term, 3);
+		h_drop_queue(&c);
+		h_crash(&c, 5);
+		h_isolate(&c, 5, false);
+		/* (c) S1 restarts, leader of a later term (S1 S2 S3), copies
+		 * 3/2 to S3 but not yet its own NOOP */
+		h_restart(&c, 1);
+		for (i = 0; i < 3 && raft_role(h_node(&c, 1)->r) != RAFT_LEADER; i++) {
+			raft_campaign(h_node(&c, 1)->r);
+			h_process(&c, 1);
+			h_filter(&c, RAFT_MSG_VOTE, 1, 4);
+			h_deliver_match(&c, RAFT_MSG_VOTE, 1, 0);
+			h_deliver_match(&c, RAFT_MSG_VOTE_RESP, 0, 1);
+		}
+		CHECK_EQ(raft_role(h_node(&c, 1)->r), RAFT_LEADER);
+		CHECK(raft_term(h_node(&c, 1)->r) > 3);
+		h_filter(&c, 0, 1, 4);
+		h_filter(&c, 0, 1, 2);
+		for (i = 0; i < 10 && h_node(&c, 3)->log[3].term != 2; i++) {
+			h_deliver_match(&c, RAFT_MSG_APPEND, 1, 3);
+			h_deliver_match(&c, RAFT_MSG_APPEND_RESP, 3, 1);
+			h_filter(&c, 0, 1, 4);
+			h_filter(&c, 0, 1, 2);
+		}
+		CHECK_EQ(h_node(&c, 3)->log[3].term, 2);
+		CHECK_EQ(h_node(&c, 3)->last, 3);	/* one entry per message */
+		/* S2 (which has 3/2) learns the new term's NOOP: the leader now
+		 * knows 3/2 is on S1 S2 S3 */
+		h_filter(&c, 0, 1, 3);
+		h_tick(&c, 1);
+		h_filter(&c, 0, 1, 3);
+		h_filter(&c, 0, 1, 4);
+		h_deliver_match(&c, RAFT_MSG_HEARTBEAT, 1, 2);
+		h_deliver_match(&c, RAFT_MSG_HEARTBEAT_RESP, 2, 1);
+		h_deliver_match(&c, RAFT_MSG_APPEND, 1, 2);
+		h_deliver_match(&c, RAFT_MSG_APPEND_RESP, 2, 1);
+		h_filter(&c, 0, 1, 3);
+		h_filter(&c, 0, 1, 4);
+		CHECK_EQ(peer_match(&c, 1, 2), 4);
+		CHECK_EQ(peer_match(&c, 1, 3), 3);
+		/* 3/2 is on S1 S2 S3, a majority: it must not be committed */
+		CHECK_EQ(h_commit(&c, 1), 2);
+		CHECK_EQ(h_node(&c, 1)->applied, 2);
+		if (variant == 0) {
+			/* (d) S1 crashes, S5 (last term 3) wins and overwrites */
+			h_drop_queue(&c);
+			h_crash(&c, 1);
+			h_restart(&c, 5);
+			for (i = 0; i < 4 && h_leader(&c) != 5; i++)
+				h_elect(&c, 5);
+			CHECK_EQ(raft_role(h_node(&c, 5)->r), RAFT_LEADER);
+			h_tick_all(&c, 3);
+			for (i = 2; i <= 5; i++)
+				CHECK_EQ(h_node(&c, i)->log[3].term, 3);
+		} else {
+			/* (e) S1's own-term entry reaches the majority: both commit */
+			h_stabilize(&c);
+			h_tick_all(&c, 3);
+			CHECK(h_commit(&c, 1) >= 4);
+			CHECK_EQ(h_node(&c, 2)->log[3].term, 2);
+			h_restart(&c, 5);
+			h_tick_all(&c, 30);
+			CHECK_EQ(h_node(&c, 5)->log[3].term, 2);
+		}
+		SAFE(&c);
+		h_free(&c);
+	}
+}
+
+/* ABA: an old-term append completing after a newer overwrite is ignored. */
+static void test_persist_aba(void)
+{
+	struct raft *r = solo(1, NULL, 0, 0, NULL);
+	struct raft_msg m = mk(RAFT_MSG_APPEND, 2, 1, 2);
+	struct raft_entry e[2];
+	struct raft_ready rd;
+	struct raft_status st;
+	u8 d = 1;
+	u32 i;
+
+	memset(e, 0, sizeof(e));
+	e[0].term = 2; e[0].index = 1; e[0].len = 1; e[0].data = &d;
+	e[1].term = 2; e[1].index = 2; e[1].len = 1; e[1].data = &d;
+	m.entries = e;
+	m.n_entries = 2;
+	CHECK_EQ(raft_step(r, &m), 0);
+	raft_ready(r, &rd);
+	CHECK_EQ(rd.n_entries, 2);
+	/* no acknowledgement before the entries are durable */
+	for (i = 0; i < rd.n_msgs; i++)
+		CHECK(rd.msgs[i].type != RAFT_MSG_APPEND_RESP || rd.msgs[i].index == 0);
+	raft_advance(r, &rd);
+	/* leader 3 of term 3 overwrites index 2 */
+	m = mk(RAFT_MSG_APPEND, 3, 1, 3);
+	m.index = 1;
+	m.log_term = 2;
+	e[0].term = 3; e[0].index = 2;
+	m.entries = e;
+	m.n_entries = 1;
+	CHECK_EQ(raft_step(r, &m), 0);
+	raft_ready(r, &rd);
+	CHECK_EQ(rd.n_entries, 1);
+	CHECK_EQ(rd.entries[0].index, 2);
+	CHECK_EQ(rd.entries[0].term, 3);
+	raft_advance(r, &rd);
+	/* the old write (2, term 2) completes late: ignored */
+	raft_persisted(r, 2, 2);
+	raft_get_status(r, &st);
+	CHECK_EQ(st.persisted, 0);
+	raft_ready(r, &rd);
+	for (i = 0; i < rd.n_msgs; i++)
+		CHECK(rd.msgs[i].type != RAFT_MSG_APPEND_RESP);
+	raft_advance(r, &rd);
+	/* index 1 (term 2) is still the same entry: its completion counts */
+	raft_persisted(r, 1, 2);
+	raft_get_status(r, &st);
+	CHECK_EQ(st.persisted, 1);
+	raft_persisted(r, 2, 3);
+	raft_get_status(r, &st);
+	CHECK_EQ(st.persisted, 2);
+	raft_ready(r, &rd);
+	CHECK(count_type(&rd, RAFT_MSG_APPEND_RESP) >= 1);
+	for (i = 0; i < rd.n_msgs; i++)
+		if (rd.msgs[i].type == RAFT_MSG_APPEND_RESP) {
+			CHECK_EQ(rd.msgs[i].to, 3);
+			CHECK(rd.msgs[i].index <= 2);
+		}
+	raft_advance(r, &rd);
+	raft_destroy(r);
+}
+
+/* A stale or duplicated append never truncates matching entries. */
+static void test_stale_append_no_truncate(void)
+{
+	struct raft *r = solo(1, NULL, 0, 0, NULL);
+	struct raft_msg m = mk(RAFT_MSG_APPEND, 2, 1, 2);
+	struct raft_entry e[3];
+	struct raft_status st;
+	struct raft_msg o[8];
+	u8 d = 1;
+	u32 i;
+
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 3; i++) {
+		e[i].term = 2;
+		e[i].index = i + 1;
+		e[i].len = 1;
+		e[i].data = &d;
+	}
+	m.entries = e;
+	m.n_entries = 3;
+	m.commit = 0;
+	raft_step(r, &m);
+	solo_drain(r, 0, o, 8);
+	/* a delayed copy of the first append carrying only entry 1 */
+	m.n_entries = 1;
+	raft_step(r, &m);
+	solo_drain(r, 0, o, 8);
+	raft_get_status(r, &st);
+	CHECK_EQ(st.last_index, 3);
+	CHECK_EQ(st.persisted, 3);
+	/* commit = min(leader commit, last new entry) */
+	m.commit = 3;
+	raft_step(r, &m);
+	raft_get_status(r, &st);
+	CHECK_EQ(st.commit, 1);
+	solo_drain(r, 0, o, 8);
+	/* an append from an older term is refused */
+	m = mk(RAFT_MSG_APPEND, 3, 1, 1);
+	m.index = 0;
+	e[0].term = 1;
+	m.entries = e;
+	m.n_entries = 1;
+	raft_step(r, &m);
+	raft_get_status(r, &st);
+	CHECK_EQ(st.last_index, 3);
+	CHECK_EQ(st.term, 2);
+	CHECK_EQ(solo_drain(r, RAFT_MSG_APPEND_RESP, o, 8), 1);
+	CHECK_EQ(o[0].term, 2);
+	raft_destroy(r);
+}
+
+/* Responses from older terms and stale rejections are ignored by the leader. */
+static void test_stale_responses(void)
+{
+	struct h_cluster c;
+	struct raft_msg m;
+	u32 l, f;
+	u64 t, next, match;
+	int k;
+
+	h_init(&c, 3, NULL);
+	h_tick_all(&c, 30);
+	l = h_leader(&c);
+	CHECK(l);
+	if (!l)
+		goto out;
+	f = l % 3 + 1;
+	for (k = 0; k < 5; k++)
+		h_propose(&c, l, "x");
+	h_stabilize(&c);
+	t = raft_term(h_node(&c, l)->r);
+	next = peer_next(&c, l, f);
+	match = peer_match(&c, l, f);
+	CHECK_EQ(match, 6);
+	/* a rejection from an old term */
+	m = mk(RAFT_MSG_APPEND_RESP, f, l, t - 1 ? t - 1 : 1);
+	if (t > 1) {
+		m.flags = RAFT_MSGF_REJECT;
+		m.index = 2;
+		m.hint_len = 1;
+		raft_step(h_node(&c, l)->r, &m);
+		CHECK_EQ(peer_next(&c, l, f), next);
+		CHECK_EQ(raft_role(h_node(&c, l)->r), RAFT_LEADER);
+	}
+	/* a stale rejection in the current term (index <= match) */
+	m = mk(RAFT_MSG_APPEND_RESP, f, l, t);
+	m.flags = RAFT_MSGF_REJECT;
+	m.index = 3;
+	m.hint_len = 1;
+	raft_step(h_node(&c, l)->r, &m);
+	CHECK_EQ(peer_next(&c, l, f), next);
+	CHECK_EQ(peer_match(&c, l, f), match);
+	/* a duplicate old success does not move match back */
+	m.flags = 0;
+	m.index = 2;
+	raft_step(h_node(&c, l)->r, &m);
+	CHECK_EQ(peer_match(&c, l, f), match);
+	/* a response with a higher term makes the leader step down */
+	m = mk(RAFT_MSG_HEARTBEAT_RESP, f, l, t + 1);
+	raft_step(h_node(&c, l)->r, &m);
+	CHECK_EQ(raft_role(h_node(&c, l)->r), RAFT_FOLLOWER);
+	CHECK_EQ(raft_term(h_node(&c, l)->r), t + 1);
+	h_tick_all(&c, 40);
+	CHECK(h_leader(&c) != 0);
+out:
+	SAFE(&c);
+	h_free(&c);
+}
