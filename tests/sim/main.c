@@ -59,6 +59,8 @@ static void usage(void)
 		"       rraft-sim --nodes N --seed X [--trace] [--steps S] [--faults LIST]\n"
 		"       rraft-sim --script FILE [--rewrite]\n"
 		"       rraft-sim --bench [--nodes N] [--steps S]\n"
+		"       --mutate stale-read|early-ack|forget-vote|lose-tail: deliberately\n"
+		"         break the host to prove the checkers catch it (seeds should FAIL)\n"
 		"faults: all, none, or a comma list of drop,dup,delay,reorder,partition,\n"
 		"        oneway,crash,disk,drift,conf,snapshot,transfer\n");
 	exit(2);
@@ -137,6 +139,18 @@ int main(int argc, char **argv)
 			rewrite = true;
 		} else if (!strcmp(arg, "--bench")) {
 			bench = true;
+		} else if (!strcmp(arg, "--mutate") && val) {
+			if (!strcmp(val, "stale-read"))
+				sim_mutate |= M_STALE_READ;
+			else if (!strcmp(val, "early-ack"))
+				sim_mutate |= M_EARLY_ACK;
+			else if (!strcmp(val, "forget-vote"))
+				sim_mutate |= M_FORGET_VOTE;
+			else if (!strcmp(val, "lose-tail"))
+				sim_mutate |= M_LOSE_TAIL;
+			else
+				usage();
+			i++;
 		} else if (!strcmp(arg, "--no-fork")) {
 			nofork = true;
 		} else {

@@ -208,7 +208,7 @@ static void client_ops(struct sim *s)
 		if (!chance(&s->rng, 450))
 			continue;
 		nd = find_leader(s);
-		if (!nd || chance(&s->rng, 120)) {
+		if (!nd || chance(&s->rng, (sim_mutate & M_STALE_READ) ? 500 : 120)) {
 			nd = &s->nodes[1 + rnd(&s->rng, s->nslots)];
 			if (!nd->alive)
 				continue;
@@ -395,6 +395,17 @@ int sim_run_seed(u64 seed, u32 n, u64 steps, u32 faults, bool trace)
 			break;
 		}
 		run_until(s, s->now + SIM_TICK, &next_drive, false, false);
+	}
+	/* every acknowledged write was committed in the term it was proposed */
+	for (i = 0; i < s->nhist && !s->failed; i++) {
+		struct hop *h = &s->hist[i];
+
+		if (!h->write || h->status != 1)
+			continue;
+		if (h->index >= s->gc_cap || s->gc_term[h->index] != h->term)
+			sim_fail(s, "acknowledged write %u (b%u=%llu at %llu/%llu) is not the committed entry there (term %llu)",
+				 i, h->block, LL(h->value), LL(h->index), LL(h->term),
+				 LL(h->index < s->gc_cap ? s->gc_term[h->index] : 0));
 	}
 	if (!s->failed)
 		lin_check(s, stdout);

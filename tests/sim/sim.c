@@ -13,6 +13,8 @@ enum { EV_MSG = 1, EV_TICK, EV_DISK, EV_DRIVER };
 
 #define LL(x) ((unsigned long long)(x))
 
+u32 sim_mutate;
+
 /* ------------------------------------------------------------------ */
 /* utilities */
 
@@ -537,6 +539,8 @@ static void node_start(struct sim *s, struct node *nd)
 
 	memset(&boot, 0, sizeof(boot));
 	boot.hs = nd->hs;
+	if (sim_mutate & M_FORGET_VOTE)
+		boot.hs.vote = 0;
 	boot.snap = nd->ck_meta;
 	for (i = first; i < nd->dcap && nd->dlog[i].valid; i++)
 		n++;
@@ -626,6 +630,14 @@ void sim_crash(struct sim *s, u32 id)
 	nd->r = NULL;
 	nd->alive = false;
 	free_disk(nd);
+	if (sim_mutate & M_LOSE_TAIL) {
+		u64 last = nd->ck_meta.index;
+
+		while (last + 1 < nd->dcap && nd->dlog[last + 1].valid)
+			last++;
+		if (last > nd->ck_meta.index + 2)
+			dlog_clear_from(nd, last - 1);
+	}
 	/* client operations in flight there stay ambiguous (writes) */
 	for (p = nd->reads; p; p = p->next)
 		s->hist[p->op].status = 2;	/* a read that never returned: no effect */
@@ -905,6 +917,69 @@ void sim_complete_disk(struct sim *s, u32 id)
 	}
 }
 
+/* complete the oldest queued disk write of node id */
+void sim_complete_disk_one(struct sim *s, u32 id)
+{
+	u32 i, best = 0;
+	bool found = false;
+	struct qmsg *q;
+
+	for (i = 0; i < s->nheap; i++) {
+		if (s->heap[i]->kind != EV_DISK || s->heap[i]->node != id)
+			continue;
+		if (!found || ev_less(s->heap[i], s->heap[best]))
+			best = i;
+		found = true;
+	}
+	if (!found)
+		return;
+	q = heap_remove(s, best);
+	if (q->inc == s->nodes[id].incarnation)
+		disk_complete(s, &s->nodes[id], q->dseq);
+	free_ev(q);
+}
+
+static bool msg_match(const struct qmsg *q, u32 from, u32 to, u32 mask)
+{
+	return q->kind == EV_MSG && q->m.from == from && q->m.to == to &&
+	       (mask & (1u << q->m.type));
+}
+
+void sim_drop_msgs(struct sim *s, u32 from, u32 to, u32 mask)
+{
+	u32 i = 0;
+
+	while (i < s->nheap) {
+		if (msg_match(s->heap[i], from, to, mask)) {
+			free_ev(heap_remove(s, i));
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+}
+
+bool sim_deliver_one(struct sim *s, u32 from, u32 to, u32 mask)
+{
+	u32 i, best = 0;
+	bool found = false;
+	struct qmsg *q;
+
+	for (i = 0; i < s->nheap; i++) {
+		if (!msg_match(s->heap[i], from, to, mask))
+			continue;
+		if (!found || ev_less(s->heap[i], s->heap[best]))
+			best = i;
+		found = true;
+	}
+	if (!found)
+		return false;
+	q = heap_remove(s, best);
+	deliver(s, q);
+	free_ev(q);
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* state machine, client operations */
 
@@ -952,6 +1027,12 @@ int sim_propose_write(struct sim *s, u32 id, u32 block, u64 value,
 	p->next = nd->writes;
 	nd->writes = p;
 	hist_add(s, id, block, true, value);
+	s->hist[p->op].index = *index;
+	s->hist[p->op].term = *term;
+	if (sim_mutate & M_EARLY_ACK) {
+		s->hist[p->op].status = 1;
+		s->hist[p->op].ret = s->now;
+	}
 	sim_process(s, nd);
 	return 0;
 }
@@ -964,6 +1045,12 @@ int sim_read(struct sim *s, u32 id, u32 block)
 
 	if (!nd->alive)
 		return -EPERM;
+	if (sim_mutate & M_STALE_READ) {
+		hist_add(s, id, block, false, img_get(nd->sm, block));
+		s->hist[s->nhist - 1].ret = s->now;
+		s->hist[s->nhist - 1].status = 1;
+		return 0;
+	}
 	err = raft_read_index(nd->r, s->nhist);
 	sim_trace(s, "client: read b%u at n%u (op %u) -> %s", block, id,
 		  s->nhist, errname(err));
@@ -1074,6 +1161,8 @@ static void apply_entry(struct sim *s, struct node *nd, const struct raft_entry 
 			struct hop *ho = &s->hist[p->op];
 
 			if (p->term == e->term) {
+				if (sim_mutate & M_EARLY_ACK)
+					ho->ret = SIM_INF;
 				if (e->type != RAFT_ENTRY_NORMAL ||
 				    !sim_decode_payload(e->data, e->len, &block, &value, &op) ||
 				    op != p->op)

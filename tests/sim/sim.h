@@ -150,7 +150,20 @@ struct hop {
 	u64 call, ret;		/* ret == SIM_INF: never completed (ambiguous) */
 	int status;		/* 0 pending, 1 ok, 2 failed (definitely not applied) */
 	u32 node;
+	u64 index, term;	/* write: where it was proposed */
 };
+
+/*
+ * Deliberate host bugs (--mutate), to prove the checkers catch what they
+ * claim to catch.  Never set in normal runs.
+ */
+enum {
+	M_STALE_READ = 1,	/* serve reads from any node without ReadIndex */
+	M_EARLY_ACK = 2,	/* acknowledge writes when proposed */
+	M_FORGET_VOTE = 4,	/* restart forgets the vote (term not with it) */
+	M_LOSE_TAIL = 8,	/* a crash loses the last acknowledged entries */
+};
+extern u32 sim_mutate;
 
 struct kv {			/* (index, term) -> entry digest, prev term */
 	u64 index, term, hash, prev;
@@ -227,6 +240,9 @@ int sim_propose_write(struct sim *s, u32 id, u32 block, u64 value,
 		      u64 *index, u64 *term);
 int sim_read(struct sim *s, u32 id, u32 block);
 void sim_complete_disk(struct sim *s, u32 id);
+void sim_complete_disk_one(struct sim *s, u32 id);
+void sim_drop_msgs(struct sim *s, u32 from, u32 to, u32 mask);
+bool sim_deliver_one(struct sim *s, u32 from, u32 to, u32 mask);
 void sim_fmt_msg(char *buf, size_t len, const struct raft_msg *m);
 int sim_run_seed(u64 seed, u32 n, u64 steps, u32 faults, bool trace);
 void sim_encode_payload(u8 *p, u32 block, u64 value, u64 op);
