@@ -332,7 +332,15 @@ static int rraft_snap_installed(struct rraft_dev *dev,
 	err = rraft_store_flush(s);
 	if (err)
 		return err;
-	rraft_store_compact(s, snap->index, &head, &head_seq);
+	/*
+	 * If the core kept log entries after the snapshot, the ring keeps
+	 * them; otherwise the whole ring is stale (it may hold entries that
+	 * conflict with the snapshot) and is discarded.
+	 */
+	if (raft_term_at(dev->raft, snap->index + 1))
+		rraft_store_compact(s, snap->index, &head, &head_seq);
+	else
+		rraft_store_reset_ring(s, &head, &head_seq);
 	nst = s->st;
 	nst.flags &= ~RR_STF_INCONSISTENT;
 	nst.snap_index = snap->index;
@@ -375,8 +383,8 @@ static int rraft_handle_ready(struct rraft_dev *dev)
 	if (err)
 		return err;
 	/* 1. votes and terms are durable before anyone hears of them */
+	dev->hs_commit = rd.hs.commit;
 	if (rd.hs_changed) {
-		dev->hs_commit = rd.hs.commit;
 		if (rd.hs.term != s->st.term || rd.hs.vote != s->st.vote) {
 			nst = s->st;
 			nst.term = rd.hs.term;

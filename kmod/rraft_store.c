@@ -580,6 +580,7 @@ static int rr_replay(struct rraft_store *s, struct rr_ents *e, u64 *last,
 {
 	u64 pos = s->head, seq = s->head_seq, phys, b;
 	u32 prev_crc = 0, ip, i;
+	u64 prev_term;
 	bool first = true;
 	struct rr_log_hdr h;
 	struct raft_entry ent;
@@ -654,13 +655,18 @@ static int rr_replay(struct rraft_store *s, struct rr_ents *e, u64 *last,
 				break;
 			if (ent.index <= s->st.snap_index)
 				continue;
+			prev_term = e->n ? e->v[e->n - 1].term : s->st.snap_term;
+			if (ent.term < prev_term || ent.term > s->st.term) {
+				err = -EUCLEAN;
+				break;
+			}
 			err = rr_ents_push(e, &ent);
 			if (err)
 				return err;
 			*last = ent.index;
 		}
 		if (err < 0) {
-			*stop = "malformed entries";
+			*stop = "malformed entries or bad terms";
 			/* crc was fine: this is corruption, not a torn write */
 			return -EUCLEAN;
 		}
