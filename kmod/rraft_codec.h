@@ -13,7 +13,12 @@
 
 #ifdef __KERNEL__
 #include <linux/crc32c.h>
+/* 6.12 moved the unaligned accessors from asm/ to linux/ */
+#if __has_include(<linux/unaligned.h>)
+#include <linux/unaligned.h>
+#else
 #include <asm/unaligned.h>
+#endif
 
 static inline u32 rr_crc32c(u32 seed, const void *buf, size_t len)
 {
