@@ -2111,10 +2111,15 @@ int raft_transfer_leader(struct raft *r, u32 to)
 		return err;
 	r->transferee = to;
 	r->transfer_elapsed = 0;
-	if (pr->match == last_index(r))
+	if (pr->match == last_index(r)) {
 		maybe_send_timeout_now(r, pr);
-	else
+	} else {
+		/* catch it up now, even if appends to it were lost */
+		if (pr->state == PR_REPLICATE)
+			become_probe(r, pr);
+		pr->probe_sent = false;
 		send_append(r, pr);
+	}
 	return 0;
 }
 

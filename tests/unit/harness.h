@@ -21,7 +21,7 @@ struct h_ent {
 	u64 term;
 	u32 type;
 	u32 len;
-	u8 data[64];
+	u8 data[128];
 };
 
 struct h_node {
