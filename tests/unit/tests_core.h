@@ -1518,3 +1518,130 @@ static void test_names(void)
 	CHECK(strcmp(raft_msg_type_name(RAFT_MSG_TIMEOUT_NOW), "timeout_now") == 0);
 	CHECK(strcmp(raft_msg_type_name(RAFT_MSG_TYPE_MAX + 1), "unknown") == 0);
 }
+
+static u32 am_count, am_fail_at, am_pct;
+
+static void *failing_malloc(size_t size)
+{
+	am_count++;
+	if (am_fail_at && am_count == am_fail_at)
+		return NULL;
+	if (am_pct && prng() % 100 < am_pct)
+		return NULL;
+	return malloc(size);
+}
+
+static void am_set(u32 fail_at, u32 pct)
+{
+	am_count = 0;
+	am_fail_at = fail_at;
+	am_pct = pct;
+	raft_test_malloc_hook = (fail_at || pct) ? failing_malloc : NULL;
+}
+
+/* Every failing allocation is an error the caller sees; state stays usable. */
+static void test_alloc_failures(void)
+{
+	struct raft_config cfg = h_default_cfg;
+	const u64 terms[] = { 1, 1, 2 };
+	struct raft_status before, after;
+	struct h_cluster c;
+	struct raft *r;
+	u32 n, l, i, failures = 0;
+	int err, k;
+
+	/* raft_create: every allocation may fail, nothing leaks */
+	for (n = 1; n < 20; n++) {
+		am_set(n, 0);
+		r = solo(1, terms, 3, 2, &cfg);
+		am_set(0, 0);
+		if (r) {
+			raft_destroy(r);
+			break;
+		}
+		failures++;
+	}
+	CHECK(failures >= 2);
+	CHECK(n < 20);
+
+	/* propose / ready on a single-node leader */
+	h_init(&c, 1, NULL);
+	raft_campaign(h_node(&c, 1)->r);
+	h_process(&c, 1);
+	r = h_node(&c, 1)->r;
+	for (n = 1; n < 10; n++) {
+		raft_get_status(r, &before);
+		am_set(n, 0);
+		err = raft_propose(r, "data", 4, NULL, NULL);
+		am_set(0, 0);
+		raft_get_status(r, &after);
+		if (err) {
+			CHECK_EQ(err, -ENOMEM);
+			CHECK_EQ(after.last_index, before.last_index);
+		} else {
+			CHECK_EQ(after.last_index, before.last_index + 1);
+		}
+		am_set(n, 0);
+		h_process(&c, 1);	/* a failing raft_ready is retried below */
+		am_set(0, 0);
+		h_process(&c, 1);
+		CHECK_EQ(h_commit(&c, 1), after.last_index);
+	}
+	CHECK_EQ(h_node(&c, 1)->applied, h_commit(&c, 1));
+	SAFE(&c);
+	h_free(&c);
+
+	/* raft_step of an append: -ENOMEM leaves the log unchanged */
+	for (n = 1; n < 10; n++) {
+		struct raft_msg m = mk(RAFT_MSG_APPEND, 2, 1, 3);
+		struct raft_entry e[3];
+		u8 d[3] = { 7, 8, 9 };
+
+		r = solo(1, NULL, 0, 0, NULL);
+		memset(e, 0, sizeof(e));
+		for (i = 0; i < 3; i++) {
+			e[i].term = 3;
+			e[i].len = 1;
+			e[i].data = &d[i];
+		}
+		m.entries = e;
+		m.n_entries = 3;
+		am_set(n, 0);
+		err = raft_step(r, &m);
+		am_set(0, 0);
+		raft_get_status(r, &after);
+		if (err) {
+			CHECK_EQ(err, -ENOMEM);
+			CHECK_EQ(after.last_index, 0);
+			CHECK_EQ(raft_step(r, &m), 0);
+			raft_get_status(r, &after);
+		}
+		CHECK_EQ(after.last_index, 3);
+		raft_destroy(r);
+	}
+
+	/* a 3-node cluster under 3% random allocation failures */
+	h_init(&c, 3, &cfg);
+	am_set(0, 3);
+	for (k = 0; k < 300; k++) {
+		l = h_leader(&c);
+		if (l)
+			h_propose(&c, l, "chaos");
+		if (l && k % 50 == 7)
+			raft_read_index(h_node(&c, l)->r, k);
+		h_tick_all(&c, 1);
+	}
+	am_set(0, 0);
+	h_tick_all(&c, 40);
+	l = h_leader(&c);
+	CHECK(l);
+	if (l) {
+		h_propose(&c, l, "final");
+		h_tick_all(&c, 5);
+		for (i = 1; i <= 3; i++)
+			CHECK_EQ(h_node(&c, i)->applied, h_node(&c, l)->applied);
+		CHECK(h_node(&c, l)->n_applied_normal > 10);
+	}
+	SAFE(&c);
+	h_free(&c);
+}
