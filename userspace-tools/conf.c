@@ -52,21 +52,18 @@ struct lexer {
 	bool quiet;
 };
 
-static void conf_err(struct lexer *lx, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void conf_err(struct lexer *lx, int line, const char *fmt, ...)
+static bool conf_err_begin(const struct lexer *lx, int line)
 {
-	va_list ap;
-
 	if (lx->quiet)
-		return;
+		return false;
 	fprintf(stderr, "%s: %s:%d: ", rr_prog, lx->file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	return true;
 }
+
+/* "rraftctl: FILE:LINE: message", unless loading quietly */
+#define conf_err(lx, line, ...)						\
+	((void)(conf_err_begin(lx, line) &&				\
+		fprintf(stderr, __VA_ARGS__) >= 0 && fputc('\n', stderr)))
 
 static bool is_special(char c)
 {
@@ -215,7 +212,7 @@ static int parse_node(struct lexer *lx, struct rr_conf *c, char addrs[][64])
 {
 	struct rr_node *n;
 	enum tok_type t;
-	uint64_t id;
+	unsigned long long id;
 	char val[512];
 	bool seen_addr = false, seen_backing = false, seen_host = false;
 	bool seen_learner = false;
@@ -351,12 +348,12 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 		"minor", "cluster", "backing", "log", "secret", "port",
 		"this-node", "io-timeout", "sync-rate",
 	};
-	int seen_line[sizeof(keys) / sizeof(keys[0])] = { 0 };
+	int seen_line[ARRAY_SIZE(keys)] = { 0 };
 	struct lexer lx = { .line = 1, .quiet = quiet };
 	char val[512], *buf = NULL;
 	size_t cap = 0, len = 0;
 	enum tok_type t;
-	uint64_t v;
+	unsigned long long v;
 	FILE *f;
 	size_t k;
 	int i, j;
@@ -448,10 +445,10 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 				goto bad;
 			continue;
 		}
-		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		for (k = 0; k < ARRAY_SIZE(keys); k++)
 			if (!strcmp(lx.word, keys[k]))
 				break;
-		if (k == sizeof(keys) / sizeof(keys[0])) {
+		if (k == ARRAY_SIZE(keys)) {
 			conf_err(&lx, lx.tok_line, "unknown key '%s'", lx.word);
 			goto bad;
 		}

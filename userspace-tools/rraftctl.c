@@ -21,35 +21,24 @@
 const char *rr_prog = "rraftctl";
 static const char *cur_cmd;
 
-void rr_err(const char *fmt, ...)
+void rr_msg_begin(const char *what)
 {
-	va_list ap;
-
 	fflush(stdout);
-	if (cur_cmd)
+	if (what)
+		fprintf(stderr, "%s: %s: ", rr_prog, what);
+	else if (cur_cmd)
 		fprintf(stderr, "%s %s: ", rr_prog, cur_cmd);
 	else
 		fprintf(stderr, "%s: ", rr_prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
-void rr_warn(const char *fmt, ...)
+void rr_msg_end(void)
 {
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: warning: ", rr_prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
 }
 
 /* Decimal, or hex with 0x; the whole string; no sign, no white space. */
-int rr_parse_u64(const char *s, uint64_t *out)
+int rr_parse_u64(const char *s, unsigned long long *out)
 {
 	unsigned long long v;
 	int base = 10;
@@ -77,12 +66,12 @@ int rr_parse_u64(const char *s, uint64_t *out)
 }
 
 /* "64M", "1G", "4096", "512K" -> bytes. */
-int rr_parse_size(const char *s, uint64_t *out)
+int rr_parse_size(const char *s, unsigned long long *out)
 {
 	char num[32];
 	size_t n = strlen(s);
 	unsigned int shift = 0;
-	uint64_t v;
+	unsigned long long v;
 
 	if (!n || n >= sizeof(num))
 		return -1;
@@ -117,7 +106,7 @@ int rr_parse_addr(const char *s, unsigned int def_port, char *out, size_t len)
 	char ip[64];
 	const char *colon = strchr(s, ':');
 	struct in_addr a;
-	uint64_t port = def_port;
+	unsigned long long port = def_port;
 	size_t n = colon ? (size_t)(colon - s) : strlen(s);
 
 	if (!n || n >= sizeof(ip))
@@ -141,12 +130,12 @@ void rr_sleep_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-uint64_t rr_now_ms(void)
+unsigned long long rr_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
 }
 
 /* ------------------------------------------------------------- options */
@@ -197,10 +186,10 @@ struct opts {
 	const char *config;
 	bool json, all, verbose, force, timestamps, voter, no_wait;
 	const char *backing, *members, *log, *listen, *peers, *secret;
-	uint64_t cluster;
+	unsigned long long cluster;
 	int minor;
 	long count, interval, timeout;
-	uint64_t max_lag;
+	unsigned long long max_lag;
 	struct rr_verify_opts v;
 };
 
@@ -329,24 +318,26 @@ static bool allowed(const struct cmd *c, const char *opt)
 	return false;
 }
 
-static int usage_err(const struct cmd *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static const struct cmd *usage_cmd;
 
-static int usage_err(const struct cmd *c, const char *fmt, ...)
+static void usage_begin(const struct cmd *c)
 {
-	va_list ap;
-
+	usage_cmd = c;
 	fprintf(stderr, "%s %s: ", rr_prog, c->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'rraftctl %s --help'.\n", c->name);
+}
+
+static int usage_end(void)
+{
+	fprintf(stderr, "\nTry 'rraftctl %s --help'.\n", usage_cmd->name);
 	return RR_EUSAGE;
 }
 
+/* "rraftctl CMD: message" and a hint; evaluates to RR_EUSAGE */
+#define usage_err(c, ...) (usage_begin(c), fprintf(stderr, __VA_ARGS__), usage_end())
+
 static int parse_uint_opt(const struct cmd *c, const char *name,
-			  const char *arg, uint64_t min, uint64_t max,
-			  uint64_t *out)
+			  const char *arg, unsigned long long min, unsigned long long max,
+			  unsigned long long *out)
 {
 	if (rr_parse_u64(arg, out) || *out < min || *out > max)
 		return usage_err(c, "--%s needs a number %llu..%llu, not '%s'",
@@ -392,7 +383,7 @@ static void join_members(const struct rr_conf *conf, char *buf, size_t len)
 static bool valid_members(const char *s)
 {
 	char buf[1024], *save = NULL, *tok;
-	uint64_t v;
+	unsigned long long v;
 
 	if (strlen(s) >= sizeof(buf) || !*s || s[strlen(s) - 1] == ',' ||
 	    s[0] == ',' || strstr(s, ",,"))
@@ -413,22 +404,22 @@ static int cmd_format(int argc, char **argv, struct opts *o)
 	const struct rr_node *me;
 	char line[2048], members[1024] = "";
 	const char *backing, *log = "";
-	uint64_t cluster;
+	unsigned long long cluster;
 	unsigned int node;
 	int rc;
 
 	if (o->backing || o->cluster || o->members || o->log) {
 		/* direct form */
-		uint64_t sz;
+		unsigned long long sz;
 
 		if (argc || o->config)
 			return usage_err(c, "give either NAME or --backing/--cluster, not both");
 		if (!o->backing || !o->node || !o->cluster)
-			return usage_err(c, "the direct form needs --backing, --node and --cluster");
+			return usage_err(c, "needs --backing, --node and --cluster");
 		if (o->backing[0] != '/' || strpbrk(o->backing, " \t\n"))
 			return usage_err(c, "--backing needs an absolute path without spaces");
 		if (o->members && !valid_members(o->members))
-			return usage_err(c, "--members needs a list of node ids like 1,2,3, not '%s'",
+			return usage_err(c, "--members needs ids like 1,2,3, not '%s'",
 					 o->members);
 		if (o->log && (rr_parse_size(o->log, &sz) || sz < (1 << 20)))
 			return usage_err(c, "--log needs a size of at least 1M, not '%s'",
@@ -472,7 +463,7 @@ static int cmd_format(int argc, char **argv, struct opts *o)
 
 static bool wait_dir(int minor, long timeout_ms)
 {
-	uint64_t end = rr_now_ms() + (uint64_t)timeout_ms;
+	unsigned long long end = rr_now_ms() + (unsigned long long)timeout_ms;
 
 	while (!rr_dev_exists(minor)) {
 		if (rr_now_ms() >= end)
@@ -480,6 +471,34 @@ static bool wait_dir(int minor, long timeout_ms)
 		rr_sleep_ms(50);
 	}
 	return true;
+}
+
+/* "2@10.0.0.2,3@10.0.0.3:7000" -> "2@10.0.0.2:7789,3@10.0.0.3:7000" */
+static int parse_peers(const char *in, char *out, size_t len)
+{
+	char buf[3072], *save = NULL, *tok;
+	unsigned long long id;
+	size_t off = 0;
+
+	if (strlen(in) >= sizeof(buf))
+		return -1;
+	strcpy(buf, in);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *at = strchr(tok, '@'), a[64];
+
+		if (!at)
+			return -1;
+		*at = '\0';
+		if (rr_parse_u64(tok, &id) || id < 1 || id > 65535 ||
+		    rr_parse_addr(at + 1, RR_DEFAULT_PORT, a, sizeof(a)))
+			return -1;
+		off += (size_t)snprintf(out + off, len - off, "%s%llu@%s",
+					off ? "," : "", id, a);
+		if (off >= len)
+			return -1;
+	}
+	return off ? 0 : -1;
 }
 
 static int cmd_up(int argc, char **argv, struct opts *o)
@@ -503,32 +522,9 @@ static int cmd_up(int argc, char **argv, struct opts *o)
 					       sizeof(listen)))
 			return usage_err(c, "--listen needs IP[:PORT], not '%s'",
 					 o->listen);
-		if (o->peers) {
-			char buf[3072], *save = NULL, *tok;
-			uint64_t id;
-
-			if (strlen(o->peers) >= sizeof(buf))
-				return usage_err(c, "--peers too long");
-			strcpy(buf, o->peers);
-			for (tok = strtok_r(buf, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				char *at = strchr(tok, '@'), a[64];
-
-				if (!at)
-					return usage_err(c, "--peers needs ID@IP[:PORT],..., not '%s'",
-							 tok);
-				*at = '\0';
-				if (rr_parse_u64(tok, &id) || id < 1 || id > 65535 ||
-				    rr_parse_addr(at + 1, RR_DEFAULT_PORT, a, sizeof(a)))
-					return usage_err(c, "--peers needs ID@IP[:PORT],..., not '%s@%s'",
-							 tok, at + 1);
-				off += (size_t)snprintf(peers + off, sizeof(peers) - off,
-							"%s%llu@%s", off ? "," : "",
-							(unsigned long long)id, a);
-				if (off >= sizeof(peers))
-					return usage_err(c, "--peers too long");
-			}
-		}
+		if (o->peers && parse_peers(o->peers, peers, sizeof(peers)))
+			return usage_err(c, "--peers needs ID@IP[:PORT],..., not '%s'",
+					 o->peers);
 		if (o->secret && (!*o->secret || strlen(o->secret) > 64 ||
 				  strpbrk(o->secret, " \t\n")))
 			return usage_err(c, "--secret needs 1..64 characters without spaces");
@@ -661,7 +657,7 @@ static bool members_has(const char *m, const char *key, unsigned int id)
 	for (tok = strtok_r(buf, " \t", &save); tok;
 	     tok = strtok_r(NULL, " \t", &save)) {
 		char *item, *isave = NULL;
-		uint64_t v;
+		unsigned long long v;
 
 		if (strncmp(tok, key, kl) || tok[kl] != '=')
 			continue;
@@ -679,7 +675,7 @@ enum wait_what { W_IS_LEADER, W_LEADER_IS, W_VOTER, W_GONE };
 static int wait_for(int minor, const char *label, enum wait_what what,
 		    unsigned int id, long timeout_s)
 {
-	uint64_t end = rr_now_ms() + (uint64_t)timeout_s * 1000;
+	unsigned long long end = rr_now_ms() + (unsigned long long)timeout_s * 1000;
 	char role[64], leader[64], members[256], phase[64];
 
 	for (;;) {
@@ -689,7 +685,10 @@ static int wait_for(int minor, const char *label, enum wait_what what,
 			rr_err("%s: rraft%d went away", label, minor);
 			return RR_ENOTFOUND;
 		}
-		role[0] = leader[0] = members[0] = phase[0] = '\0';
+		role[0] = '\0';
+		leader[0] = '\0';
+		members[0] = '\0';
+		phase[0] = '\0';
 		rr_dev_read(minor, "role", role, sizeof(role));
 		rr_dev_read(minor, "leader", leader, sizeof(leader));
 		rr_dev_read(minor, "members", members, sizeof(members));
@@ -700,7 +699,7 @@ static int wait_for(int minor, const char *label, enum wait_what what,
 			ok = !strcmp(role, "leader");
 			break;
 		case W_LEADER_IS: {
-			uint64_t l;
+			unsigned long long l;
 
 			ok = !rr_parse_u64(leader, &l) && l == id;
 			break;
@@ -732,7 +731,7 @@ static int wait_for(int minor, const char *label, enum wait_what what,
 
 static int parse_id(const struct cmd *c, const char *s, unsigned int *id)
 {
-	uint64_t v;
+	unsigned long long v;
 
 	if (rr_parse_u64(s, &v) || v < 1 || v > 65535)
 		return usage_err(c, "node id must be 1..65535, not '%s'", s);
@@ -795,7 +794,7 @@ static int cmd_add(int argc, char **argv, struct opts *o)
 	static struct rr_state st;
 	char label[64], addr[64], line[128], num[16];
 	long timeout = o->timeout >= 0 ? o->timeout : 0;
-	uint64_t end, last_print = 0, lag = 0;
+	unsigned long long end, last_print = 0, lag = 0;
 	unsigned int id = 0;
 	int minor, rc;
 
@@ -835,7 +834,7 @@ static int cmd_add(int argc, char **argv, struct opts *o)
 		return RR_OK;
 
 	/* follow the catch-up, then promote */
-	end = rr_now_ms() + (uint64_t)timeout * 1000;
+	end = rr_now_ms() + (unsigned long long)timeout * 1000;
 	snprintf(num, sizeof(num), "%u", id);
 	for (;;) {
 		const struct rr_peer *p;
@@ -886,7 +885,7 @@ static int cmd_add(int argc, char **argv, struct opts *o)
 		long left = timeout;
 
 		if (timeout > 0) {
-			uint64_t now = rr_now_ms();
+			unsigned long long now = rr_now_ms();
 
 			left = now >= end ? 1 : (long)((end - now + 999) / 1000);
 		}
@@ -934,7 +933,7 @@ int main(int argc, char **argv)
 	const struct cmd *c = NULL;
 	char *nargv[256], prog[64];
 	struct opts o;
-	uint64_t v;
+	unsigned long long v;
 	size_t i;
 	int opt, nargc;
 
@@ -949,7 +948,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		if (argc > 2 && strcmp(argv[1], "help") == 0) {
-			for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(cmds); i++)
 				if (!strcmp(cmds[i].name, argv[2])) {
 					fputs(cmds[i].usage, stdout);
 					return RR_OK;
@@ -958,7 +957,7 @@ int main(int argc, char **argv)
 		main_usage(stdout);
 		return RR_OK;
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(cmds[i].name, argv[1]))
 			c = &cmds[i];
 	if (!c) {
@@ -966,7 +965,7 @@ int main(int argc, char **argv)
 		main_usage(stderr);
 		return RR_EUSAGE;
 	}
-	if (argc - 1 >= (int)(sizeof(nargv) / sizeof(nargv[0])))
+	if (argc - 1 >= (int)(ARRAY_SIZE(nargv)))
 		return usage_err(c, "too many arguments");
 	snprintf(prog, sizeof(prog), "rraftctl %s", c->name);
 	nargv[0] = prog;

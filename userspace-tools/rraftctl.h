@@ -16,6 +16,9 @@
 #include <stdio.h>
 
 #define RRAFTCTL_VERSION	"0.1.0"
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
 #define RR_DEFAULT_PORT		7789
 #define RR_MAX_NODES		64
 #define RR_MAX_PEERS		64
@@ -45,7 +48,7 @@ struct rr_conf {
 	char name[64];
 	char path[RR_PATH_LEN];
 	int minor;		/* -1: unset */
-	uint64_t cluster;	/* 0: unset */
+	unsigned long long cluster;	/* 0: unset */
 	char log[32];		/* "" : kernel default */
 	char backing[256];
 	char secret[72];
@@ -59,13 +62,20 @@ struct rr_conf {
 
 /* rraftctl.c */
 extern const char *rr_prog;
-void rr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void rr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int rr_parse_u64(const char *s, uint64_t *out);
-int rr_parse_size(const char *s, uint64_t *out);
+/*
+ * One-line messages on stderr, "rraftctl CMD: ..." and "rraftctl: warning:
+ * ...": macros around fprintf so the compiler checks every format.
+ */
+void rr_msg_begin(const char *what);
+void rr_msg_end(void);
+#define rr_err(...)	(rr_msg_begin(NULL), fprintf(stderr, __VA_ARGS__), rr_msg_end())
+#define rr_warn(...)	(rr_msg_begin("warning"), fprintf(stderr, __VA_ARGS__), \
+			 rr_msg_end())
+int rr_parse_u64(const char *s, unsigned long long *out);
+int rr_parse_size(const char *s, unsigned long long *out);
 int rr_parse_addr(const char *s, unsigned int def_port, char *out, size_t len);
 void rr_sleep_ms(unsigned int ms);
-uint64_t rr_now_ms(void);
+unsigned long long rr_now_ms(void);
 
 /* conf.c */
 const char *rr_conf_dir(void);
@@ -120,11 +130,11 @@ int rr_dev_read(int minor, const char *attr, char *buf, size_t len);
 bool rr_dev_exists(int minor);
 int rr_list_minors(int *minors, int max);
 int rr_state_read(int minor, struct rr_state *st);
-bool rr_state_u64(const struct rr_state *st, int idx, uint64_t *v);
+bool rr_state_u64(const struct rr_state *st, int idx, unsigned long long *v);
 const char *rr_peer_get(const struct rr_peer *p, const char *key);
 const struct rr_peer *rr_state_peer(const struct rr_state *st, unsigned int id);
 bool rr_peer_lag(const struct rr_state *st, const struct rr_peer *p,
-		 uint64_t *lag);
+		 unsigned long long *lag);
 int rr_resolve(const char *name, int *minor, char *label, size_t len);
 const char *rr_errno_name(int e);
 
@@ -138,10 +148,10 @@ struct rr_verify_opts {
 	bool local;
 	bool compare;
 	bool have_offset;
-	uint64_t offset;
+	unsigned long long offset;
 	bool have_size;
-	uint64_t size;
-	uint64_t range;
+	unsigned long long size;
+	unsigned long long range;
 	bool no_checkpoint;
 	const char *backing;
 };

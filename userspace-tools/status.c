@@ -37,7 +37,7 @@ static void json_str(const char *s)
 /* A number if it parses as one, a string otherwise. */
 static void json_num_or_str(const char *s)
 {
-	uint64_t v;
+	unsigned long long v;
 
 	if (!rr_parse_u64(s, &v) && isdigit((unsigned char)s[0]) &&
 	    strncmp(s, "0x", 2))
@@ -110,7 +110,7 @@ static void status_json(const struct rr_state *st, bool first)
 	printf(",\n    \"peers\": [");
 	for (k = 0; k < st->npeers; k++) {
 		const struct rr_peer *p = &st->peers[k];
-		uint64_t lag;
+		unsigned long long lag;
 
 		printf("%s\n      {\"id\": %u", k ? "," : "", p->id);
 		for (i = 0; i < p->nkv; i++) {
@@ -157,7 +157,7 @@ static const char *attr_or(const struct rr_state *st, int idx, const char *def)
 
 static void status_text(const struct rr_state *st, bool verbose)
 {
-	uint64_t done, left;
+	unsigned long long done, left;
 	int k;
 
 	printf("%s", st->name);
@@ -198,7 +198,7 @@ static void status_text(const struct rr_state *st, bool verbose)
 		const char *conn = rr_peer_get(p, "conn");
 		const char *learner = rr_peer_get(p, "learner");
 		const char *state = rr_peer_get(p, "state");
-		uint64_t lag;
+		unsigned long long lag;
 
 		bool connected = conn && !strcasecmp(conn, "Connected");
 
@@ -221,7 +221,7 @@ static void status_text(const struct rr_state *st, bool verbose)
 			};
 			size_t i;
 
-			for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			for (i = 0; i < ARRAY_SIZE(keys); i++) {
 				const char *v = rr_peer_get(p, keys[i]);
 
 				if (v)
@@ -287,6 +287,7 @@ enum { W_ROLE, W_TERM, W_LEADER, W_DISK, W_CONF, W_MEMBERS, W_NF };
 static const char *const w_key[W_NF] = {
 	"role", "term", "leader", "disk", "conf", "members",
 };
+
 static const int w_attr[W_NF] = {
 	A_ROLE, A_TERM, A_LEADER, A_DISK, A_CONF_PHASE, A_MEMBERS,
 };
@@ -299,14 +300,6 @@ struct wsnap {
 	unsigned int id[RR_MAX_PEERS];
 	char conn[RR_MAX_PEERS][32];
 };
-
-static volatile sig_atomic_t w_stop;
-
-static void w_sig(int sig)
-{
-	(void)sig;
-	w_stop = 1;
-}
 
 static bool w_timestamps;
 static long w_left;		/* events still to print, <0: unlimited */
@@ -448,12 +441,31 @@ static void w_diff(int minor, const struct wsnap *o, const struct wsnap *n)
 	(void)minor;
 }
 
+/* Sleep for ms; true if SIGINT or SIGTERM arrived. */
+static bool w_wait(const sigset_t *sigs, long ms)
+{
+	unsigned long long end = rr_now_ms() + (unsigned long long)ms, now;
+	struct timespec ts;
+
+	for (;;) {
+		now = rr_now_ms();
+		if (now >= end)
+			return false;
+		ts.tv_sec = (time_t)((end - now) / 1000);
+		ts.tv_nsec = (long)((end - now) % 1000) * 1000000L;
+		if (sigtimedwait(sigs, NULL, &ts) > 0)
+			return true;
+		if (errno != EINTR && errno != EAGAIN)
+			return false;
+	}
+}
+
 int rr_cmd_watch(int argc, char **argv, long count, long interval_ms,
 		 bool timestamps)
 {
 	static struct rr_state st;
 	struct wsnap *old, cur;
-	struct sigaction sa;
+	sigset_t sigs;
 	int want = -1, minors[256], n, i, rc;
 	char label[64];
 	bool first = true;
@@ -472,16 +484,16 @@ int rr_cmd_watch(int argc, char **argv, long count, long interval_ms,
 		rr_err("out of memory");
 		return RR_EFAIL;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = w_sig;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* SIGINT/SIGTERM end the watch: taken synchronously while sleeping */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	w_timestamps = timestamps;
 	w_left = count > 0 ? count : -1;
 
-	while (!w_stop && w_left) {
+	for (;;) {
 		bool seen[256] = { false };
 
 		n = rr_list_minors(minors, 256);
@@ -519,9 +531,8 @@ int rr_cmd_watch(int argc, char **argv, long count, long interval_ms,
 		}
 		if (fflush(stdout) || ferror(stdout))
 			break;
-		if (!w_left)
+		if (!w_left || w_wait(&sigs, interval_ms))
 			break;
-		rr_sleep_ms((unsigned int)interval_ms);
 	}
 	free(old);
 	return ferror(stdout) ? RR_EFAIL : RR_OK;

@@ -57,7 +57,7 @@ const char *rr_errno_name(int e)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(tab); i++)
 		if (tab[i].e == e)
 			return tab[i].n;
 	return "?";
@@ -211,7 +211,7 @@ int rr_list_minors(int *minors, int max)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) && n < max) {
-		uint64_t m;
+		unsigned long long m;
 
 		if (strncmp(de->d_name, "rraft", 5) ||
 		    rr_parse_u64(de->d_name + 5, &m) || m > 255 ||
@@ -228,7 +228,7 @@ int rr_list_minors(int *minors, int max)
 static void parse_peer_line(char *line, struct rr_peer *p)
 {
 	char *save = NULL, *tok;
-	uint64_t id = 0;
+	unsigned long long id = 0;
 
 	memset(p, 0, sizeof(*p));
 	tok = strtok_r(line, " \t", &save);
@@ -279,7 +279,7 @@ int rr_state_read(int minor, struct rr_state *st)
 	return RR_OK;
 }
 
-bool rr_state_u64(const struct rr_state *st, int idx, uint64_t *v)
+bool rr_state_u64(const struct rr_state *st, int idx, unsigned long long *v)
 {
 	return st->present[idx] && !rr_parse_u64(st->val[idx], v);
 }
@@ -306,10 +306,10 @@ const struct rr_peer *rr_state_peer(const struct rr_state *st, unsigned int id)
 
 /* The leader's last index minus the peer's match index; leader only. */
 bool rr_peer_lag(const struct rr_state *st, const struct rr_peer *p,
-		 uint64_t *lag)
+		 unsigned long long *lag)
 {
 	const char *m = rr_peer_get(p, "match");
-	uint64_t last, match;
+	unsigned long long last, match;
 
 	if (!st->present[A_ROLE] || strcmp(st->val[A_ROLE], "leader"))
 		return false;
@@ -327,7 +327,7 @@ int rr_resolve(const char *name, int *minor, char *label, size_t len)
 {
 	static struct rr_conf c;
 	const char *p = name;
-	uint64_t m;
+	unsigned long long m;
 	int rc;
 
 	if (!strncmp(p, "/dev/", 5))

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +71,7 @@ uint32_t rr_crc32c(uint32_t crc, const void *buf, size_t len)
 	return crc;
 }
 
-static int dev_size(int fd, uint64_t *size)
+static int dev_size(int fd, unsigned long long *size)
 {
 	struct stat st;
 
@@ -84,7 +83,7 @@ static int dev_size(int fd, uint64_t *size)
 		return 0;
 	}
 	if (S_ISREG(st.st_mode)) {
-		*size = (uint64_t)st.st_size;
+		*size = (unsigned long long)st.st_size;
 		return 0;
 	}
 	return -ENOTBLK;
@@ -105,22 +104,22 @@ static uint32_t le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-static uint64_t le64(const uint8_t *p)
+static unsigned long long le64(const uint8_t *p)
 {
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+	return (unsigned long long)le32(p) | (unsigned long long)le32(p + 4) << 32;
 }
 
 struct sb_info {
-	uint64_t cluster, data_off, data_bytes;
+	unsigned long long cluster, data_off, data_bytes;
 	uint32_t node;
 };
 
 /* 0, or -1 with *why set. */
-static int read_sb(int fd, uint64_t dev_bytes, struct sb_info *sb,
+static int read_sb(int fd, unsigned long long dev_bytes, struct sb_info *sb,
 		   const char **why)
 {
 	static const uint8_t zero[4];
-	uint64_t data_blocks;
+	unsigned long long data_blocks;
 	uint32_t size, crc;
 	uint8_t *blk;
 	ssize_t n;
@@ -172,7 +171,7 @@ static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 {
 	char label[64] = "-", backing[256] = "", node[32] = "?";
 	char applied[32] = "?", buf[256];
-	uint64_t offset = 0, size, total, pos, sb_size = 0;
+	unsigned long long offset = 0, size, total, pos, sb_size = 0;
 	int minor = -1, fd, rc;
 	bool direct = true, have_offset = false;
 	void *data;
@@ -254,7 +253,7 @@ static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 		}
 	}
 	if (offset > total) {
-		rr_err("%s: offset %" PRIu64 " is past the end (%" PRIu64 " bytes)",
+		rr_err("%s: offset %llu is past the end (%llu bytes)",
 		       backing, offset, total);
 		close(fd);
 		return RR_EUSAGE;
@@ -262,7 +261,7 @@ static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 	size = sb_size ? sb_size : total - offset;
 	if (o->have_size) {
 		if (o->size > size) {
-			rr_err("%s: --size %" PRIu64 " goes past the end of the device",
+			rr_err("%s: --size %llu goes past the end of the device",
 			       backing, o->size);
 			close(fd);
 			return RR_EUSAGE;
@@ -270,17 +269,18 @@ static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 		size = o->size;
 	}
 	if (posix_memalign(&data, 4096, o->range)) {
-		rr_err("out of memory for a %" PRIu64 "-byte range", o->range);
+		rr_err("out of memory for a %llu-byte range", o->range);
 		close(fd);
 		return RR_EFAIL;
 	}
 
-	printf("# rraft-verify 1 name=%s node=%s applied=%s alg=crc32c range=%" PRIu64
-	       " offset=%" PRIu64 " size=%" PRIu64 " backing=%s\n",
-	       label, node, applied, o->range, offset, size, backing);
+	printf("# rraft-verify 1 name=%s node=%s applied=%s alg=crc32c",
+	       label, node, applied);
+	printf(" range=%llu offset=%llu size=%llu backing=%s\n", o->range,
+	       offset, size, backing);
 	for (pos = 0; pos < size; ) {
-		uint64_t want = size - pos < o->range ? size - pos : o->range;
-		uint64_t got = 0;
+		unsigned long long want = size - pos < o->range ? size - pos : o->range;
+		unsigned long long got = 0;
 		ssize_t n;
 
 		errno = 0;
@@ -302,17 +302,17 @@ static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 			}
 			if (n <= 0)
 				break;
-			got += (uint64_t)n;
+			got += (unsigned long long)n;
 		}
 		if (got < want) {
-			rr_err("%s: read error at %" PRIu64 ": %s", backing,
+			rr_err("%s: read error at %llu: %s", backing,
 			       offset + pos + got,
 			       errno ? strerror(errno) : "unexpected end of device");
 			free(data);
 			close(fd);
 			return RR_EFAIL;
 		}
-		printf("%" PRIu64 " %" PRIu64 " %08x\n", pos, want,
+		printf("%llu %llu %08x\n", pos, want,
 		       ~rr_crc32c(~0u, data, want));
 		pos += want;
 	}
@@ -329,9 +329,9 @@ struct sums {
 	const char *file;
 	char label[96];
 	char applied[32];
-	uint64_t range, size;
-	uint64_t n;
-	uint64_t *start, *len;
+	unsigned long long range, size;
+	unsigned long long n;
+	unsigned long long *start, *len;
 	uint32_t *crc;
 };
 
@@ -346,7 +346,7 @@ static char *hdr_get(const char *hdr, const char *key, char *out, size_t len)
 	if (!p)
 		return NULL;
 	p += strlen(pat);
-	n = strcspn(p, " \n");
+	n = strcspn(p, "\n ");
 	if (n >= len)
 		n = len - 1;
 	memcpy(out, p, n);
@@ -357,7 +357,7 @@ static char *hdr_get(const char *hdr, const char *key, char *out, size_t len)
 static int load_sums(const char *file, struct sums *s)
 {
 	char line[1024], v[64], name[64], node[32];
-	uint64_t cap = 0, lineno = 0;
+	unsigned long long cap = 0, lineno = 0;
 	FILE *f;
 
 	memset(s, 0, sizeof(*s));
@@ -392,7 +392,7 @@ static int load_sums(const char *file, struct sums *s)
 
 		lineno++;
 		if (sscanf(line, "%llu %llu %x %c", &a, &b, &c, &extra) != 3) {
-			rr_err("%s:%" PRIu64 ": malformed line", file, lineno);
+			rr_err("%s:%llu: malformed line", file, lineno);
 			fclose(f);
 			return RR_EUSAGE;
 		}
@@ -414,7 +414,7 @@ static int load_sums(const char *file, struct sums *s)
 	}
 	fclose(f);
 	if (s->n != (s->size + s->range - 1) / s->range) {
-		rr_err("%s: truncated: %" PRIu64 " ranges, header promises %" PRIu64,
+		rr_err("%s: truncated: %llu ranges, header promises %llu",
 		       file, s->n, (s->size + s->range - 1) / s->range);
 		return RR_EUSAGE;
 	}
@@ -424,7 +424,7 @@ static int load_sums(const char *file, struct sums *s)
 static int verify_compare(int argc, char **argv)
 {
 	struct sums *s;
-	uint64_t i, differ = 0;
+	unsigned long long i, differ = 0;
 	bool applied_differ = false;
 	int k, rc = RR_OK;
 
@@ -454,8 +454,7 @@ static int verify_compare(int argc, char **argv)
 	}
 	for (k = 1; k < argc; k++) {
 		if (s[k].range != s[0].range || s[k].size != s[0].size) {
-			rr_err("%s and %s are not comparable (range %" PRIu64 "/%" PRIu64
-			       ", size %" PRIu64 "/%" PRIu64 ")",
+			rr_err("%s and %s are not comparable: range %llu/%llu, size %llu/%llu",
 			       s[0].file, s[k].file, s[0].range, s[k].range,
 			       s[0].size, s[k].size);
 			rc = RR_EFAIL;
@@ -474,7 +473,7 @@ static int verify_compare(int argc, char **argv)
 		if (same)
 			continue;
 		differ++;
-		printf("differ offset:%" PRIu64 " length:%" PRIu64,
+		printf("differ offset:%llu length:%llu",
 		       s[0].start[i], s[0].len[i]);
 		for (k = 0; k < argc; k++)
 			printf(" %s:%08x", s[k].label, s[k].crc[i]);
@@ -486,10 +485,10 @@ static int verify_compare(int argc, char **argv)
 			printf(" %s:%s", s[k].label, s[k].applied);
 		printf(" (writes were in flight; quiesce I/O and rerun to be sure)\n");
 	}
-	printf("verify: %d members, %" PRIu64 " ranges of %" PRIu64 " bytes, ",
+	printf("verify: %d members, %llu ranges of %llu bytes, ",
 	       argc, s[0].n, s[0].range);
 	if (differ)
-		printf("%" PRIu64 " differ\n", differ);
+		printf("%llu differ\n", differ);
 	else
 		printf("all identical\n");
 	rc = differ ? RR_EFAIL : RR_OK;

@@ -375,7 +375,7 @@ assert_eq "direct format of a learner-to-be" "backing=/dev/vdb node=4 cluster=0x
 run format --backing /dev/vdb --cluster 1
 assert_fails "direct format without --node" 2 "needs --backing, --node and --cluster"
 run format --backing /dev/vdb --node 1 --cluster 1 --members 1,,2
-assert_fails "direct format with bad --members" 2 "--members needs a list"
+assert_fails "direct format with bad --members" 2 "--members needs ids like 1,2,3"
 run format --backing /dev/vdb --node 1 --cluster 0
 assert_fails "direct format with cluster 0" 2 "--cluster needs a non-zero"
 run format --backing /dev/vdb --node 70000 --cluster 1
