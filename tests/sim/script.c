@@ -18,7 +18,9 @@
  *      TYPES: comma list of message types to print as they are delivered
  *      (append,append_resp,vote,vote_resp,prevote,prevote_resp,heartbeat,
  *       heartbeat_resp,snapshot,snapshot_resp,timeout_now) or "all"
- *   partition 1 2 | 3 | isolate ID | cut A->B | heal | crash ID | restart ID
+ *   partition 1 2 | 3 | isolate ID | cut A->B [TYPES] | heal | crash ID [lose=N] | restart ID
+ *      lose=N: the disk also loses its last N durable entries (a volatile
+ *      write cache that ignored flushes: etcd #10166)
  *   conf ID voters=1,2,3 [old=..] [learners=..]
  *   log ID | status ID | states | blocks ID | history | check
  *   trace on|off      full simulator trace into the output (debugging)
@@ -292,6 +294,18 @@ static void do_stabilize(struct sim *s, const char *types, bool msgs_only)
 	s->trace_msgs = false;
 }
 
+static const char *ename(int err)
+{
+	switch (err) {
+	case -EPERM: return "-EPERM";
+	case -EAGAIN: return "-EAGAIN";
+	case -EBUSY: return "-EBUSY";
+	case -EINVAL: return "-EINVAL";
+	case -ENOMEM: return "-ENOMEM";
+	default: return "-E?";
+	}
+}
+
 static int exec_cmd(struct ctx *c, char *text)
 {
 	char buf[4096], *argv[64], *sv = NULL, *t;
@@ -368,7 +382,7 @@ static int exec_cmd(struct ctx *c, char *text)
 		int err = raft_campaign(s->nodes[id].r);
 
 		if (err)
-			fprintf(o, "error %d\n", err);
+			fprintf(o, "error %s\n", ename(err));
 		sim_process(s, &s->nodes[id]);
 	} else if (!strcmp(argv[0], "tick")) {
 		u32 n = argc > 2 ? (u32)atoi(argv[2]) : 1, k, i;
@@ -387,14 +401,14 @@ static int exec_cmd(struct ctx *c, char *text)
 					    strtoull(argv[3], NULL, 10), &idx, &term);
 
 		if (err)
-			fprintf(o, "error %d\n", err);
+			fprintf(o, "error %s\n", ename(err));
 		else
 			fprintf(o, "index %llu term %llu\n", LL(idx), LL(term));
 	} else if (!strcmp(argv[0], "read") && id && argc >= 3) {
 		int err = sim_read(s, id, (u32)atoi(argv[2]) % SIM_NBLOCKS);
 
 		if (err)
-			fprintf(o, "error %d\n", err);
+			fprintf(o, "error %s\n", ename(err));
 	} else if (!strcmp(argv[0], "stabilize")) {
 		do_stabilize(s, argc > 1 ? argv[1] : NULL, false);
 	} else if (!strcmp(argv[0], "deliver")) {
@@ -450,21 +464,30 @@ static int exec_cmd(struct ctx *c, char *text)
 		u32 a = (u32)atoi(argv[1]), b = (u32)atoi(strchr(argv[1], '>') ?
 					       strchr(argv[1], '>') + 1 : "0");
 
-		if (a < SIM_MAX_NODES && b < SIM_MAX_NODES)
-			s->blocked[a][b] = true;
+		if (a < SIM_MAX_NODES && b < SIM_MAX_NODES) {
+			if (argc > 2)
+				s->cutmask[a][b] |= type_mask(argv[2]);
+			else
+				s->blocked[a][b] = true;
+		}
 	} else if (!strcmp(argv[0], "trace")) {
 		s->trace = argc > 1 && !strcmp(argv[1], "on");
 	} else if (!strcmp(argv[0], "heal")) {
 		memset(s->blocked, 0, sizeof(s->blocked));
+		memset(s->cutmask, 0, sizeof(s->cutmask));
 	} else if (!strcmp(argv[0], "crash") && id) {
+		const char *lose = kvget(argv, argc, "lose");
+
 		sim_crash(s, id);
+		if (lose)
+			sim_lose_tail(s, id, strtoull(lose, NULL, 10));
 	} else if (!strcmp(argv[0], "restart") && id) {
 		sim_restart(s, id);
 	} else if (!strcmp(argv[0], "transfer") && id && argc > 2) {
 		int err = raft_transfer_leader(s->nodes[id].r, (u32)atoi(argv[2]));
 
 		if (err)
-			fprintf(o, "error %d\n", err);
+			fprintf(o, "error %s\n", ename(err));
 		sim_process(s, &s->nodes[id]);
 	} else if (!strcmp(argv[0], "conf") && id) {
 		struct raft_conf cf;
@@ -475,9 +498,7 @@ static int exec_cmd(struct ctx *c, char *text)
 		cf.n_voters_old = parse_ids(kvget(argv, argc, "old"), cf.voters_old);
 		cf.n_learners = parse_ids(kvget(argv, argc, "learners"), cf.learners);
 		err = raft_change_conf(s->nodes[id].r, &cf);
-		fprintf(o, "%s\n", err == 0 ? "ok" : err == -EPERM ? "error -EPERM" :
-			err == -EAGAIN ? "error -EAGAIN" : err == -EBUSY ? "error -EBUSY" :
-			err == -EINVAL ? "error -EINVAL" : "error");
+		fprintf(o, "%s%s\n", err ? "error " : "ok", err ? ename(err) : "");
 		sim_process(s, &s->nodes[id]);
 	} else if (!strcmp(argv[0], "compact") && id) {
 		struct node *nd = &s->nodes[id];
@@ -489,7 +510,7 @@ static int exec_cmd(struct ctx *c, char *text)
 		memcpy(nd->ck_img, nd->sm, SIM_IMG_BYTES);
 		err = raft_compact(nd->r, nd->applied);
 		if (err)
-			fprintf(o, "error %d\n", err);
+			fprintf(o, "error %s\n", ename(err));
 		sim_process(s, nd);
 	} else if (!strcmp(argv[0], "log") && id) {
 		print_log(s, o, id);

@@ -645,6 +645,20 @@ void sim_crash(struct sim *s, u32 id)
 	free_pends(&nd->reads);
 }
 
+void sim_lose_tail(struct sim *s, u32 id, u64 n)
+{
+	struct node *nd = &s->nodes[id];
+	u64 last = nd->ck_meta.index;
+
+	while (last + 1 < nd->dcap && nd->dlog[last + 1].valid)
+		last++;
+	if (n > last - nd->ck_meta.index)
+		n = last - nd->ck_meta.index;
+	dlog_clear_from(nd, last + 1 - n);
+	sim_trace(s, "n%u disk LOST durable entries %llu..%llu", id,
+		  LL(last + 1 - n), LL(last));
+}
+
 void sim_restart(struct sim *s, u32 id)
 {
 	struct node *nd = &s->nodes[id];
@@ -772,7 +786,8 @@ static void deliver(struct sim *s, struct qmsg *q)
 
 	if (s->trace || (s->trace_msgs && (s->trace_filter & (1u << q->m.type))))
 		sim_fmt_msg(buf, sizeof(buf), &q->m);
-	if (s->blocked[q->m.from][q->m.to] || !nd->alive) {
+	if (s->blocked[q->m.from][q->m.to] || !nd->alive ||
+	    (s->cutmask[q->m.from][q->m.to] & (1u << q->m.type))) {
 		sim_trace(s, "LOST %s (%s)", buf,
 			  nd->alive ? "partitioned" : "node down");
 		return;

@@ -191,6 +191,7 @@ struct sim {
 
 	/* network faults */
 	bool blocked[SIM_MAX_NODES][SIM_MAX_NODES];
+	u32 cutmask[SIM_MAX_NODES][SIM_MAX_NODES];	/* script: lose these types */
 	u64 link_last[SIM_MAX_NODES][SIM_MAX_NODES];
 	u64 heal_at;
 	u64 restart_at[SIM_MAX_NODES];
@@ -228,6 +229,7 @@ void sim_init(struct sim *s, u64 seed, u32 n, u32 spares, u32 faults,
 void sim_free(struct sim *s);
 void sim_boot_node(struct sim *s, u32 id, const struct raft_conf *conf);
 void sim_crash(struct sim *s, u32 id);
+void sim_lose_tail(struct sim *s, u32 id, u64 n);
 void sim_restart(struct sim *s, u32 id);
 void sim_process(struct sim *s, struct node *nd);
 bool sim_step_event(struct sim *s, bool msgs_only);
