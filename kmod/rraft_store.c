@@ -599,20 +599,21 @@ static int rr_replay(struct rraft_store *s, struct rr_ents *e, u64 *last,
 			return err;
 		err = rr_log_decode_hdr(&h, s->blk, s->sb.uuid, seq,
 					s->ring_bytes - phys);
-		if (err && phys) {
+		if (err && phys &&
+		    pos + (s->ring_bytes - phys) - s->head < s->ring_bytes) {
 			/* The writer skips to the ring start when a record
 			 * does not fit before the end.
 			 */
-			pos += s->ring_bytes - phys;
-			if (pos - s->head >= s->ring_bytes)
-				break;
-			phys = 0;
 			err = rr_rw_sync(s->bdev, RR_SECT(s->sb.log_off),
 					 s->blk, RR_BLOCK_SIZE, REQ_OP_READ);
 			if (err)
 				return err;
 			err = rr_log_decode_hdr(&h, s->blk, s->sb.uuid, seq,
 						s->ring_bytes);
+			if (!err) {
+				pos += s->ring_bytes - phys;
+				phys = 0;
+			}
 		}
 		if (err) {
 			if (err == -EUCLEAN)
