@@ -1364,6 +1364,32 @@ static void raft_kunit_create_errors_test(struct kunit *test)
 	raft_destroy(r);
 }
 
+static void raft_kunit_backpressure_test(struct kunit *test)
+{
+	struct kt_cluster *c = kt_new(test, 3, 3, true, true);
+	u64 v = 1, idx = 0, first;
+	u32 n = 0;
+	int err;
+
+	kt_elect(c, 1);
+	kt_tick(c, 2);
+	first = kt_commit(c, 1);
+	/* without a majority nothing commits: proposals stop at the limit */
+	kt_isolate(c, 1, true);
+	while ((err = raft_propose(kt_r(c, 1), &v, sizeof(v), &idx, NULL)) == 0) {
+		KUNIT_ASSERT_LT(test, n++, 1000u);
+		kt_settle(c);
+	}
+	KUNIT_EXPECT_EQ(test, err, -EBUSY);
+	KUNIT_EXPECT_EQ(test, idx - first, (u64)c->cfg.max_uncommitted);
+	KUNIT_EXPECT_EQ(test, kt_commit(c, 1), first);
+	/* with the majority back, they all commit and room opens again */
+	kt_heal(c);
+	kt_tick(c, 10);
+	kt_expect_applied(c, idx);
+	KUNIT_EXPECT_EQ(test, 0, raft_propose(kt_r(c, 1), &v, sizeof(v), NULL, NULL));
+}
+
 static struct kunit_case raft_kunit_cases[] = {
 	KUNIT_CASE(raft_kunit_create_errors_test),
 	KUNIT_CASE(raft_kunit_single_node_test),
@@ -1378,6 +1404,7 @@ static struct kunit_case raft_kunit_cases[] = {
 	KUNIT_CASE(raft_kunit_joint_consensus_test),
 	KUNIT_CASE(raft_kunit_snapshot_test),
 	KUNIT_CASE(raft_kunit_restart_test),
+	KUNIT_CASE(raft_kunit_backpressure_test),
 	{}
 };
 
