@@ -353,6 +353,7 @@ static int format_set(void *ctx, unsigned int idx, struct span v,
 		return id_list(v, a->members, RAFT_MAX_MEMBERS, &a->n_members,
 			       key, err);
 	case F_LOG:
+		a->log_given = true;
 		if (size_arg(v, &a->log_bytes, key, err))
 			return -EINVAL;
 		if (a->log_bytes < (1ull << 20) || a->log_bytes > (16ull << 30))

@@ -41,7 +41,8 @@ struct rr_format_args {
 	u64 cluster;
 	u32 members[RAFT_MAX_MEMBERS];
 	u32 n_members;
-	u64 log_bytes;
+	u64 log_bytes;		/* RR default 64M when log= is absent */
+	bool log_given;		/* log= was given */
 	bool force;
 };
 

@@ -142,7 +142,7 @@ int rraft_store_format(const struct rr_format_args *a)
 	struct block_device *bdev;
 	struct rr_state st = {};
 	struct rr_sb sb = {};
-	u64 size;
+	u64 size, log_bytes;
 	u8 *blk;
 	u32 i;
 	int err;
@@ -165,10 +165,17 @@ int rraft_store_format(const struct rr_format_args *a)
 			a->backing, bdev_logical_block_size(bdev));
 		goto out;
 	}
-	err = rr_sb_layout(&sb, size, a->log_bytes);
+	log_bytes = a->log_bytes;
+	if (!a->log_given) {
+		/* default: 64 MiB, or an eighth of a small device */
+		log_bytes = min_t(u64, log_bytes,
+				  (size / 8) & ~(RR_MIN_LOG_BYTES - 1));
+		log_bytes = max_t(u64, log_bytes, RR_MIN_LOG_BYTES);
+	}
+	err = rr_sb_layout(&sb, size, log_bytes);
 	if (err) {
 		pr_warn("rraft: format: %s: %llu bytes is too small for metadata, a %llu byte log and 1 MiB of data\n",
-			a->backing, size, a->log_bytes);
+			a->backing, size, log_bytes);
 		goto out;
 	}
 	if (size >= RR_BLOCK_SIZE) {

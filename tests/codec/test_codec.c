@@ -474,10 +474,12 @@ static void test_parse_format(void)
 	      a.force, "fields");
 	ret = pf(&a, "  cluster=24301\tnode=65535 backing=/dev/disk/by-id/x  ", &e);
 	CHECK(ret == 0 && a.cluster == 24301 && a.node == 65535 && !a.force &&
-	      a.n_members == 0 && a.log_bytes == RR_DEFAULT_LOG_BYTES,
+	      a.n_members == 0 && a.log_bytes == RR_DEFAULT_LOG_BYTES &&
+	      !a.log_given,
 	      "defaults, any order, spaces");
 	ret = pf(&a, "backing=/b node=1 cluster=0XFFFFFFFFFFFFFFFF log=1g", &e);
-	CHECK(ret == 0 && a.cluster == ~0ull && a.log_bytes == 1ull << 30, "max u64, 1g");
+	CHECK(ret == 0 && a.cluster == ~0ull && a.log_bytes == 1ull << 30 &&
+	      a.log_given, "max u64, 1g");
 	ret = pf(&a, "backing=/b node=1 cluster=1 log=4096k", &e);
 	CHECK(ret == 0 && a.log_bytes == 4ull << 20, "k suffix");
 	ret = pf(&a, "backing=/b node=1 cluster=1 members=1,2,3,4,5,6,7,8,9", &e);
