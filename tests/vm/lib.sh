@@ -339,7 +339,11 @@ rr_load() {
 	local deps
 	rr_need_module
 	deps=$(modinfo -F depends "$RRAFT_KO" 2>/dev/null | tr ',' ' ')
-	vm_ok "$1" "modprobe -a crc32c_generic libcrc32c $deps && insmod \"\$RRAFT_KO\" && test -d /sys/class/rraft-control" 120 >/dev/null
+	# a snapshot of the module for the whole test, in the shared folder
+	# (the guest's /tmp is its own tmpfs, so RRAFT_KO there is invisible)
+	[ -f "$RUNDIR/rraft.ko" ] || cp "$RRAFT_KO" "$RUNDIR/rraft.ko" || fail "cannot copy $RRAFT_KO"
+	cp "$RUNDIR/rraft.ko" "$(vm_dir "$1")/rraft.ko"
+	vm_ok "$1" "modprobe -a crc32c_generic libcrc32c $deps && insmod /mnt/shared/rraft.ko && test -d /sys/class/rraft-control" 120 >/dev/null
 }
 
 # rr_ctl N OP "key=value ...": write to /sys/class/rraft-control/OP in VM N;

@@ -15,7 +15,7 @@ rr_load 1
 vm_ok 1 'set -e
 	mkfs.ext4 -q -F /dev/vdc
 	mount /dev/vdc /mnt/test; echo precious >/mnt/test/file; umount /mnt/test
-	wr /sys/class/rraft-control/format "backing=/dev/vdd node=1 cluster=7 members=1" | grep -qx OK
+	r=$(wr /sys/class/rraft-control/format "backing=/dev/vdd node=1 cluster=7 members=1 log=4M"); [ "$r" = OK ] || { echo "format vdd: $r"; exit 1; }
 	printf "\377\377" | dd of=/dev/vdd bs=1 seek=44 conv=notrunc,fsync status=none
 	blockdev --flushbufs /dev/vdd' 300 >/dev/null
 
@@ -82,7 +82,7 @@ bad ENOSPC $C/format "backing=/dev/vdb node=1 cluster=0x5eed members=1 log=1M"
 bad EINVAL $C/format "$F force=2"
 good $C/format "$F log=8M"
 bad EEXIST $C/format "$F log=8M"
-bad EEXIST $C/format "backing=/dev/vdd node=1 cluster=0x5eed members=1"
+bad EEXIST $C/format "backing=/dev/vdd node=1 cluster=0x5eed members=1 log=4M"
 good $C/format "$F log=8M force=1"
 # --- create
 bad EINVAL $C/create ""

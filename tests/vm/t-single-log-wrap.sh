@@ -5,7 +5,7 @@
 # wrap the log ring through checkpoints; the device keeps working, the log
 # never exceeds its capacity, the data verifies, also after the device is
 # taken down and brought up again.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 vm_start 1
 rr_load 1

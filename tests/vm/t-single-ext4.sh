@@ -3,7 +3,7 @@
 # One-member cluster: ext4 on /dev/rraft0, a generated file tree, sha256
 # list; umount, fsck -fn clean; remount and compare; then device down, VM
 # rebooted cleanly, device up again: fsck clean and every file intact.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 vm_start 1
 rr_load 1

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Smoke: the module loads in a VM, its control class appears with the three
 # write-only files of the ABI, it unloads cleanly (twice), no kernel warning.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 vm_start 1
 for round in 1 2; do

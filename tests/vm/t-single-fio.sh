@@ -4,7 +4,7 @@
 # clean reboot of the VM; the device comes back with the same content (fio
 # --verify_only and an md5 of the written region) and equals the data area
 # on the backing disk.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 vm_start 1
 rr_load 1
