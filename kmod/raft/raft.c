@@ -1356,10 +1356,21 @@ static void handle_append_resp(struct raft *r, struct raft_pr *pr,
 
 		if (pr->state == PR_SNAPSHOT)
 			return;
-		if (m->index <= pr->match)
+		if (m->hint_term == 0 && m->hint_len &&
+		    m->hint_len <= pr->match && m->index >= pr->match) {
+			/*
+			 * A reject of an append sent after it acknowledged
+			 * match (prev >= match), saying its log ends before
+			 * match: it lost acknowledged entries (a broken write
+			 * cache, etcd #10166).  Repair it; commit never goes
+			 * back.  Older rejects (prev < match) are stale.
+			 */
+			pr->match = m->hint_len - 1;
+		} else if (m->index <= pr->match) {
 			return;	/* stale */
-		if (pr->state == PR_PROBE && m->index != pr->next - 1)
+		} else if (pr->state == PR_PROBE && m->index != pr->next - 1) {
 			return;	/* stale: not the probe outstanding */
+		}
 		if (m->hint_term == 0) {
 			next = m->hint_len;	/* follower's log too short */
 		} else {

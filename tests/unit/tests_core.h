@@ -894,6 +894,17 @@ static void test_stale_responses(void)
 	m.index = 2;
 	raft_step(h_node(&c, l)->r, &m);
 	CHECK_EQ(peer_match(&c, l, f), match);
+	/* a reject of a current append (prev >= match) showing a log shorter
+	 * than match: the follower lost acknowledged entries (etcd #10166):
+	 * the leader repairs it instead of ignoring the reject */
+	m.flags = RAFT_MSGF_REJECT;
+	m.index = match;
+	m.hint_len = 3;
+	raft_step(h_node(&c, l)->r, &m);
+	CHECK_EQ(peer_match(&c, l, f), 2);
+	CHECK_EQ(peer_next(&c, l, f), 3);
+	h_stabilize(&c);
+	CHECK_EQ(peer_match(&c, l, f), match);
 	/* a response with a higher term makes the leader step down */
 	m = mk(RAFT_MSG_HEARTBEAT_RESP, f, l, t + 1);
 	raft_step(h_node(&c, l)->r, &m);
