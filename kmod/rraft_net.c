@@ -50,7 +50,13 @@
 #define RR_HS_TIMEOUT		(5 * HZ)	/* connect and each handshake step */
 #define RR_BACKOFF_MIN_MS	100
 #define RR_BACKOFF_MAX_MS	5000
-#define RR_SOCK_BUF		SZ_4M
+#define RR_SNDBUF		SZ_2M
+#define RR_RCVBUF		SZ_1M
+/*
+ * Unsent bytes TCP may hold: beyond this the socket reports "full", so
+ * queued bulk waits in our queues, where control frames overtake it.
+ */
+#define RR_NOTSENT_LOWAT	SZ_128K
 #define RR_BULK_QUEUE_MAX	SZ_16M		/* bytes queued per peer */
 #define RR_CTRL_QUEUE_MAX	SZ_1M
 #define RR_MAX_ACCEPTING	16		/* unauthenticated sockets */
@@ -211,11 +217,13 @@ static void rr_sock_setup(struct socket *sock, bool listener)
 	sk->sk_allocation = GFP_NOIO;
 	sk->sk_use_task_frag = false;
 	lock_sock(sk);
-	sk->sk_sndbuf = RR_SOCK_BUF;
-	sk->sk_rcvbuf = RR_SOCK_BUF;
+	sk->sk_sndbuf = RR_SNDBUF;
+	sk->sk_rcvbuf = RR_RCVBUF;
 	sk->sk_userlocks |= SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK;
 	sk->sk_rcvtimeo = RR_HS_TIMEOUT;
 	sk->sk_sndtimeo = RR_HS_TIMEOUT;
+	if (!listener)
+		tcp_sk(sk)->notsent_lowat = RR_NOTSENT_LOWAT;
 	release_sock(sk);
 	if (listener) {
 		sock_set_reuseaddr(sk);
@@ -1594,6 +1602,8 @@ void rraft_net_destroy(struct rraft_net *net)
 		net->lsock = NULL;
 		sock_release(lsock);
 	}
+	/* Unblock handshakes (also a dial's) before waiting for any work. */
+	rr_shut_all(net);
 	list_for_each_entry(p, &net->peers, node)
 		cancel_delayed_work_sync(&p->dial_work);
 

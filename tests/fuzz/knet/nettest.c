@@ -12,6 +12,7 @@
  *	send TO KIND COUNT SIZE	KIND append (SIZE bytes in 4 KiB entries) or
  *				snap (one SIZE-byte chunk); waits for room
  *	bulk TO COUNT SIZE	like "send TO append" in a background work
+ *	reset_rtt		zero the RTT statistics
  *	secret STR | secret -	change / clear the secret
  *	remove ID | add ID@IP:PORT
  * Status (/sys/module/nettest/parameters/status): one line per peer from
@@ -228,6 +229,12 @@ static int cmd_set(const char *val, const struct kernel_param *kp)
 	if (sscanf(val, "bulk %u %u %u", &bulk.to, &bulk.count, &bulk.size) == 3) {
 		flush_work(&bulk.work);
 		queue_work(system_unbound_wq, &bulk.work);
+		return 0;
+	}
+	if (!strncmp(val, "reset_rtt", 9)) {
+		atomic64_set(&rtt_n, 0);
+		atomic64_set(&rtt_sum_ns, 0);
+		atomic64_set(&rtt_max_ns, 0);
 		return 0;
 	}
 	if (sscanf(val, "secret %63s", arg) == 1) {
