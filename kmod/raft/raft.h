@@ -33,6 +33,25 @@
  * Everything a ready points to stays valid until raft_advance(); a host that
  * keeps data (for example an entry payload in a send queue) copies it.
  *
+ * Details of the contract (implementation notes, see
+ * Documentation/design/raft-core.rst):
+ *  - rd.hs_changed is set when term or vote changed; rd.hs.commit is always
+ *    the current commit index (persisting it is optional: it only saves
+ *    re-applying on restart).  The core never puts a vote grant or a message
+ *    of a term into a ready whose hs (same ready or earlier) lacks it.
+ *  - Each raft_ready() must be followed by raft_advance() before the next
+ *    raft_ready().  In between, the host may call raft_persisted(),
+ *    raft_snapshot_chunk_done(), raft_compact() and the queries (the last
+ *    two are deferred to raft_advance internally when they would free what
+ *    the ready points to); other events go after raft_advance().
+ *  - raft_persisted(index, term) is ignored when the entry at index no
+ *    longer has that term (an old write finishing after an overwrite).
+ *  - A ready with snap_installed carries no committed entries: install, then
+ *    apply what the next ready hands out.
+ *  - Proposals are replicated at the next raft_ready() (they batch up).
+ *  - Bootstrap: with no snapshot, boot.snap.index = 0 and boot.snap.conf is
+ *    the initial configuration.
+ *
  * Error convention: functions return 0 or a negative errno (-ENOMEM,
  * -EINVAL, -EPERM "not leader", -EBUSY, -EAGAIN).  An allocation failure is
  * always reported; the core's state is unchanged by a failed call.
@@ -140,6 +159,7 @@ enum raft_msg_type {
  *                         hint_len (XLen = follower's last index + 1);
  *                         applied = follower's applied index
  *  HEARTBEAT:             commit = min(leader commit, follower match), ctx
+ *                         (a leader sequence number: ReadIndex and lease)
  *  HEARTBEAT_RESP:        ctx echoed, applied
  *  SNAPSHOT:              snap (meta), offset, data/len = one chunk of the
  *                         opaque payload, ctx = the offset after this chunk,
@@ -147,8 +167,14 @@ enum raft_msg_type {
  *                         applied = follower's base applied index the chunk
  *                         stream was computed against (incremental copies)
  *  SNAPSHOT_RESP:         snap.index, offset = next offset wanted,
- *                         flags&REJECT if the chunk was refused, applied
+ *                         flags&REJECT if the chunk was refused, applied;
+ *                         flags&LAST (and index = snap.index) once the
+ *                         whole snapshot is installed durably
  *  TIMEOUT_NOW:           term
+ * Any response from a node that is mid-install (Inconsistent) carries
+ * flags&INCONSISTENT with snap = the snapshot being installed, offset = the
+ * next offset it needs and applied = the base_applied of that transfer, so
+ * that a leader (even a new one) resumes the transfer.
  */
 struct raft_msg {
 	u32 type;
@@ -313,7 +339,8 @@ void raft_destroy(struct raft *r);
 
 /* Events. */
 void raft_tick(struct raft *r);
-int raft_step(struct raft *r, const struct raft_msg *m);	/* copies m */
+/* copies m; -EINVAL for a malformed message, -ENOMEM (state unchanged) */
+int raft_step(struct raft *r, const struct raft_msg *m);
 int raft_propose(struct raft *r, const void *data, u32 len,
 		 u64 *index, u64 *term);
 void raft_persisted(struct raft *r, u64 index, u64 term);
@@ -327,6 +354,10 @@ int raft_transfer_leader(struct raft *r, u32 to);
  * -EPERM (not leader), -EAGAIN (no entry of the leader's term committed
  * yet), -EBUSY (a change is in progress), -EINVAL (no voters, a voter not
  * caught up yet is promoted, an id is 0 or listed twice).
+ * "Caught up": the learner's match is within cfg.catchup_entries of the
+ * leader's last index.  A voter set equal to the current one is a single
+ * entry (learner-only change).  A node may not be a voter and a learner in
+ * the same target.
  */
 int raft_change_conf(struct raft *r, const struct raft_conf *target);
 
