@@ -612,6 +612,13 @@ static int cmd_down(int argc, char **argv, struct opts *o)
 		if (rc)
 			return rc;
 	}
+	rc = rr_ctl_present();
+	if (rc)
+		return rc;
+	if (!rr_dev_exists(minor)) {
+		rr_err("rraft%d does not exist (already down?)", minor);
+		return RR_ENOTFOUND;
+	}
 	snprintf(num, sizeof(num), "%d", minor);
 	rc = rr_ctl_write("remove", num);
 	if (rc)

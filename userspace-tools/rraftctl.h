@@ -124,6 +124,7 @@ extern const bool rr_attr_numeric[RR_NATTR];
 const char *rr_sysfs_root(void);
 extern int rr_write_errno;
 int rr_sysfs_write(const char *path, const char *val, const char *what);
+int rr_ctl_present(void);
 int rr_ctl_write(const char *file, const char *val);
 int rr_dev_write(int minor, const char *attr, const char *val, bool quiet);
 int rr_dev_read(int minor, const char *attr, char *buf, size_t len);

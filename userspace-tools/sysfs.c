@@ -116,9 +116,10 @@ int rr_sysfs_write(const char *path, const char *val, const char *what)
 	return do_write(path, val, what, false);
 }
 
-int rr_ctl_write(const char *file, const char *val)
+/* RR_OK if the module's control class is there, else a message and 5 */
+int rr_ctl_present(void)
 {
-	char dir[RR_PATH_LEN], path[RR_PATH_LEN + 64], what[64];
+	char dir[RR_PATH_LEN];
 	struct stat st;
 
 	snprintf(dir, sizeof(dir), "%s/class/rraft-control", rr_sysfs_root());
@@ -127,7 +128,18 @@ int rr_ctl_write(const char *file, const char *val)
 		       dir);
 		return RR_ENOTFOUND;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return RR_OK;
+}
+
+int rr_ctl_write(const char *file, const char *val)
+{
+	char path[RR_PATH_LEN + 64], what[64];
+	int rc = rr_ctl_present();
+
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/class/rraft-control/%s",
+		 rr_sysfs_root(), file);
 	snprintf(what, sizeof(what), "%s", file);
 	return do_write(path, val, what, false);
 }

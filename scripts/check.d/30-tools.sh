@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # rraftctl and packaging: build the tool with -Werror, run its tests against
-# a fake sysfs tree (tests/tools/run.sh), then build/install/remove rraft.ko
-# through DKMS (tests/tools/dkms.sh).  Last line: "N passed, N failed".
+# a fake sysfs tree (tests/tools/run.sh), once more with an ASan/UBSan
+# build, then build/install/remove rraft.ko through DKMS for the 6.1 and
+# 6.12 kernels (tests/tools/dkms.sh).  Last line: "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 pass=0
@@ -31,10 +32,29 @@ else
 fi
 rm -f /tmp/rraft-tools-build.$$
 
-for t in run dkms; do
+# the same tests again with rraftctl built with ASan and UBSan
+asan=$(mktemp -d /tmp/rraft-tools-asan.XXXXXX)
+trap 'rm -rf "$asan"' EXIT
+if ${CC:-gcc} -std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -o "$asan/rraftctl" \
+	"$top"/userspace-tools/*.c >"$asan/build.log" 2>&1; then
+	pass=$((pass + 1))
+	echo "ok - rraftctl builds with -fsanitize=address,undefined"
+else
+	fail=$((fail + 1))
+	cat "$asan/build.log"
+	echo "FAIL - rraftctl builds with -fsanitize=address,undefined"
+fi
+
+for t in run run-asan dkms; do
 	echo "== tests/tools/$t.sh"
 	log=$(mktemp /tmp/rraft-tools.XXXXXX)
-	"$top/tests/tools/$t.sh" >"$log" 2>&1
+	if [ "$t" = run-asan ]; then
+		RRAFTCTL=$asan/rraftctl ASAN_OPTIONS=detect_leaks=1 \
+			"$top/tests/tools/run.sh" >"$log" 2>&1
+	else
+		"$top/tests/tools/$t.sh" >"$log" 2>&1
+	fi
 	rc=$?
 	cat "$log"
 	before=$fail

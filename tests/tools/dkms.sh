@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # DKMS packaging check: copy the module sources to /usr/src/rraft-<ver>,
-# dkms add/build/install for the installed Debian 6.1 kernel, check that
-# the installed module is ours and found by modinfo, then dkms remove --all.
+# dkms add/build/install for the installed Debian 6.1 and 6.12 kernels,
+# check that each installed module is ours and
+# found by modinfo, then dkms remove --all.
 # Cleans up after itself even on failure; serialised by a lock so two check
 # runs do not share /usr/src/rraft-<ver>.  Needs root and dkms.
 # Prints "ok/FAIL - name" lines and "N passed, N failed".
@@ -18,10 +19,17 @@ finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 src=/usr/src/rraft-$ver
 marker=$src/.rraft-check
-kver=$("$top/scripts/kver.sh" 6.1)
+# Debian's 6.1 and 6.12 kernels (both in scripts/packages.txt)
+k61=$("$top/scripts/kver.sh" 6.1)
+k612=$("$top/scripts/kver.sh" 6.12)
+kvers="$k61 $k612"
 
 if [ -z "$ver" ]; then nok "dkms.conf has PACKAGE_VERSION"; finish; fi
-if [ -z "$kver" ]; then nok "a Debian 6.1 kernel is installed (scripts/kver.sh)"; finish; fi
+if [ -z "$k61" ] || [ -z "$k612" ]; then
+	nok "Debian 6.1 and 6.12 kernel headers are installed (scripts/kver.sh: '$k61' '$k612')"
+	finish
+fi
+echo "kernels: $kvers"
 if ! command -v dkms >/dev/null; then nok "dkms is installed (scripts/packages.txt)"; finish; fi
 if [ "$(id -u)" -ne 0 ]; then nok "running as root (dkms install needs it)"; finish; fi
 
@@ -49,35 +57,46 @@ log=$(mktemp /tmp/rraft-dkms.XXXXXX)
 
 if dkms add -m rraft -v "$ver" >"$log" 2>&1; then ok "dkms add rraft/$ver"; else
 	nok "dkms add rraft/$ver"; cat "$log"; fi
-if dkms build -m rraft -v "$ver" -k "$kver" >"$log" 2>&1; then
-	ok "dkms build rraft/$ver for $kver"
-else
-	nok "dkms build rraft/$ver for $kver"
-	tail -n 30 "$log"
-	tail -n 40 "/var/lib/dkms/rraft/$ver/build/make.log" 2>/dev/null
-fi
-if dkms install -m rraft -v "$ver" -k "$kver" >"$log" 2>&1; then
-	ok "dkms install rraft/$ver for $kver"
-else
-	nok "dkms install rraft/$ver for $kver"
-	tail -n 30 "$log"
-fi
-st=$(dkms status -m rraft -v "$ver" -k "$kver" 2>/dev/null)
-if grep -q "installed" <<<"$st"; then ok "dkms status: $st"; else
-	nok "dkms status says installed (got '$st')"; fi
-path=$(modinfo -k "$kver" -n rraft 2>/dev/null)
-if [[ "$path" == /lib/modules/$kver/updates/dkms/rraft.ko* ]]; then
-	ok "modinfo finds $path"
-else
-	nok "modinfo finds rraft in updates/dkms (got '$path')"
-fi
-vm=$(modinfo -k "$kver" -F vermagic rraft 2>/dev/null)
-if [[ "$vm" == "$kver "* ]]; then ok "vermagic $kver"; else nok "vermagic is $kver (got '$vm')"; fi
+for kver in $kvers; do
+	if dkms build -m rraft -v "$ver" -k "$kver" >"$log" 2>&1; then
+		ok "dkms build rraft/$ver for $kver"
+	else
+		nok "dkms build rraft/$ver for $kver"
+		tail -n 30 "$log"
+		tail -n 40 "/var/lib/dkms/rraft/$ver/$kver/x86_64/log/make.log" \
+			"/var/lib/dkms/rraft/$ver/build/make.log" 2>/dev/null
+		continue
+	fi
+	if dkms install -m rraft -v "$ver" -k "$kver" >"$log" 2>&1; then
+		ok "dkms install rraft/$ver for $kver"
+	else
+		nok "dkms install rraft/$ver for $kver"
+		tail -n 30 "$log"
+	fi
+	st=$(dkms status -m rraft -v "$ver" -k "$kver" 2>/dev/null)
+	if grep -q "installed" <<<"$st"; then ok "dkms status: $st"; else
+		nok "dkms status says installed for $kver (got '$st')"; fi
+	path=$(modinfo -k "$kver" -n rraft 2>/dev/null)
+	if [[ "$path" == /lib/modules/$kver/updates/dkms/rraft.ko* ]]; then
+		ok "modinfo -k $kver finds $path"
+	else
+		nok "modinfo -k $kver finds rraft in updates/dkms (got '$path')"
+	fi
+	vm=$(modinfo -k "$kver" -F vermagic rraft 2>/dev/null)
+	if [[ "$vm" == "$kver "* ]]; then ok "vermagic $kver"; else
+		nok "vermagic is $kver (got '$vm')"; fi
+done
 
 dkms remove -m rraft -v "$ver" --all >"$log" 2>&1
 rm -rf "$src"
-if [ ! -e "/var/lib/dkms/rraft" ] && ! ls /lib/modules/"$kver"/updates/dkms/rraft.ko* >/dev/null 2>&1 &&
-	[ -z "$(modinfo -k "$kver" -n rraft 2>/dev/null | grep updates/dkms)" ]; then
+left=
+for kver in $kvers; do
+	if ls /lib/modules/"$kver"/updates/dkms/rraft.ko* >/dev/null 2>&1 ||
+		modinfo -k "$kver" -n rraft 2>/dev/null | grep -q updates/dkms; then
+		left="$left $kver"
+	fi
+done
+if [ ! -e "/var/lib/dkms/rraft" ] && [ ! -e "$src" ] && [ -z "$left" ]; then
 	ok "dkms remove --all leaves nothing behind"
 else
 	nok "dkms remove --all leaves nothing behind"

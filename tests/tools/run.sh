@@ -180,12 +180,21 @@ assert_eq "up --node 3" \
 run down r0
 assert_rc "down r0 exits 0" 0
 assert_eq "down r0 writes the minor" "0" "$(ctl remove)"
+assert_eq "down r0 reports" "rraft0 is down" "$out"
+mk_dev 7
+mk_dev 9
+mk_dev 5
 run down rraft7
 assert_eq "down rraft7 writes 7" "7" "$(ctl remove)"
 run down /dev/rraft9
 assert_eq "down /dev/rraft9 writes 9" "9" "$(ctl remove)"
 run down --minor 5
 assert_eq "down --minor 5 writes 5" "5" "$(ctl remove)"
+: >"$T/sys/class/rraft-control/remove"
+run down rraft6
+assert_fails "down of a device that is not up: not found" 5 "rraft6 does not exist"
+assert_eq "nothing written for a device that is not up" "" "$(ctl remove)"
+rm -rf "$T/sys/block/rraft5" "$T/sys/block/rraft7" "$T/sys/block/rraft9"
 run format --config "$T/etc/r0.conf" --node 3
 assert_eq "format --config FILE" \
 	"backing=/dev/vdb node=3 cluster=0x5eed members=1,2,3 log=64M" "$(ctl format)"

@@ -68,7 +68,7 @@ done
 
 # watch on a follower while the leader hands leadership to it
 F=$(echo $N | tr ' ' '\n' | grep -vx "$L" | head -1)
-vm_ok "$F" "setsid $C watch r0 --interval 100 >/mnt/shared/watch.out 2>&1 </dev/null & echo \$! >/mnt/shared/watch.pid" 30 >/dev/null
+vm_ok "$F" "RRAFT_CONF_DIR=$RUNDIR/conf setsid $CTL watch r0 --interval 100 >/mnt/shared/watch.out 2>&1 </dev/null & echo \$! >/mnt/shared/watch.pid" 30 >/dev/null
 for i in $(seq 100); do grep -q '^exists -$' "$(vm_dir "$F")/watch.out" 2>/dev/null && break; sleep 0.2; done
 grep -qE "^exists device r0 minor:0 role:follower term:[0-9]+ leader:$L disk:UpToDate conf:stable voters:1,2,3$" \
 	"$(vm_dir "$F")/watch.out" || fail "watch initial state: $(cat "$(vm_dir "$F")/watch.out")"
