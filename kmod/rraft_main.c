@@ -838,11 +838,14 @@ static int rraft_remove(unsigned int minor)
 {
 	struct rraft_dev *dev = idr_find(&rraft_idr, minor);
 
-	if (!dev)
+	if (!dev) {
+		pr_warn("rraft: remove: no device rraft%u\n", minor);
 		return -ENODEV;
+	}
 	mutex_lock(&dev->disk->open_mutex);
 	if (disk_openers(dev->disk)) {
 		mutex_unlock(&dev->disk->open_mutex);
+		pr_warn("rraft: remove: rraft%u is open\n", minor);
 		return -EBUSY;
 	}
 	dev->removing = true;

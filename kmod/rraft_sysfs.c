@@ -335,10 +335,30 @@ static ssize_t promote_store(struct device *d, struct device_attribute *attr,
 	if (parse_one(dev, "promote", buf, count, 1, 1, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
-	if (dev->failed)
+	if (dev->failed) {
 		err = -EIO;
-	else if (raft_role(dev->raft) != RAFT_LEADER)
-		err = raft_campaign(dev->raft);
+	} else if (raft_role(dev->raft) != RAFT_LEADER) {
+		u32 lead = raft_leader(dev->raft);
+
+		if (lead != RAFT_NONE && lead != dev->node_id) {
+			/*
+			 * A leader is alive: take over as if it had handed
+			 * leadership to us (a transfer's TIMEOUT_NOW), so the
+			 * election is not stopped by pre-vote or the lease.
+			 * Votes still go only to an up-to-date log.
+			 */
+			struct raft_msg m = {
+				.type = RAFT_MSG_TIMEOUT_NOW,
+				.from = lead,
+				.to = dev->node_id,
+				.term = raft_term(dev->raft),
+			};
+
+			err = raft_step(dev->raft, &m);
+		} else {
+			err = raft_campaign(dev->raft);
+		}
+	}
 	mutex_unlock(&dev->lock);
 	rraft_kick(dev);
 	return err ? err : count;
