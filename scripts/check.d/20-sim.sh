@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Deterministic cluster simulator suite (tests/sim):
+#   1. build rraft-sim with ASan+UBSan (private output, so a concurrent
+#      coverage build of tests/sim does not race with us);
+#   2. every scenario script in tests/sim/scenarios (1 test each);
+#   3. checker self-tests: deliberately broken hosts (--mutate) must be
+#      caught on at least one seed (1 test each);
+#   4. random seeds, all faults: 1200 x 3 nodes, 800 x 5 nodes, 100 x 7
+#      nodes (1 test per seed).
+# Last line: "N passed, N failed".  Exit status non-zero on any failure.
+# SIM_STEPS / SIM_SEEDS3 / SIM_SEEDS5 / SIM_SEEDS7 override the sizes.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=${RRAFT_SIM_BUILD:-$top/build/sim}
+sim=$out/rraft-sim
+steps=${SIM_STEPS:-500}
+n3=${SIM_SEEDS3:-1200}
+n5=${SIM_SEEDS5:-800}
+n7=${SIM_SEEDS7:-100}
+pass=0
+fail=0
+start=$(date +%s)
+
+mkdir -p "$out"
+if ! make -s -C "$top/tests/sim" OUT="$sim" "$sim"; then
+	echo "sim: build failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+echo "== scenarios"
+for f in "$top"/tests/sim/scenarios/*.txt; do
+	if "$sim" --script "$f" >"$out/scenario.log" 2>&1; then
+		pass=$((pass + 1))
+		tail -n 1 "$out/scenario.log"
+	else
+		fail=$((fail + 1))
+		cat "$out/scenario.log"
+	fi
+done
+
+echo "== checker self-tests (broken hosts must be caught)"
+selftest() {
+	local mut=$1 nodes=$2 seeds=$3 caught
+	caught=$("$sim" --nodes "$nodes" --seeds "$seeds" --steps 200 --mutate "$mut" 2>&1 |
+		 grep -c '^seed [0-9]*: FAIL')
+	if [ "$caught" -gt 0 ]; then
+		echo "mutation $mut: caught on $caught of seeds $seeds ($nodes nodes)"
+		pass=$((pass + 1))
+	else
+		echo "mutation $mut: NOT caught on seeds $seeds ($nodes nodes)"
+		fail=$((fail + 1))
+	fi
+}
+selftest stale-read 3 1-40
+selftest early-ack 3 1-40
+selftest lose-tail 3 1-40
+selftest forget-vote 3 1-300
+
+run_seeds() {
+	local nodes=$1 count=$2 line p f
+	[ "$count" -gt 0 ] || return 0
+	echo "== random seeds: $count x $nodes nodes, $steps steps, all faults"
+	"$sim" --nodes "$nodes" --seeds "1-$count" --steps "$steps" >"$out/seeds$nodes.log" 2>&1
+	grep -v ' passed, ' "$out/seeds$nodes.log" | head -n 200
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/seeds$nodes.log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$nodes nodes: no summary (crashed?)"
+		fail=$((fail + 1))
+		return
+	fi
+	echo "$nodes nodes: $line"
+	p=${line%% passed*}
+	f=${line#*passed, }
+	f=${f%% failed*}
+	pass=$((pass + p))
+	fail=$((fail + f))
+}
+run_seeds 3 "$n3"
+run_seeds 5 "$n5"
+run_seeds 7 "$n7"
+
+echo "sim: $(( $(date +%s) - start ))s"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
