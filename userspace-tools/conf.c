@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rraftctl.h"
@@ -354,6 +355,7 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 	size_t cap = 0, len = 0;
 	enum tok_type t;
 	unsigned long long v;
+	struct stat st;
 	FILE *f;
 	size_t k;
 	int i, j;
@@ -595,6 +597,9 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 		goto bad;
 	}
 	free(buf);
+	if (c->secret[0] && !quiet && !stat(c->path, &st) && (st.st_mode & 0004))
+		rr_warn("%s holds the secret and is world-readable (chmod 600)",
+			c->path);
 	return RR_OK;
 bad:
 	free(buf);

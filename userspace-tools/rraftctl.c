@@ -421,8 +421,9 @@ static int cmd_format(int argc, char **argv, struct opts *o)
 		if (o->members && !valid_members(o->members))
 			return usage_err(c, "--members needs ids like 1,2,3, not '%s'",
 					 o->members);
-		if (o->log && (rr_parse_size(o->log, &sz) || sz < (1 << 20)))
-			return usage_err(c, "--log needs a size of at least 1M, not '%s'",
+		if (o->log && (rr_parse_size(o->log, &sz) || sz < (1 << 20) ||
+			       sz % 4096))
+			return usage_err(c, "--log needs a multiple of 4K, at least 1M, not '%s'",
 					 o->log);
 		backing = o->backing;
 		node = o->node;

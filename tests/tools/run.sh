@@ -161,7 +161,11 @@ assert_rc "format r0 exits 0" 0
 assert_eq "format r0 writes the format line" \
 	"backing=/dev/vdb node=1 cluster=0x5eed members=1,2,3 log=64M" "$(ctl format)"
 assert_eq "format r0 reports" "formatted /dev/vdb: node 1, cluster 0x5eed, members 1,2,3" "$out"
+assert_grep "a world-readable config with a secret gets a warning" \
+	"^rraftctl: warning: .*/r0.conf holds the secret and is world-readable \(chmod 600\)$" "$err"
+chmod 600 "$T/etc/r0.conf"
 run format r0 --force --node 2
+assert_eq "no warning for a mode 0600 config" "" "$err"
 assert_eq "format --node 2 --force: node 2's backing and force=1" \
 	"backing=/dev/vdc node=2 cluster=0x5eed members=1,2,3 log=64M force=1" "$(ctl format)"
 
@@ -387,6 +391,8 @@ run format --backing /dev/vdb --node 1 --cluster 1 --members 1,,2
 assert_fails "direct format with bad --members" 2 "--members needs ids like 1,2,3"
 run format --backing /dev/vdb --node 1 --cluster 0
 assert_fails "direct format with cluster 0" 2 "--cluster needs a non-zero"
+run format --backing /dev/vdb --node 1 --cluster 1 --log 1000000
+assert_fails "direct format with a log size not a multiple of 4K" 2 "--log needs a multiple of 4K"
 run format --backing /dev/vdb --node 70000 --cluster 1
 assert_fails "direct format with node 70000" 2 "--node needs a number 1..65535"
 run up --minor 1 --backing /dev/vdb --listen 10.0.0.1 --peers 2@10.0.0.2,3@10.0.0.3:7000 --secret x

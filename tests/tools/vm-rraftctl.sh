@@ -82,23 +82,17 @@ log "watch on vm$F:"$'\n'"$w"
 grep -qE "^change device r0 .*role:leader" <<<"$w" || fail "watch saw no role:leader"
 grep -qE "^change device r0 .*leader:$F" <<<"$w" || fail "watch saw no leader:$F"
 
-# promote the third node
-P=$(echo $N | tr ' ' '\n' | grep -vx "$L" | grep -vx "$F")
-out=$(vm_ok "$P" "$C promote r0 --timeout 60" 90)
-expect_eq "promote" "$out" "r0: this node is the leader"
-expect_eq "leader after promote" "$(rr_leader "$N" 60)" "$P"
-
 # a kernel refusal: format while the device is up
 rc=0
-out=$(vm_exec "$P" "$C format r0 --force 2>&1" 60) || rc=$?
+out=$(vm_exec "$F" "$C format r0 --force 2>&1" 60) || rc=$?
 expect_eq "format of a busy backing device exits 4" "$rc" 4
 grep -qE '^rraftctl format: kernel refused format: .* \(E[A-Z]+\); see dmesg$' <<<"$out" ||
 	fail "refusal message: $out"
 log "refusal: $out"
 
 # data on the leader, then verify every member
-vm_ok "$P" 'dd if=/dev/urandom of=/dev/rraft0 bs=1M count=6 seek=3 oflag=direct status=none && sync' 600 >/dev/null
-commit=$(rr_attr "$P" 0 commit_index)
+vm_ok "$F" 'dd if=/dev/urandom of=/dev/rraft0 bs=1M count=6 seek=3 oflag=direct status=none && sync' 600 >/dev/null
+commit=$(rr_attr "$F" 0 commit_index)
 rr_wait_applied "$N" "$commit" 180
 for n in $N; do
 	vm_ok "$n" "$C verify r0 >/mnt/shared/r0.sums" 600 >/dev/null
@@ -111,7 +105,8 @@ head -1 "$(vm_dir 1)/r0.sums" | grep -qE '^# rraft-verify 1 name=r0 node=1 appli
 	fail "verify header: $(head -1 "$(vm_dir 1)/r0.sums")"
 
 # take a follower down, damage one byte of its data area, verify finds it
-D=$F
+P=$(echo $N | tr ' ' '\n' | grep -vx "$L" | grep -vx "$F")
+D=$L
 out=$(vm_ok "$D" "$C down r0" 120)
 expect_eq "down" "$out" "rraft0 is down"
 vm_exec "$D" 'test -e /sys/block/rraft0' && fail "rraft0 still there after down"
@@ -124,6 +119,11 @@ log "verify after damage:"$'\n'"$out"
 expect_eq "verify --compare with a damaged member exits 1" "$rc" 1
 grep -qE "^differ offset:4194304 length:1048576 " <<<"$out" || fail "differ line: $out"
 grep -qE '^verify: 3 members, [0-9]+ ranges of 1048576 bytes, 1 differ$' <<<"$out" || fail "summary: $out"
+
+# promote the third node (two of three members are up: still a majority)
+out=$(vm_ok "$P" "$C promote r0 --timeout 60" 90)
+expect_eq "promote" "$out" "r0: this node is the leader"
+expect_eq "leader after promote" "$(rr_leader "$F $P" 60)" "$P"
 
 for n in $N; do
 	[ "$n" = "$D" ] && continue
