@@ -12,7 +12,7 @@ find "$top/tests/unit" "$top/tests/sim" -name '*.gcda' -delete 2>/dev/null
 
 echo "=== unit tests (coverage build)"
 make -s -C tests/unit clean
-if make -s -C tests/unit build EXTRA_CFLAGS="$COV" EXTRA_LDFLAGS=--coverage; then
+if make -s -C tests/unit build SAN= EXTRA_CFLAGS="$COV" EXTRA_LDFLAGS=--coverage; then
 	(cd tests/unit && ./test_raft | tail -n 1)
 else
 	echo "unit build failed"
@@ -21,7 +21,7 @@ fi
 if [ -f tests/sim/Makefile ]; then
 	echo "=== simulator (coverage build)"
 	make -s -C tests/sim clean
-	if make -s -C tests/sim EXTRA_CFLAGS="$COV" EXTRA_LDFLAGS=--coverage; then
+	if make -s -C tests/sim SAN= EXTRA_CFLAGS="$COV" EXTRA_LDFLAGS=--coverage; then
 		tests/sim/rraft-sim --nodes 3 --seeds 1-300 | tail -n 1
 		tests/sim/rraft-sim --nodes 5 --seeds 1-200 | tail -n 1
 		if [ -d tests/sim/scenarios ]; then
