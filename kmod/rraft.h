@@ -180,6 +180,9 @@ struct rraft_dev {
 	u32 role;
 	bool inconsistent;
 	u64 snap_done, snap_left;	/* sync_progress while installing */
+	struct raft_snap_send snap_q[RR_MAX_PEERS]; /* chunks to send */
+	u32 n_snap_q;
+	s64 sync_budget;		/* bytes sync_rate still allows */
 
 	/* configuration */
 	u32 node_id;

@@ -272,6 +272,44 @@ static void rraft_snap_send(struct rraft_dev *dev,
 	vfree(buf);
 }
 
+/* Queue the core's chunk requests: answered at sync_rate by rraft_snap_pump. */
+static void rraft_snap_queue(struct rraft_dev *dev,
+			     const struct raft_snap_send *ss)
+{
+	u32 i;
+
+	for (i = 0; i < dev->n_snap_q; i++)
+		if (dev->snap_q[i].to == ss->to)
+			break;
+	if (i == ARRAY_SIZE(dev->snap_q))
+		return;
+	dev->snap_q[i] = *ss;
+	if (i == dev->n_snap_q)
+		dev->n_snap_q++;
+}
+
+static void rraft_snap_pump(struct rraft_dev *dev, int ticks)
+{
+	u64 rate = (u64)READ_ONCE(dev->sync_rate) << 10;	/* bytes/s */
+	s64 per_tick = (s64)(rate * RRAFT_TICK_MS / 1000);
+	struct raft_snap_send ss;
+
+	if (rate) {
+		dev->sync_budget += per_tick * ticks;
+		dev->sync_budget = min_t(s64, dev->sync_budget,
+					 max_t(s64, per_tick, RRAFT_SNAP_CHUNK));
+	}
+	while (dev->n_snap_q && (!rate || dev->sync_budget > 0)) {
+		ss = dev->snap_q[0];
+		memmove(dev->snap_q, dev->snap_q + 1,
+			(dev->n_snap_q - 1) * sizeof(ss));
+		dev->n_snap_q--;
+		rraft_snap_send(dev, &ss);
+		if (rate)
+			dev->sync_budget -= RRAFT_SNAP_CHUNK;
+	}
+}
+
 /* Write one received chunk durably; returns 0 if it may be acknowledged. */
 static int rraft_snap_install(struct rraft_dev *dev,
 			      const struct raft_snap_install *si)
@@ -425,7 +463,7 @@ static int rraft_handle_ready(struct rraft_dev *dev)
 		rraft_blk_reads(dev, rd.reads, rd.n_reads);
 	/* 6. snapshots */
 	for (i = 0; i < rd.n_snap_sends; i++)
-		rraft_snap_send(dev, &rd.snap_sends[i]);
+		rraft_snap_queue(dev, &rd.snap_sends[i]);
 	if (rd.has_snap_install) {
 		err = rraft_snap_install(dev, &rd.snap_install);
 		if (err) {
@@ -520,10 +558,11 @@ static void rraft_pass(struct rraft_dev *dev)
 	u32 down[RR_MAX_PEERS], n_down = 0, i;
 	unsigned long flags;
 	bool ckpt_req;
-	int ticks, rounds;
+	int ticks, ticks_in, rounds;
 	LIST_HEAD(msgs);
 
 	ticks = atomic_xchg(&dev->ticks, 0);
+	ticks_in = ticks;
 	spin_lock_irqsave(&dev->in_lock, flags);
 	list_splice_init(&dev->in_msgs, &msgs);
 	dev->in_msg_bytes = 0;
@@ -561,6 +600,7 @@ static void rraft_pass(struct rraft_dev *dev)
 		u64 applied = dev->applied;
 
 		rraft_blk_submit(dev);
+		rraft_snap_pump(dev, rounds ? 0 : ticks_in);
 		for (i = 0; i < 32 && raft_has_ready(dev->raft); i++)
 			if (rraft_handle_ready(dev))
 				break;
@@ -572,7 +612,8 @@ static void rraft_pass(struct rraft_dev *dev)
 	}
 	rraft_blk_check(dev);
 	rraft_blk_serve_reads(dev);
-	if (raft_has_ready(dev->raft))
+	if (raft_has_ready(dev->raft) ||
+	    (dev->n_snap_q && (!dev->sync_rate || dev->sync_budget > 0)))
 		rraft_kick(dev);
 }
 
