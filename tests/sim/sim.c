@@ -866,18 +866,37 @@ static void disk_complete(struct sim *s, struct node *nd, u64 seq)
 				  nd->id, LL(op->meta.index), LL(op->offset));
 			goto report;
 		}
-		if (op->offset == 0 || !nd->inst ||
-		    nd->inst_meta.index != op->meta.index) {
-			memset(nd->inst_img, 0, sizeof(nd->inst_img));
+		/*
+		 * In place, like rraft's data area: the first chunk of a
+		 * transfer starts from the node's current blocks (an
+		 * incremental stream only carries blocks changed since the
+		 * base it was computed against); a transfer that replaces an
+		 * unfinished one keeps writing over the same area.
+		 */
+		if (!nd->inst)
+			memcpy(nd->inst_img, nd->sm, SIM_IMG_BYTES);
+		if (!nd->inst || nd->inst_meta.index != op->meta.index ||
+		    nd->inst_meta.term != op->meta.term) {
 			nd->inst_meta = op->meta;
 			nd->inst_base = op->base;
 		}
 		nd->inst = true;
-		if (op->offset + op->len <= SIM_IMG_BYTES)
-			memcpy(nd->inst_img + op->offset, op->data, op->len);
-		else
-			sim_fail(s, "node %u: snapshot chunk [%llu,+%u) out of range",
-				 nd->id, LL(op->offset), op->len);
+		if (op->len % SIM_REC) {
+			sim_fail(s, "node %u: snapshot chunk of %u bytes is not whole records",
+				 nd->id, op->len);
+		} else {
+			for (i = 0; i < op->len / SIM_REC; i++) {
+				const u8 *rec = op->data + i * SIM_REC;
+
+				if (rec[0] >= SIM_NBLOCKS || rec[0] < op->offset ||
+				    rec[0] >= op->next_offset) {
+					sim_fail(s, "node %u: snapshot chunk [%llu,%llu) carries block %u",
+						 nd->id, LL(op->offset), LL(op->next_offset), rec[0]);
+					break;
+				}
+				img_set(nd->inst_img, rec[0], get64(rec + 1));
+			}
+		}
 		nd->inst_off = op->next_offset;
 		sim_trace(s, "n%u disk: snapshot %llu chunk %llu..%llu durable%s",
 			  nd->id, LL(op->meta.index), LL(op->offset),
@@ -1159,6 +1178,18 @@ static void apply_entry(struct sim *s, struct node *nd, const struct raft_entry 
 		sim_fail(s, "node %u applies an entry of unknown type %u", nd->id,
 			 e->type);
 	}
+	if (e->index >= nd->wcap) {
+		u64 nc = nd->wcap ? nd->wcap : 256;
+
+		while (nc <= e->index)
+			nc *= 2;
+		nd->wblk = xrealloc(nd->wblk, nc);
+		memset(nd->wblk + nd->wcap, 0, nc - nd->wcap);
+		nd->wcap = nc;
+	}
+	nd->wblk[e->index] = e->type == RAFT_ENTRY_NORMAL &&
+			     sim_decode_payload(e->data, e->len, &block, &value, &op) ?
+			     (u8)(block + 1) : 0xff;
 	nd->applied = e->index;
 	/* State Machine Safety at the block level */
 	ga_grow(s, e->index);
@@ -1212,29 +1243,61 @@ struct deferred_chunk {
 	struct raft_snap_send ss;
 };
 
+/* blocks written by entries (base, upto]; all blocks when unknown */
+static u32 changed_blocks(const struct node *nd, u64 base, u64 upto)
+{
+	u32 mask = 0;
+	u64 i;
+
+	if (!base || base >= upto || upto >= nd->wcap)
+		return (1u << SIM_NBLOCKS) - 1;
+	for (i = base + 1; i <= upto; i++) {
+		if (!nd->wblk[i])
+			return (1u << SIM_NBLOCKS) - 1;
+		if (nd->wblk[i] != 0xff)
+			mask |= 1u << (nd->wblk[i] - 1);
+	}
+	return mask;
+}
+
 static void send_snapshot_chunk(struct sim *s, struct node *nd,
 				const struct raft_snap_send *ss)
 {
 	u64 off = ss->offset, next;
-	u32 len;
+	u8 buf[SIM_NBLOCKS * SIM_REC];
+	u32 len, mask, b;
 	int err;
 
 	if (nd->ck_meta.index != ss->meta.index || nd->ck_meta.term != ss->meta.term ||
-	    off > SIM_IMG_BYTES) {
+	    off >= SIM_NBLOCKS) {
 		sim_trace(s, "n%u host: snapshot %llu/%llu for n%u unavailable (checkpoint %llu): failed",
 			  nd->id, LL(ss->meta.index), LL(ss->meta.term), ss->to,
 			  LL(nd->ck_meta.index));
 		raft_snapshot_failed(nd->r, ss->to);
 		return;
 	}
-	len = SIM_IMG_BYTES - off > SIM_CHUNK ? SIM_CHUNK : (u32)(SIM_IMG_BYTES - off);
-	next = off + len;
+	/*
+	 * The payload is a run of (block, value) records in block order; the
+	 * cursor is a block number.  Against base_applied B > 0 only blocks
+	 * written in (B, snapshot index] are sent (incremental copy), when
+	 * this node knows which blocks those entries wrote; otherwise, and
+	 * for B == 0, every block of the chunk's range is sent.
+	 */
+	mask = changed_blocks(nd, ss->base_applied, ss->meta.index);
+	next = off + SIM_CHUNK_BLOCKS < SIM_NBLOCKS ? off + SIM_CHUNK_BLOCKS : SIM_NBLOCKS;
+	len = 0;
+	for (b = (u32)off; b < next; b++) {
+		if (!(mask & (1u << b)))
+			continue;
+		buf[len] = (u8)b;
+		put64(buf + len + 1, img_get(nd->ck_img, b));
+		len += SIM_REC;
+	}
 	err = raft_snapshot_chunk(nd->r, ss->to, ss->meta.index, off,
-				  nd->ck_img + off, len, next,
-				  next == SIM_IMG_BYTES);
-	sim_trace(s, "n%u host: snapshot %llu chunk %llu..%llu for n%u -> %s",
+				  buf, len, next, next == SIM_NBLOCKS);
+	sim_trace(s, "n%u host: snapshot %llu chunk %llu..%llu for n%u (base_applied %llu, %u blocks) -> %s",
 		  nd->id, LL(ss->meta.index), LL(off), LL(next), ss->to,
-		  errname(err));
+		  LL(ss->base_applied), len / SIM_REC, errname(err));
 	if (err && err != -EINVAL && err != -EPERM)
 		sim_fail(s, "raft_snapshot_chunk on node %u: %s", nd->id, errname(err));
 }
@@ -1367,9 +1430,10 @@ void sim_process(struct sim *s, struct node *nd)
 				memcpy(op->data, si->data, si->len);
 			}
 			op->done_at = disk_done_at(s, nd, true);
-			sim_trace(s, "n%u install snapshot %llu/%llu chunk %llu..%llu%s",
+			sim_trace(s, "n%u install snapshot %llu/%llu chunk %llu..%llu base_applied %llu (applied %llu)%s",
 				  nd->id, LL(si->meta.index), LL(si->meta.term),
 				  LL(si->offset), LL(si->next_offset),
+				  LL(si->base_applied), LL(nd->applied),
 				  si->last ? " LAST" : "");
 			disk_enqueue(s, nd, op);
 		}
@@ -1620,6 +1684,7 @@ void sim_free(struct sim *s)
 		dlog_clear_from(nd, 0);
 		free(nd->dlog);
 		free(nd->mterm);
+		free(nd->wblk);
 	}
 	while (s->nheap)
 		free_ev(heap_remove(s, s->nheap - 1));

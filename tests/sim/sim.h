@@ -16,7 +16,8 @@
 #define SIM_MAX_NODES	10		/* ids 1..9 */
 #define SIM_NBLOCKS	8		/* blocks of the replicated "disk" */
 #define SIM_IMG_BYTES	(SIM_NBLOCKS * 8)
-#define SIM_CHUNK	24		/* snapshot chunk size (bytes) */
+#define SIM_CHUNK_BLOCKS 3		/* blocks per snapshot chunk */
+#define SIM_REC		9		/* snapshot record: u8 block, le64 value */
 #define SIM_TICK	1000ull		/* time units per nominal tick */
 #define SIM_INF		(~0ull)
 #define SIM_PAYLOAD	24		/* magic, block, value, op id */
@@ -112,6 +113,8 @@ struct node {
 	struct raft_snap_meta inst_meta;
 	u64 inst_off, inst_base;
 	u8 inst_img[SIM_IMG_BYTES];
+	u8 *wblk;			/* block written at index (+1; 0xff none; 0 unknown) */
+	u64 wcap;			/* kept across crashes: committed history */
 
 	/* ---- volatile ---- */
 	u8 sm[SIM_IMG_BYTES];
