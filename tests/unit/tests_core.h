@@ -1656,3 +1656,395 @@ static void test_alloc_failures(void)
 	SAFE(&c);
 	h_free(&c);
 }
+
+/* raft_create validates its configuration and boot state. */
+static void test_create_validation(void)
+{
+	struct raft_config cfg = h_default_cfg;
+	struct raft_boot b;
+	struct raft_entry e[3];
+	struct raft *r = NULL;
+	struct raft_status st;
+	u8 d = 1;
+	u32 i;
+
+	memset(&b, 0, sizeof(b));
+	b.snap.conf.n_voters = 1;
+	b.snap.conf.voters[0] = 1;
+	cfg.id = 1;
+	CHECK_EQ(raft_create(&r, NULL, &b), -EINVAL);
+	CHECK_EQ(raft_create(&r, &cfg, NULL), -EINVAL);
+	cfg.id = 0;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	cfg.id = 1;
+	cfg.election_ticks = 1;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	cfg.election_ticks = 10;
+	cfg.heartbeat_ticks = 0;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	cfg.heartbeat_ticks = 10;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	cfg.heartbeat_ticks = 2;
+	b.snap.conf.voters[0] = 0;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	b.snap.conf.voters[0] = 1;
+	b.n_entries = 3;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 3; i++) {
+		e[i].index = i + 1;
+		e[i].term = 1;
+		e[i].len = 1;
+		e[i].data = &d;
+	}
+	b.entries = e;
+	b.hs.term = 1;
+	e[1].index = 5;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);	/* not contiguous */
+	e[1].index = 2;
+	e[2].term = 0;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);	/* term decreases */
+	e[2].term = 2;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);	/* term > hs.term */
+	e[2].term = 1;
+	e[2].data = NULL;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	e[2].data = &d;
+	e[2].type = 9;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	e[2].type = 0;
+	b.snap.term = 5;
+	b.snap.index = 0;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	b.snap.term = 0;
+	/* zero limits take defaults; max_inflight is capped */
+	cfg.max_inflight = 1000;
+	cfg.max_append_entries = 0;
+	cfg.max_append_bytes = 0;
+	cfg.max_uncommitted = 0;
+	b.hs.commit = 99;
+	CHECK_EQ(raft_create(&r, &cfg, &b), 0);
+	raft_get_status(r, &st);
+	CHECK_EQ(st.last_index, 3);
+	CHECK_EQ(st.commit, 3);	/* boot commit clamped to the log */
+	CHECK_EQ(st.persisted, 3);
+	CHECK_EQ(raft_term_at(r, 0), 0);
+	CHECK_EQ(raft_term_at(r, 2), 1);
+	CHECK_EQ(raft_term_at(r, 4), 0);
+	raft_destroy(r);
+	raft_destroy(NULL);
+	cfg.max_inflight = 0;
+	b.n_entries = 0;
+	CHECK_EQ(raft_create(&r, &cfg, &b), 0);
+	raft_destroy(r);
+}
+
+/* raft_step refuses malformed messages with -EINVAL and no state change. */
+static void test_step_validation(void)
+{
+	struct raft *r = solo(1, NULL, 0, 1, NULL);
+	struct raft_entry e[2];
+	struct raft_msg m;
+	u8 d = 1;
+
+	CHECK_EQ(raft_step(r, NULL), -EINVAL);
+	m = mk(RAFT_MSG_NONE, 2, 1, 1);
+	CHECK_EQ(raft_step(r, &m), -EINVAL);
+	m = mk(RAFT_MSG_TYPE_MAX + 1, 2, 1, 1);
+	CHECK_EQ(raft_step(r, &m), -EINVAL);
+	m = mk(RAFT_MSG_HEARTBEAT, 0, 1, 1);
+	CHECK_EQ(raft_step(r, &m), -EINVAL);
+	m = mk(RAFT_MSG_HEARTBEAT, 1, 1, 1);
+	CHECK_EQ(raft_step(r, &m), -EINVAL);
+	m = mk(RAFT_MSG_HEARTBEAT, 2, 1, 0);
+	CHECK_EQ(raft_step(r, &m), -EINVAL);
+	m = mk(RAFT_MSG_HEARTBEAT, 2, 3, 1);
+	CHECK_EQ(raft_step(r, &m), -EINVAL);
+	m = mk(RAFT_MSG_APPEND, 2, 1, 2);
+	m.n_entries = 1;
+	CHECK_EQ(raft_step(r, &m), -EINVAL);
+	m = mk(RAFT_MSG_SNAPSHOT, 2, 1, 2);
+	m.len = 4;
+	CHECK_EQ(raft_step(r, &m), -EINVAL);
+	memset(e, 0, sizeof(e));
+	e[0].term = 2;
+	e[0].len = 1;
+	e[1].term = 2;
+	e[1].len = 1;
+	e[1].data = &d;
+	m = mk(RAFT_MSG_APPEND, 2, 1, 2);
+	m.entries = e;
+	m.n_entries = 2;
+	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* len without data */
+	e[0].data = &d;
+	e[0].type = 7;
+	CHECK_EQ(raft_step(r, &m), -EINVAL);
+	e[0].type = 0;
+	e[0].term = 3;
+	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* entry term > message term */
+	e[0].term = 2;
+	e[0].index = 5;
+	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* wrong index */
+	e[0].index = 1;
+	e[1].term = 1;
+	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* terms decrease */
+	e[1].term = 2;
+	m.index = ~0ull;
+	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* index overflow */
+	m.index = 0;
+	m.log_term = 5;
+	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* entry term < prev term */
+	CHECK_EQ(raft_term(r), 1);
+	CHECK_EQ(h_default_cfg.id, 0);
+	raft_destroy(r);
+}
+
+/* Leader-side API refusals and corner cases. */
+static void test_leader_api_edges(void)
+{
+	struct raft_config cfg = h_default_cfg;
+	const u32 v3[] = { 1, 2, 3 }, l4[] = { 4 };
+	struct raft_conf init = mkconf(v3, 3, l4, 1), t;
+	struct h_cluster c;
+	struct raft *lr, *fr;
+	struct raft_ready rd;
+	struct raft_msg m;
+	u32 l, f;
+	int k;
+
+	cfg.max_uncommitted = 3;
+	cfg.lease_drift_ticks = 20;	/* >= election: lease off */
+	h_init_conf(&c, 4, &cfg, &init);
+	fr = h_node(&c, 2)->r;
+	CHECK_EQ(raft_read_index(fr, 1), -EPERM);
+	CHECK_EQ(raft_transfer_leader(fr, 1), -EPERM);
+	CHECK_EQ(raft_snapshot_chunk(fr, 1, 0, 0, "x", 1, 1, true), -EPERM);
+	raft_snapshot_failed(fr, 1);
+	raft_report_unreachable(fr, 1);
+	l = elect_stable(&c);
+	CHECK(l >= 1 && l <= 3);
+	if (!l)
+		goto out;
+	lr = h_node(&c, l)->r;
+	f = l % 3 + 1;
+	fr = h_node(&c, f)->r;
+	CHECK_EQ(raft_campaign(lr), 0);	/* already leader */
+	CHECK_EQ(raft_transfer_leader(lr, l), 0);	/* to itself: nothing */
+	CHECK_EQ(raft_transfer_leader(lr, 4), -EINVAL);	/* learner */
+	CHECK_EQ(raft_change_conf(lr, NULL), -EINVAL);
+	CHECK_EQ(raft_snapshot_chunk(lr, 9, 0, 0, "x", 1, 1, true), -EINVAL);
+	CHECK_EQ(raft_snapshot_chunk(lr, f, 0, 0, "x", 1, 1, true), -EINVAL);
+	raft_snapshot_failed(lr, 9);
+	raft_snapshot_failed(lr, l);
+	raft_snapshot_failed(lr, f);	/* replicate -> probe */
+	raft_report_unreachable(lr, 9);
+	raft_report_unreachable(lr, f);
+	CHECK_EQ(raft_term_at(lr, 0), 0);
+	/* a vote request for the leader's own term is refused */
+	m = mk(RAFT_MSG_VOTE, f, l, raft_term(lr));
+	m.index = 100;
+	m.log_term = raft_term(lr);
+	raft_step(lr, &m);
+	CHECK_EQ(raft_role(lr), RAFT_LEADER);
+	/* stray answers to elections are ignored by leader and followers */
+	m = mk(RAFT_MSG_VOTE_RESP, f, l, raft_term(lr));
+	raft_step(lr, &m);
+	m = mk(RAFT_MSG_PREVOTE_RESP, l, f, raft_term(lr) + 1);
+	raft_step(fr, &m);
+	m = mk(RAFT_MSG_TIMEOUT_NOW, f, l, raft_term(lr));
+	raft_step(lr, &m);
+	CHECK_EQ(raft_role(lr), RAFT_LEADER);
+	/* a learner that is told to time out does not campaign */
+	m = mk(RAFT_MSG_TIMEOUT_NOW, l, 4, raft_term(lr));
+	raft_step(h_node(&c, 4)->r, &m);
+	CHECK_EQ(raft_role(h_node(&c, 4)->r), RAFT_FOLLOWER);
+	/* a lower-term pre-vote gets a rejection with our term */
+	m = mk(RAFT_MSG_PREVOTE, l, f, 1);
+	if (raft_term(fr) > 1) {
+		raft_step(fr, &m);
+		h_process(&c, f);
+		CHECK(h_count(&c, RAFT_MSG_PREVOTE_RESP, f, l) >= 1);
+	}
+	h_stabilize(&c);
+	/* backpressure also refuses configuration changes */
+	h_isolate(&c, l, true);
+	for (k = 0; k < 3; k++)
+		h_propose(&c, l, "u");
+	t = mkconf(v3, 3, NULL, 0);
+	CHECK_EQ(raft_change_conf(lr, &t), -EBUSY);
+	h_isolate(&c, l, false);
+	h_tick_all(&c, 3);
+	/* calling raft_ready twice before raft_advance keeps every message */
+	h_propose(&c, l, "twice");
+	raft_tick(lr);
+	CHECK_EQ(raft_ready(lr, &rd), 0);
+	CHECK(rd.n_msgs > 0);
+	raft_propose(lr, "x", 1, NULL, NULL);
+	CHECK_EQ(raft_ready(lr, &rd), 0);
+	CHECK(rd.n_msgs > 0);
+	raft_advance(lr, &rd);
+	raft_persisted(lr, 0, 0);
+	raft_persisted(lr, 1000, 1);
+	h_tick_all(&c, 10);
+	CHECK_EQ(h_commit(&c, f), h_commit(&c, l));
+	/* compaction between raft_ready and raft_advance is deferred */
+	CHECK_EQ(raft_compact(lr, 1000), -EINVAL);
+	h_propose(&c, l, "y");
+	CHECK_EQ(raft_ready(lr, &rd), 0);
+	CHECK_EQ(raft_compact(lr, 3), 0);
+	CHECK_EQ(h_status(&c, l)->snap_index, 0);
+	raft_advance(lr, &rd);
+	CHECK_EQ(h_status(&c, l)->snap_index, 3);
+	raft_snapshot_chunk_done(lr, 1, 0, 1, true);	/* nothing pending */
+	h_tick_all(&c, 5);
+out:
+	h_drop_queue(&c);
+	h_free(&c);
+}
+
+static bool h_status_solo_inconsistent(struct raft *r)
+{
+	struct raft_status st;
+
+	raft_get_status(r, &st);
+	return st.inconsistent;
+}
+
+static struct raft_msg snapmsg(u64 term, u64 idx, u64 sterm, u64 off, u64 next,
+			       const void *data, u32 len, bool last)
+{
+	struct raft_msg m = mk(RAFT_MSG_SNAPSHOT, 2, 1, term);
+
+	m.snap.index = idx;
+	m.snap.term = sterm;
+	m.snap.conf.n_voters = 3;
+	m.snap.conf.voters[0] = 1;
+	m.snap.conf.voters[1] = 2;
+	m.snap.conf.voters[2] = 3;
+	m.offset = off;
+	m.ctx = next;
+	m.data = (u8 *)data;
+	m.len = len;
+	if (last)
+		m.flags |= RAFT_MSGF_LAST;
+	return m;
+}
+
+static u32 last_snap_resp(struct raft *r, u64 *offset, u32 *flags)
+{
+	struct raft_msg o[16];
+	u32 n = solo_drain(r, RAFT_MSG_SNAPSHOT_RESP, o, 16);
+
+	if (n) {
+		*offset = o[n - 1].offset;
+		*flags = o[n - 1].flags;
+	}
+	return n;
+}
+
+/* Follower side of snapshot transfer, message by message. */
+static void test_snapshot_follower_edges(void)
+{
+	const u64 terms[] = { 1, 1, 1 };
+	struct raft *r = solo(1, terms, 3, 2, NULL);
+	struct raft_ready rd;
+	struct raft_status st;
+	struct raft_msg m, o[8];
+	u64 off = 0;
+	u32 fl = 0, k;
+
+	/* 1. a snapshot we already have (index <= commit): acknowledged */
+	m = mk(RAFT_MSG_HEARTBEAT, 2, 1, 2);
+	m.commit = 3;
+	raft_step(r, &m);
+	solo_drain(r, 0, o, 8);
+	m = snapmsg(2, 2, 1, 0, 8, "abcdefgh", 8, false);
+	raft_step(r, &m);
+	CHECK_EQ(solo_drain(r, RAFT_MSG_APPEND_RESP, o, 8), 1);
+	CHECK_EQ(o[0].index, 3);
+	CHECK(!h_status_solo_inconsistent(r));
+	/* 2. a new transfer must start at offset 0 */
+	m = snapmsg(2, 10, 2, 8, 16, "abcdefgh", 8, false);
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
+	CHECK(fl & RAFT_MSGF_REJECT);
+	CHECK_EQ(off, 0);
+	/* 3. offset 0: handed to the host once, node Inconsistent */
+	m = snapmsg(2, 10, 2, 0, 8, "abcdefgh", 8, false);
+	raft_step(r, &m);
+	raft_get_status(r, &st);
+	CHECK(st.inconsistent);
+	CHECK_EQ(raft_ready(r, &rd), 0);
+	CHECK(rd.has_snap_install);
+	CHECK_EQ(rd.snap_install.offset, 0);
+	CHECK_EQ(rd.snap_install.next_offset, 8);
+	raft_advance(r, &rd);
+	CHECK(!raft_has_ready(r) || (raft_ready(r, &rd) == 0 && !rd.has_snap_install &&
+				     (raft_advance(r, &rd), 1)));
+	/* 4. wrong offset: rejected with the offset expected */
+	m = snapmsg(2, 10, 2, 16, 24, "abcdefgh", 8, false);
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
+	CHECK(fl & RAFT_MSGF_REJECT);
+	CHECK_EQ(off, 8);
+	/* 5. another snapshot while a chunk is with the host: refused */
+	m = snapmsg(2, 12, 2, 0, 8, "abcdefgh", 8, false);
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
+	CHECK(fl & RAFT_MSGF_REJECT);
+	/* 6. queue the next chunks; the queue holds 4 */
+	for (k = 1; k < 4; k++) {
+		m = snapmsg(2, 10, 2, 8 * k, 8 * (k + 1), "abcdefgh", 8, false);
+		CHECK_EQ(raft_step(r, &m), 0);
+	}
+	m = snapmsg(2, 10, 2, 32, 40, "abcdefgh", 8, false);
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
+	CHECK(fl & RAFT_MSGF_REJECT);
+	CHECK_EQ(off, 32);
+	/* 7. wrong completion reports are ignored; right ones advance */
+	raft_snapshot_chunk_done(r, 99, 0, 8, false);
+	raft_snapshot_chunk_done(r, 10, 8, 16, false);
+	CHECK_EQ(last_snap_resp(r, &off, &fl), 0);
+	raft_snapshot_chunk_done(r, 10, 0, 8, false);
+	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
+	CHECK_EQ(off, 8);
+	/* (the drain above handed out the chunk at 8) */
+	for (k = 1; k < 4; k++) {
+		raft_snapshot_chunk_done(r, 10, 8 * k, 8 * (k + 1), false);
+		CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
+		CHECK_EQ(off, 8 * (k + 1));
+	}
+	CHECK_EQ(raft_read_index(r, 1), -EAGAIN);
+	/* 8. the last chunk (empty), completed between ready and advance */
+	m = snapmsg(2, 10, 2, 32, 32, NULL, 0, true);
+	CHECK_EQ(raft_step(r, &m), 0);
+	m = snapmsg(2, 10, 2, 32, 32, NULL, 0, true);
+	CHECK_EQ(raft_step(r, &m), 0);	/* after the last: ignored */
+	CHECK_EQ(raft_ready(r, &rd), 0);
+	CHECK(rd.has_snap_install);
+	CHECK(rd.snap_install.last);
+	CHECK(rd.snap_install.data != NULL);
+	raft_snapshot_chunk_done(r, 10, 32, 32, true);	/* deferred */
+	raft_get_status(r, &st);
+	CHECK(st.inconsistent);
+	raft_advance(r, &rd);
+	raft_get_status(r, &st);
+	CHECK(!st.inconsistent);
+	CHECK_EQ(st.snap_index, 10);
+	CHECK_EQ(st.commit, 10);
+	CHECK_EQ(st.applied, 10);
+	CHECK_EQ(st.last_index, 10);
+	CHECK_EQ(raft_ready(r, &rd), 0);
+	CHECK(rd.snap_installed);
+	CHECK_EQ(rd.snap.index, 10);
+	CHECK_EQ(rd.n_committed, 0);
+	CHECK_EQ(count_type(&rd, RAFT_MSG_SNAPSHOT_RESP), 1);
+	raft_advance(r, &rd);
+	/* 9. an older snapshot than what we applied: ignored */
+	m = snapmsg(2, 5, 1, 0, 8, "abcdefgh", 8, false);
+	raft_step(r, &m);
+	raft_get_status(r, &st);
+	CHECK(!st.inconsistent);
+	raft_destroy(r);
+}
