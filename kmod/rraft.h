@@ -145,7 +145,7 @@ struct rraft_inmsg {
 
 struct rraft_dev {
 	unsigned int minor;
-	struct mutex lock;
+	struct mutex lock;		/* raft_*, store, loop-owned lists */
 	struct raft *raft;
 	struct rraft_net *net;
 	struct rraft_store store;
@@ -163,7 +163,7 @@ struct rraft_dev {
 	struct work_struct work;
 	struct timer_list tick_timer;
 	atomic_t ticks;
-	spinlock_t in_lock;
+	spinlock_t in_lock;		/* the input queues below */
 	struct list_head in_reqs;
 	struct list_head in_msgs;
 	size_t in_msg_bytes;

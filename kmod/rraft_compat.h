@@ -20,7 +20,7 @@ struct rraft_bdev_handle {
 	void *priv;		/* 6.12: the struct file from bdev_file_open_by_path */
 };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#if KERNEL_VERSION(6, 9, 0) <= LINUX_VERSION_CODE
 
 static inline int rraft_bdev_open(struct rraft_bdev_handle *h,
 				  const char *path, void *holder)

@@ -216,7 +216,7 @@ int rr_state_decode(struct rr_state *st, const u8 *blk,
 	if (!st->seq || !st->ring_head_seq)
 		return -EUCLEAN;
 	*why = "state slot: checkpoint term/index inconsistent";
-	if ((st->snap_index == 0) != (st->snap_term == 0) ||
+	if (!st->snap_index != !st->snap_term ||
 	    st->snap_term > st->term)
 		return -EUCLEAN;
 	*why = "state slot: bad checkpoint configuration";

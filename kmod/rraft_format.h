@@ -34,8 +34,8 @@
 #define RR_STATE_SLOTS		2u
 #define RR_LOG_OFF		8ull	/* first block of the log ring */
 #define RR_DATA_ALIGN		256ull	/* data area starts 1 MiB aligned */
-#define RR_MIN_LOG_BYTES	(1ull << 20)
-#define RR_MIN_DATA_BYTES	(1ull << 20)
+#define RR_MIN_LOG_BYTES	(1024ull * 1024)
+#define RR_MIN_DATA_BYTES	(1024ull * 1024)
 #define RR_DEFAULT_LOG_BYTES	(64ull << 20)
 #define RR_MAX_LOG_BYTES	(16ull << 30)
 
@@ -171,7 +171,7 @@ int rr_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
 
 /* {u64 byte offset, u32 length, data[length]}, offset and length 4K-aligned */
 #define RR_CMD_HDR_SIZE		12
-#define RR_CMD_MAX_DATA		(1u << 20)
+#define RR_CMD_MAX_DATA		(1024u * 1024)
 
 struct rr_cmd {
 	u64 offset;

@@ -986,7 +986,7 @@ ATTRIBUTE_GROUPS(rraft_control_class);
 
 static struct class rraft_control_class = {
 	.name = "rraft-control",
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#if KERNEL_VERSION(6, 4, 0) > LINUX_VERSION_CODE
 	.owner = THIS_MODULE,
 #endif
 	.class_groups = rraft_control_class_groups,

@@ -325,9 +325,9 @@ static int kv_parse(const char *buf, size_t len, const struct kv_key *keys,
 	return 0;
 }
 
-enum { F_BACKING, F_NODE, F_CLUSTER, F_MEMBERS, F_LOG, F_FORCE };
+enum { F_BACKING, F_NODE, F_CLUSTER, F_MEMBERS, F_LOG, F_FORCE, F_NKEYS };
 
-static const struct kv_key format_keys[] = {
+static const struct kv_key format_keys[F_NKEYS] = {
 	[F_BACKING] = { "backing", true },
 	[F_NODE] = { "node", true },
 	[F_CLUSTER] = { "cluster", true },
@@ -377,14 +377,12 @@ int rr_parse_format(struct rr_format_args *a, const char *buf, size_t len,
 	memset(a, 0, sizeof(*a));
 	a->log_bytes = 64ull << 20;
 	/* A node may be formatted outside the initial voters (a learner). */
-	return kv_parse(buf, len, format_keys,
-			sizeof(format_keys) / sizeof(format_keys[0]),
-			format_set, a, err);
+	return kv_parse(buf, len, format_keys, F_NKEYS, format_set, a, err);
 }
 
-enum { C_MINOR, C_BACKING, C_LISTEN, C_PEERS, C_SECRET };
+enum { C_MINOR, C_BACKING, C_LISTEN, C_PEERS, C_SECRET, C_NKEYS };
 
-static const struct kv_key create_keys[] = {
+static const struct kv_key create_keys[C_NKEYS] = {
 	[C_MINOR] = { "minor", true },
 	[C_BACKING] = { "backing", true },
 	[C_LISTEN] = { "listen", false },
@@ -418,9 +416,7 @@ int rr_parse_create(struct rr_create_args *a, const char *buf, size_t len,
 		    struct rr_perr *err)
 {
 	memset(a, 0, sizeof(*a));
-	return kv_parse(buf, len, create_keys,
-			sizeof(create_keys) / sizeof(create_keys[0]),
-			create_set, a, err);
+	return kv_parse(buf, len, create_keys, C_NKEYS, create_set, a, err);
 }
 
 int rr_parse_u64(const char *buf, size_t len, u64 min, u64 max, u64 *out,
