@@ -426,6 +426,7 @@ static int verify_compare(int argc, char **argv)
 	struct sums *s;
 	unsigned long long i, differ = 0;
 	bool applied_differ = false;
+	const char *ref = NULL;
 	int k, rc = RR_OK;
 
 	if (argc < 2) {
@@ -460,7 +461,14 @@ static int verify_compare(int argc, char **argv)
 			rc = RR_EFAIL;
 			goto out;
 		}
-		if (strcmp(s[k].applied, s[0].applied))
+	}
+	/* "?": checksummed from a backing device that was not up */
+	for (k = 0; k < argc; k++) {
+		if (!strcmp(s[k].applied, "?"))
+			continue;
+		if (!ref)
+			ref = s[k].applied;
+		else if (strcmp(ref, s[k].applied))
 			applied_differ = true;
 	}
 	for (i = 0; i < s[0].n; i++) {

@@ -23,6 +23,7 @@ node 1 { address = 10.77.0.1 }
 node 2 { address = 10.77.0.2 }
 node 3 { address = 10.77.0.3 }
 CONF
+chmod 600 "$RUNDIR/conf/r0.conf"
 C="RRAFT_CONF_DIR=$RUNDIR/conf $CTL"
 
 vm_start $N
