@@ -222,6 +222,77 @@ klog_since 2 "$m2" | grep -q 'authentication failed' || fail "vm2: no line for t
 mesh_up 30
 log "python handshake accepted by the kernel (MAC layout cross-checked), replay refused"
 
+# --- an authenticated peer that misbehaves: each bad record drops the
+# connection with one line; a good message first is delivered -------------
+nt_cmd_ok 1 "remove 2"	# so that vm1 does not reconnect and replace us
+wait_conn 2 1 0 20
+m2=$(klog_mark 2)
+d0=$(nt_total 2 delivered)
+ns_exec python3 - 10.77.0.2 "$S" <<PY || fail "authenticated misbehaviour check failed"
+$py_frame
+import hmac, hashlib, os, socket, time
+ip, secret = sys.argv[1], sys.argv[2].encode()
+def mac(signer, verifier, vnonce, snonce):
+    m = b"RRAFTAU1" + struct.pack("<QII", 0x5eed, signer, verifier) + vnonce + snonce
+    return hmac.new(secret, m, hashlib.sha256).digest()
+def recvn(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise SystemExit("closed during handshake")
+        b += c
+    return b
+def auth():
+    nonce = os.urandom(32)
+    s = socket.create_connection((ip, 7789), timeout=10)
+    s.sendall(frame(32, struct.pack("<IIQII", 1, 1, 0x5eed, 1, 2) + nonce))
+    tn = recvn(s, 80)[44:76]
+    s.sendall(frame(33, mac(1, 2, tn, nonce)))
+    recvn(s, 56)
+    s.sendall(frame(34, b""))
+    return s
+def hb(frm=1, to=2):
+    return frame(7, struct.pack("<IIII", frm, to, 0, 0) + struct.pack("<10Q", 1, 0, 0, 0, 42, 0, 0, 0, 0, 0) + struct.pack("<II", 0, 0))
+def closed(s):
+    s.settimeout(10)
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+big = frame(9, struct.pack("<IIII", 1, 2, 0, 0) + bytes(80) + struct.pack("<II", 70000, 0) + bytes(70000))
+cases = [
+    ("good heartbeat, then a corrupt body crc", hb() + hb()[:-1] + bytes([hb()[-1] ^ 1])),
+    ("message from another node id", hb(frm=3)),
+    ("message for another node id", hb(to=3)),
+    ("first fragment marked last", frame(35, big[:65536], 2)),
+    ("fragment overrun", frame(35, big[:65536]) + frame(35, big[65536:] + bytes(100), 2)),
+    ("unfragmented record over 64 KiB", big),
+    ("HELLO after the handshake", frame(32, bytes(56))),
+    ("garbage after the handshake", b"garbage" * 10),
+]
+for what, data in cases:
+    s = auth()
+    s.sendall(data)
+    if not closed(s):
+        raise SystemExit("not disconnected: " + what)
+    print("disconnected:", what)
+    time.sleep(0.3)
+PY
+sleep 1
+klog_since 2 "$m2" | grep 'rraft0: peer 1 (10.77.0.254' | grep -v 'connected, authenticated' | tee "$RUNDIR/misbehaviour-vm2.txt"
+expect_eq "one line per misbehaving connection" "$(wc -l <"$RUNDIR/misbehaviour-vm2.txt")" 8
+[ "$(nt_total 2 delivered)" -gt "$d0" ] || fail "good heartbeat before the corrupt one was not delivered"
+[ "$(nt_total 2 bad)" = 0 ] || fail "bad delivery counted"
+nt_cmd_ok 1 "add 2@10.77.0.2:7789"
+mesh_up 30
+log "authenticated misbehaviour: 8 bad streams, 8 disconnects, 8 dmesg lines, mesh back"
+
 # --- a node with the wrong secret, then none, then the right one -----------
 nt_unload 3
 wait_conn 1 3 0 30
