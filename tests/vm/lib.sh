@@ -62,8 +62,13 @@ vm_setup() {
 	[ -d "/lib/modules/$VM_KERNEL" ] || fail "no /lib/modules/$VM_KERNEL"
 	VM_VMLINUZ=$vmlinuz
 	VM_INITRD=$("$VM_TOP/scripts/vm/mkinitramfs.sh" "$VM_KERNEL") || fail "initramfs build failed"
+	if [ -f "$RUNDIR/owner" ] && kill -0 "$(cat "$RUNDIR/owner")" 2>/dev/null; then
+		echo "FAIL: run dir $RUNDIR in use by pid $(cat "$RUNDIR/owner"); set RUNDIR" >&2
+		exit 1
+	fi
 	rm -rf "$RUNDIR"
 	mkdir -p "$RUNDIR"
+	echo $$ >"$RUNDIR/owner"
 	ip netns add "$VM_NS" || fail "cannot create netns $VM_NS"
 	echo "$VM_NS" >"$RUNDIR/netns"	# for run.sh, should this shell be SIGKILLed
 	ip netns exec "$VM_NS" ip link set lo up
@@ -104,7 +109,7 @@ vm_cleanup() {
 		kill -9 "${VM_PID[$n]}" 2>/dev/null
 	done
 	for n in "${!VM_PID[@]}"; do
-		wait "${VM_PID[$n]}" 2>/dev/null
+		_pid_gone "${VM_PID[$n]}"
 	done
 	ip netns del "$VM_NS" 2>/dev/null
 	if [ -s "$RUNDIR/FAILED" ] && [ $rc -eq 0 ]; then rc=1; fi
@@ -123,6 +128,16 @@ vm_cleanup() {
 # --- VM lifecycle ------------------------------------------------------------
 
 vm_dir() { echo "$RUNDIR/vm$1"; }
+
+# _pid_gone PID: wait (up to 30 s) until a SIGKILLed QEMU has gone
+_pid_gone() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 _vm_alive() {
 	local pid=${VM_PID[$1]:-}
@@ -167,6 +182,7 @@ vm_launch() {
 		-device "virtio-net-pci,netdev=n0,mac=$mac" \
 		>"$d/qemu-$boot.log" 2>&1 &
 	VM_PID[$n]=$!
+	disown "$!"	# no job notices ("Killed ...") when we SIGKILL it
 	echo "$!" >>"$RUNDIR/qemu-pids"	# for run.sh, should this shell be SIGKILLed
 	VM_STARTED+=("$n")
 	date +%s.%N >"$d/start-$boot"
@@ -202,7 +218,7 @@ vm_kill() {
 	local n=$1 pid=${VM_PID[$1]:-}
 	[ -n "$pid" ] || fail "vm$n not running"
 	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	_pid_gone "$pid"
 	unset "VM_PID[$n]"
 	log "vm$n: killed"
 }
@@ -220,11 +236,10 @@ vm_stop() {
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -9 "$pid"
-		wait "$pid" 2>/dev/null
+		_pid_gone "$pid"
 		unset "VM_PID[$n]"
 		fail "vm$n did not power off"
 	fi
-	wait "$pid" 2>/dev/null
 	unset "VM_PID[$n]"
 	log "vm$n: stopped"
 }

@@ -3,7 +3,8 @@
 # Run the VM test suite: tests/vm/t-*.sh (or the tests named on the command
 # line, with or without directory and .sh, e.g. "t-smoke" or
 # "pending/t-3node-failover"), each in its own run dir build/vm/<test>/ with
-# its log in build/vm/<test>.log.  Prints PASS/FAIL per test with its time,
+# its log in build/vm/<test>.log (build/vm/<test>-<pid>[.log] while another
+# run of the same test is using the first).  Prints PASS/FAIL per test with its time,
 # ends with "N passed, N failed", exits non-zero on failure.
 # Environment: KERNEL=6.12 (kernel series), VM_KERNEL, RRAFT_KO, and
 # VM_TEST_TIMEOUT (seconds per test, default 600); see tests/vm/lib.sh.
@@ -47,15 +48,20 @@ echo "vm tests: kernel $VM_KERNEL, module $RRAFT_KO"
 pass=0 failn=0 failed=()
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
-	logf=$top/build/vm/$name.log
-	start=$(date +%s)
-	RUNDIR=$top/build/vm/$name timeout -k 60 "$timeout_s" bash "$t" >"$logf" 2>&1
-	rc=$?
-	# leftovers of a test that was SIGKILLed (after its timeout): by pid/name
+	# build/vm/<test>, or build/vm/<test>-<pid> while another run uses it
 	rd=$top/build/vm/$name
+	if [ -f "$rd/owner" ] && kill -0 "$(cat "$rd/owner")" 2>/dev/null; then
+		rd=$rd-$$
+	fi
+	logf=$rd.log
+	start=$(date +%s)
+	RUNDIR=$rd timeout -k 60 "$timeout_s" bash "$t" >"$logf" 2>&1
+	rc=$?
+	# leftovers of a test that was SIGKILLed (after its timeout): QEMUs of
+	# this run dir, by pid
 	if [ -f "$rd/qemu-pids" ]; then
 		while read -r pid; do
-			if grep -qa "rraft-$name-vm" "/proc/$pid/cmdline" 2>/dev/null; then
+			if grep -qa "file:$rd/vm" "/proc/$pid/cmdline" 2>/dev/null; then
 				kill -9 "$pid" && echo "  killed leftover QEMU $pid" >>"$logf"
 			fi
 		done <"$rd/qemu-pids"

@@ -5,7 +5,7 @@
 # leader never completes successfully (EIO after io_timeout) and never
 # becomes visible; after healing, the old leader follows and the data areas
 # converge.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 N="1 2 3"
 vm_start $N

@@ -3,7 +3,7 @@
 # Three nodes: fio random writes with verify on the leader; then every node
 # applies everything and, with the devices down, the three data areas on the
 # backing disks are identical.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 N="1 2 3"
 vm_start $N

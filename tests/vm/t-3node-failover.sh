@@ -4,7 +4,7 @@
 # QEMU is killed; the survivors elect a new leader; ext4 mounts there and
 # every file is intact; the dead node boots again, rejoins as follower and
 # catches up.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 N="1 2 3"
 vm_start $N

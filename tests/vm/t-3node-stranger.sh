@@ -3,7 +3,7 @@
 # Three nodes: strangers on the Raft port (garbage bytes; a node with the
 # wrong secret) are refused: their connection is closed, one dmesg line,
 # the cluster keeps its leader and keeps writing.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 N="1 2 3"
 vm_start $N 4

@@ -3,7 +3,7 @@
 # Three nodes: with one follower down, writes on the leader complete; with
 # both followers down, a write suspends (does not complete) and completes
 # once one follower is back; the data is there.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 N="1 2 3"
 vm_start $N
