@@ -41,6 +41,7 @@ struct raft_pr {
 	u64 hb_match;		/* match at the previous heartbeat response */
 	/* snapshot state */
 	struct raft_snap_meta snap;
+	u64 snap_base;		/* base_applied of this transfer (fixed) */
 	u64 snap_req_offset;	/* offset asked from the host */
 	bool snap_req_out;	/* a raft_snap_send is waiting for a chunk */
 	u32 snap_inflight;	/* chunks sent, not yet acknowledged */
@@ -811,17 +812,14 @@ static void become_leader(struct raft *r)
 	r->role = RAFT_LEADER;
 	r->lead = r->id;
 	r->seq_queued = false;
-	self = pr_get(r, r->id);
-	if (self) {
-		self->state = PR_REPLICATE;
-		self->match = r->persisted;
-		self->recent_active = true;
-	}
 	/* capacity for one entry was reserved by the caller */
 	log_push(r, r->term, RAFT_ENTRY_NOOP, NULL, 0);
 	r->noop_index = last_index(r);
-	if (self)
-		self->next = last_index(r) + 1;
+	self = pr_get(r, r->id);	/* a voter, so a member */
+	if (self) {
+		self->state = PR_REPLICATE;
+		self->recent_active = true;
+	}
 	bcast_append(r);
 	maybe_commit(r);
 }
@@ -992,7 +990,7 @@ static void snap_request(struct raft *r, struct raft_pr *pr, u64 offset)
 	s->to = pr->id;
 	s->meta = pr->snap;
 	s->offset = offset;
-	s->base_applied = pr->applied;
+	s->base_applied = pr->snap_base;
 	pr->snap_req_offset = offset;
 	pr->snap_req_out = true;
 }
@@ -1005,6 +1003,12 @@ static void become_snapshot(struct raft *r, struct raft_pr *pr)
 	pr->probe_sent = false;
 	pr->infl_count = 0;
 	pr->snap = r->snap;
+	/*
+	 * The follower's last reported applied index (for a follower that is
+	 * mid-install: the base of that transfer).  Fixed for the transfer:
+	 * every chunk of one stream is computed against the same base.
+	 */
+	pr->snap_base = pr->applied;
 	pr->snap_inflight = 0;
 	pr->snap_sent_last = false;
 	pr->snap_stall = 0;
@@ -1177,8 +1181,6 @@ static void after_commit(struct raft *r)
 		c.n_voters_old = 0;
 		memset(c.voters_old, 0, sizeof(c.voters_old));
 		append_conf(r, &c, buf);
-		if (pr_get(r, r->id))
-			pr_get(r, r->id)->next = last_index(r) + 1;
 		bcast_append(r);
 		return;
 	}
@@ -1453,6 +1455,8 @@ static void handle_heartbeat_resp(struct raft *r, struct raft_pr *pr,
 			pr->snap_inflight = 0;
 			pr->snap_sent_last = false;
 			pr->snap_sent_next = off;
+			if (off == 0)
+				pr->snap_base = pr->applied;
 			snap_request(r, pr, off);
 		}
 	} else if ((m->flags & RAFT_MSGF_INCONSISTENT)) {
@@ -1505,6 +1509,9 @@ static void handle_snapshot_resp(struct raft *r, struct raft_pr *pr,
 		pr->snap_inflight = 0;
 		pr->snap_sent_last = false;
 		pr->snap_sent_next = m->offset;
+		/* a restart is computed against what the follower has now */
+		if (m->offset == 0)
+			pr->snap_base = m->applied;
 		snap_request(r, pr, m->offset);
 		return;
 	}
@@ -1547,6 +1554,8 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 {
 	struct raft_iq *q;
 	u8 *buf = NULL;
+	bool same;
+	u64 have;
 	int err;
 
 	r->lead = m->from;
@@ -1568,14 +1577,19 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 		 */
 		return 0;
 	}
-	if (!r->receiving || r->recv.index != m->snap.index ||
-	    r->recv.term != m->snap.term) {
-		if (m->offset != 0) {
-			snap_resp(r, m->from, m->snap.index, 0, RAFT_MSGF_REJECT);
-			return 0;
-		}
-		if (r->iq_n && r->iq_out) {
-			/* a chunk of another transfer is with the host */
+	same = r->receiving && r->recv.index == m->snap.index &&
+	       r->recv.term == m->snap.term && r->recv_base == m->applied;
+	/* what our data area is: applied state, or the base of our install */
+	have = r->inconsistent ? r->recv_base : r->applied;
+	if (!same) {
+		/*
+		 * A new stream starts at offset 0, and its base (incremental
+		 * copy) must not be above what our data area reflects (a
+		 * leader with a stale view of our applied index, SIM-1): the
+		 * reply carries our applied index for the restart.
+		 */
+		if (m->offset != 0 || m->applied > have ||
+		    (r->iq_n && r->iq_out)) {
 			snap_resp(r, m->from, m->snap.index, 0, RAFT_MSGF_REJECT);
 			return 0;
 		}
@@ -1594,12 +1608,10 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 	buf = dup_data(m->data, m->len, &err);
 	if (err)
 		return err;
-	if (!r->receiving || r->recv.index != m->snap.index ||
-	    r->recv.term != m->snap.term) {
+	if (!same) {
 		/* start (or restart) a transfer */
 		iq_clear(r);
-		if (!r->inconsistent)
-			r->recv_base = m->applied;
+		r->recv_base = m->applied;
 		r->receiving = true;
 		r->recv = m->snap;
 		r->recv_next = 0;
@@ -1785,11 +1797,8 @@ reject_vote:
 	case RAFT_MSG_APPEND:
 	case RAFT_MSG_HEARTBEAT:
 	case RAFT_MSG_SNAPSHOT:
-		if (r->role == RAFT_LEADER) {
-			/* two leaders in one term cannot happen */
-			RAFT_ASSERT(m->from == r->id);
-			return 0;
-		}
+		if (r->role == RAFT_LEADER)
+			return 0;	/* two leaders in one term: impossible */
 		if (r->role != RAFT_FOLLOWER)
 			become_follower(r, r->term, m->from);
 		if (r->lead != m->from) {
@@ -1869,6 +1878,46 @@ static bool msg_valid(const struct raft *r, const struct raft_msg *m)
 	return true;
 }
 
+/*
+ * An APPEND may add entries: find where they start to be new and allocate
+ * their copies and the log room before any state changes.
+ */
+static int prepare_append(struct raft *r, const struct raft_msg *m,
+			  struct pre_ents *pe)
+{
+	u64 skip = 0, cnt, k;
+	int err;
+
+	if (m->type != RAFT_MSG_APPEND || m->term < r->term || !m->n_entries)
+		return 0;
+	if (m->index < r->commit)
+		skip = r->commit - m->index;	/* known to match */
+	else if (m->index > last_index(r) ||
+		 term_at(r, m->index) != m->log_term)
+		return 0;	/* will be rejected */
+	if (skip >= m->n_entries)
+		return 0;
+	pe->from = first_new(r, m, skip);
+	if (pe->from == m->n_entries)
+		return 0;
+	cnt = m->n_entries - pe->from;
+	err = log_reserve(r, cnt);
+	if (err)
+		return err;
+	pe->data = raft_calloc(cnt, sizeof(u8 *));
+	if (!pe->data)
+		return -ENOMEM;
+	pe->none = false;
+	for (k = 0; k < cnt; k++) {
+		const struct raft_entry *e = &m->entries[pe->from + k];
+
+		pe->data[k] = dup_data(e->data, e->len, &err);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int raft_step(struct raft *r, const struct raft_msg *m)
 {
 	struct pre_ents pe = { .data = NULL, .from = 0, .none = true };
@@ -1878,66 +1927,13 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 	if (!msg_valid(r, m))
 		return -EINVAL;
 	err = reserve_out(r);
-	if (err)
-		return err;
-	/* an APPEND may add entries: allocate everything before any change */
-	if (m->type == RAFT_MSG_APPEND && m->term >= r->term && m->n_entries &&
-	    m->index >= r->commit && m->index <= last_index(r) &&
-	    term_at(r, m->index) == m->log_term) {
-		pe.from = first_new(r, m, 0);
-		if (pe.from < m->n_entries) {
-			u64 cnt = m->n_entries - pe.from;
-
-			err = log_reserve(r, cnt);
-			if (err)
-				return err;
-			pe.data = raft_calloc(cnt, sizeof(u8 *));
-			if (!pe.data)
-				return -ENOMEM;
-			for (k = 0; k < cnt; k++) {
-				const struct raft_entry *e =
-					&m->entries[pe.from + k];
-
-				pe.data[k] = dup_data(e->data, e->len, &err);
-				if (err)
-					goto free;
-			}
-			pe.none = false;
-		}
-	} else if (m->type == RAFT_MSG_APPEND && m->term >= r->term &&
-		   m->n_entries && m->index < r->commit) {
-		u64 skip = r->commit - m->index;
-
-		if (skip < m->n_entries) {
-			pe.from = first_new(r, m, skip);
-			if (pe.from < m->n_entries) {
-				u64 cnt = m->n_entries - pe.from;
-
-				err = log_reserve(r, cnt);
-				if (err)
-					return err;
-				pe.data = raft_calloc(cnt, sizeof(u8 *));
-				if (!pe.data)
-					return -ENOMEM;
-				for (k = 0; k < cnt; k++) {
-					const struct raft_entry *e =
-						&m->entries[pe.from + k];
-
-					pe.data[k] = dup_data(e->data, e->len,
-							      &err);
-					if (err)
-						goto free;
-				}
-				pe.none = false;
-			}
-		}
-	}
+	if (!err)
+		err = prepare_append(r, m, &pe);
 	/* becoming leader (a VOTE_RESP/PREVOTE_RESP) appends one NOOP */
-	err = log_reserve(r, 2);
-	if (err)
-		goto free;
-	err = step_locked(r, m, &pe);
-free:
+	if (!err)
+		err = log_reserve(r, 2);
+	if (!err)
+		err = step_locked(r, m, &pe);
 	if (pe.data) {
 		for (k = 0; k < m->n_entries - pe.from; k++)
 			raft_free(pe.data[k]);
@@ -2054,15 +2050,10 @@ void raft_persisted(struct raft *r, u64 index, u64 term)
 	/* on ENOMEM the acks go out later (heartbeats resend them) */
 	reserve_out(r);
 	r->persisted = index;
-	if (r->role == RAFT_LEADER) {
-		struct raft_pr *self = pr_get(r, r->id);
-
-		if (self)
-			self->match = index;
+	if (r->role == RAFT_LEADER)
 		maybe_commit(r);
-	} else if (r->lead != RAFT_NONE) {
+	else if (r->lead != RAFT_NONE)
 		send_ack(r, r->lead, false);
-	}
 }
 
 int raft_read_index(struct raft *r, u64 ctx)
@@ -2193,8 +2184,6 @@ int raft_change_conf(struct raft *r, const struct raft_conf *target)
 		c.n_voters_old = r->conf.n_voters;
 	}
 	append_conf(r, &c, buf);
-	if (pr_get(r, r->id))
-		pr_get(r, r->id)->next = last_index(r) + 1;
 	bcast_append(r);
 	maybe_commit(r);
 	return 0;
@@ -2264,7 +2253,7 @@ int raft_snapshot_chunk(struct raft *r, u32 to, u64 snap_index, u64 offset,
 	m->ctx = next_offset;
 	m->data = buf;
 	m->len = len;
-	m->applied = pr->applied;
+	m->applied = pr->snap_base;
 	m->commit = r->commit;
 	if (last)
 		m->flags |= RAFT_MSGF_LAST;
@@ -2365,6 +2354,16 @@ bool raft_has_ready(const struct raft *r)
 	       r->bcast_pending;
 }
 
+/* SNAPSHOT messages own a copy of their chunk. */
+static void free_snap_data(struct raft_msg *msgs, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (msgs[i].type == RAFT_MSG_SNAPSHOT)
+			raft_free(msgs[i].data);
+}
+
 /* Hand the queue to the ready (swap), or append it to what is out. */
 static int take(void **q, u32 *nq, u32 *capq, void **o, u32 *no, u32 *capo,
 		size_t size)
@@ -2438,8 +2437,7 @@ int raft_ready(struct raft *r, struct raft_ready *rd)
 	for (i = 0; i < r->n_omsgs; i++) {
 		struct raft_msg *m = &r->omsgs[i];
 
-		if (m->type == RAFT_MSG_APPEND && m->from == r->id &&
-		    m->n_entries && !m->entries) {
+		if (m->type == RAFT_MSG_APPEND && m->n_entries && !m->entries) {
 			u64 lo = m->index + 1, hi = m->index + m->n_entries;
 
 			if (lo < first_index(r) || hi > last_index(r) ||
@@ -2481,17 +2479,13 @@ int raft_ready(struct raft *r, struct raft_ready *rd)
 
 void raft_advance(struct raft *r, const struct raft_ready *rd)
 {
-	u32 i;
 
 	if (rd->hs_changed) {
 		r->prev_hs.term = rd->hs.term;
 		r->prev_hs.vote = rd->hs.vote;
 	}
 	r->prev_hs.commit = rd->hs.commit;
-	for (i = 0; i < r->n_omsgs; i++)
-		if (r->omsgs[i].type == RAFT_MSG_SNAPSHOT &&
-		    r->omsgs[i].from == r->id)
-			raft_free(r->omsgs[i].data);
+	free_snap_data(r->omsgs, r->n_omsgs);
 	r->n_omsgs = 0;
 	r->n_oreads = 0;
 	r->n_oss = 0;
@@ -2612,7 +2606,6 @@ fail:
 
 void raft_destroy(struct raft *r)
 {
-	u32 i;
 	u64 k;
 
 	if (!r)
@@ -2620,13 +2613,8 @@ void raft_destroy(struct raft *r)
 	for (k = 0; k < r->n; k++)
 		raft_free(r->ents[r->head + k].data);
 	raft_free(r->ents);
-	for (i = 0; i < r->n_msgs; i++)
-		if (r->msgs[i].type == RAFT_MSG_SNAPSHOT && r->msgs[i].from == r->id)
-			raft_free(r->msgs[i].data);
-	for (i = 0; i < r->n_omsgs; i++)
-		if (r->omsgs[i].type == RAFT_MSG_SNAPSHOT &&
-		    r->omsgs[i].from == r->id)
-			raft_free(r->omsgs[i].data);
+	free_snap_data(r->msgs, r->n_msgs);
+	free_snap_data(r->omsgs, r->n_omsgs);
 	iq_clear(r);
 	raft_free(r->msgs);
 	raft_free(r->ss);
@@ -2666,7 +2654,7 @@ void raft_get_status(const struct raft *r, struct raft_status *st)
 
 		ps->id = pr->id;
 		ps->match = pr->id == r->id ? r->persisted : pr->match;
-		ps->next = pr->next;
+		ps->next = pr->id == r->id ? last_index(r) + 1 : pr->next;
 		ps->state = pr->state;
 		ps->recent_active = pr->recent_active;
 		ps->is_learner = pr->is_learner;
