@@ -210,6 +210,7 @@ static int cmd_add(int argc, char **argv, struct opts *o);
 static int cmd_remove(int argc, char **argv, struct opts *o);
 static int cmd_transfer(int argc, char **argv, struct opts *o);
 static int cmd_verify(int argc, char **argv, struct opts *o);
+static int cmd_replace(int argc, char **argv, struct opts *o);
 
 static const struct cmd cmds[] = {
 	{ "format", cmd_format, "node config force backing cluster members log",
@@ -276,6 +277,13 @@ static const struct cmd cmds[] = {
 	  "such outputs from every member and lists the ranges that differ;\n"
 	  "it exits 1 if any does.\n"
 	  "The data area starts at the device's data_offset (sysfs) or --offset.\n" },
+	{ "replace", cmd_replace, "config no-wait timeout",
+	  "Usage: rraftctl replace NAME OLD NEW [IP[:PORT]] [--timeout SECS]\n"
+	  "                        [--no-wait]\n"
+	  "On the leader: add node NEW (address from the config by default) as a\n"
+	  "learner; the kernel swaps it for voter OLD in one change once it has\n"
+	  "caught up.  Waits until NEW is a voter and OLD is gone (default\n"
+	  "timeout: none).\n" },
 };
 
 static void main_usage(FILE *f)
@@ -295,6 +303,7 @@ static void main_usage(FILE *f)
 		"  transfer  hand leadership to another node\n"
 		"  add       add a node (learner, optionally promoted to voter)\n"
 		"  remove    remove a node\n"
+		"  replace   replace a voter by a new node in one change\n"
 		"  verify    compare the data areas of all members\n"
 		"Config files: $RRAFT_CONF_DIR (default /etc/rraft)/NAME.conf\n"
 		"Exit codes: 0 ok, 1 failure, 2 usage, 3 config error,\n"
@@ -795,10 +804,37 @@ static int cmd_transfer(int argc, char **argv, struct opts *o)
 	return rc;
 }
 
+/* The address of node id: given on the command line, or from the config. */
+static int node_addr(const struct cmd *c, const struct opts *o,
+		     const char *label, unsigned int id, const char *given,
+		     char *addr, size_t len)
+{
+	static struct rr_conf conf;
+	const struct rr_node *n;
+	int rc;
+
+	if (given) {
+		if (rr_parse_addr(given, RR_DEFAULT_PORT, addr, len))
+			return usage_err(c, "address must be IP[:PORT], not '%s'",
+					 given);
+		return RR_OK;
+	}
+	rc = rr_conf_load(o->config ? NULL : label, o->config, &conf, false);
+	if (rc)
+		return rc;
+	n = rr_conf_node(&conf, id);
+	if (!n) {
+		rr_err("%s: node %u is not in %s; give its address", label, id,
+		       conf.path);
+		return RR_ECONFIG;
+	}
+	snprintf(addr, len, "%s", n->addr);
+	return RR_OK;
+}
+
 static int cmd_add(int argc, char **argv, struct opts *o)
 {
 	const struct cmd *c = &cmds[7];
-	static struct rr_conf conf;
 	static struct rr_state st;
 	char label[64], addr[64], line[128], num[16];
 	long timeout = o->timeout >= 0 ? o->timeout : 0;
@@ -814,25 +850,10 @@ static int cmd_add(int argc, char **argv, struct opts *o)
 	rc = need_dev(c, argv[0], &minor, label, sizeof(label));
 	if (rc)
 		return rc;
-	if (argc == 3) {
-		if (rr_parse_addr(argv[2], RR_DEFAULT_PORT, addr, sizeof(addr)))
-			return usage_err(c, "address must be IP[:PORT], not '%s'",
-					 argv[2]);
-	} else {
-		const struct rr_node *n;
-
-		rc = rr_conf_load(o->config ? NULL : label, o->config, &conf,
-				  false);
-		if (rc)
-			return rc;
-		n = rr_conf_node(&conf, id);
-		if (!n) {
-			rr_err("%s: node %u is not in %s; give its address",
-			       label, id, conf.path);
-			return RR_ECONFIG;
-		}
-		snprintf(addr, sizeof(addr), "%s", n->addr);
-	}
+	rc = node_addr(c, o, label, id, argc == 3 ? argv[2] : NULL, addr,
+		       sizeof(addr));
+	if (rc)
+		return rc;
 	snprintf(line, sizeof(line), "%u@%s", id, addr);
 	rc = rr_dev_write(minor, "add_learner", line, false);
 	if (rc)
@@ -928,6 +949,46 @@ static int cmd_remove(int argc, char **argv, struct opts *o)
 		      o->timeout >= 0 ? o->timeout : 60);
 	if (!rc)
 		printf("%s: node %u removed\n", label, id);
+	return rc;
+}
+
+static int cmd_replace(int argc, char **argv, struct opts *o)
+{
+	const struct cmd *c = &cmds[10];
+	char label[64], addr[64], line[128];
+	long timeout = o->timeout >= 0 ? o->timeout : 0;
+	unsigned int old_id = 0, new_id = 0;
+	int minor, rc;
+
+	if (argc < 3 || argc > 4)
+		return usage_err(c, "needs NAME, OLD, NEW and optionally IP[:PORT]");
+	rc = parse_id(c, argv[1], &old_id);
+	if (!rc)
+		rc = parse_id(c, argv[2], &new_id);
+	if (rc)
+		return rc;
+	if (old_id == new_id)
+		return usage_err(c, "OLD and NEW are the same node");
+	rc = need_dev(c, argv[0], &minor, label, sizeof(label));
+	if (rc)
+		return rc;
+	rc = node_addr(c, o, label, new_id, argc == 4 ? argv[3] : NULL, addr,
+		       sizeof(addr));
+	if (rc)
+		return rc;
+	snprintf(line, sizeof(line), "%u:%u@%s", old_id, new_id, addr);
+	rc = rr_dev_write(minor, "replace", line, false);
+	if (rc)
+		return rc;
+	printf("%s: replacing node %u by node %u (%s)\n", label, old_id, new_id,
+	       addr);
+	if (o->no_wait)
+		return RR_OK;
+	rc = wait_for(minor, label, W_VOTER, new_id, timeout);
+	if (!rc)
+		rc = wait_for(minor, label, W_GONE, old_id, timeout);
+	if (!rc)
+		printf("%s: node %u replaced by node %u\n", label, old_id, new_id);
 	return rc;
 }
 

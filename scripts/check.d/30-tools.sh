@@ -47,7 +47,10 @@ else
 fi
 
 for t in run run-asan dkms; do
-	echo "== tests/tools/$t.sh"
+	case $t in
+	run-asan) echo "== tests/tools/run.sh with the ASan/UBSan build" ;;
+	*) echo "== tests/tools/$t.sh" ;;
+	esac
 	log=$(mktemp /tmp/rraft-tools.XXXXXX)
 	if [ "$t" = run-asan ]; then
 		RRAFTCTL=$asan/rraftctl ASAN_OPTIONS=detect_leaks=1 \

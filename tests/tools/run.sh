@@ -133,7 +133,7 @@ assert_eq "--version prints the version" "rraftctl 0.1.0" "$out"
 run --help
 assert_rc "--help exits 0" 0
 main_help=$out
-for c in format up down status watch promote transfer add remove verify; do
+for c in format up down status watch promote transfer add remove replace verify; do
 	assert_grep "--help lists $c" "^  $c " "$main_help"
 	run "$c" --help
 	if [ "$rc" -eq 0 ] && grep -q "^Usage: rraftctl $c" <<<"$out"; then
@@ -612,6 +612,22 @@ assert_rc "remove --no-wait exits 0" 0
 ln -sf /dev/full "$T/sys/block/rraft0/rraft/remove"
 run remove r0 3
 assert_fails "remove refused by the kernel: exit 4" 4 "kernel refused remove: No space left on device \(ENOSPC\)"
+rm -f "$T/sys/block/rraft0/rraft/remove"
+mk_dev 0 "members=voters=1,2,4 old= learners="
+run replace r0 3 4 10.77.0.4 --timeout 2
+assert_rc "replace exits 0 once the swap is done" 0
+assert_eq "replace writes old:new@addr" "3:4@10.77.0.4:7789" "$(attr 0 replace)"
+assert_eq "replace reports" "r0: replacing node 3 by node 4 (10.77.0.4:7789)
+r0: node 3 replaced by node 4" "$out"
+run replace r0 3 2 --no-wait
+assert_eq "replace takes NEW's address from the config" "3:2@10.77.0.2:7790" "$(attr 0 replace)"
+mk_dev 0 "members=voters=1,2,3 old= learners=4" conf_phase=pending
+run replace r0 3 4 10.77.0.4 --timeout 1
+assert_fails "replace that does not complete times out" 1 "timed out.*learners=4"
+run replace r0 3 3 10.77.0.4
+assert_fails "replace of a node by itself: usage error" 2 "OLD and NEW are the same node"
+run replace r0 3
+assert_fails "replace without NEW: usage error" 2 "needs NAME, OLD, NEW"
 rm -rf "$T/sys/block/rraft0"
 run promote r0
 assert_fails "promote of a device that is not up: not found" 5 "rraft0 does not exist"
@@ -709,10 +725,10 @@ if command -v man >/dev/null; then
 	w=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$top/userspace-tools/rraftctl.8" 2>&1 >/dev/null)
 	t=$(MANWIDTH=80 LC_ALL=C.UTF-8 man -l "$top/userspace-tools/rraftctl.8" 2>/dev/null | col -b)
 	assert_eq "man page renders without warnings" "" "$w"
-	for s in NAME SYNOPSIS DESCRIPTION COMMANDS CONFIGURATION "EXIT STATUS" ENVIRONMENT EXAMPLES; do
+	for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS CONFIGURATION "EXIT STATUS" ENVIRONMENT EXAMPLES; do
 		assert_grep "man page has $s" "^$s" "$t"
 	done
-	for c in format up down status watch promote transfer add remove verify; do
+	for c in format up down status watch promote transfer add remove replace verify; do
 		assert_grep "man page documents $c" "^ +$c( |$)" "$t"
 	done
 else
