@@ -69,20 +69,40 @@ struct rraft_net_peer_stats {
 	u32 reconnects;
 };
 
+/*
+ * Calling contexts: every function here is for process context.
+ * create returns an ERR_PTR on failure.  A zero listen port means
+ * RRAFT_DEFAULT_PORT + minor (the same default applies to peer addresses).
+ */
 struct rraft_net *rraft_net_create(const struct rraft_net_cfg *cfg,
 				   const struct rraft_net_ops *ops, void *ctx);
 int rraft_net_start(struct rraft_net *net);	/* bind + listen + dial */
-void rraft_net_destroy(struct rraft_net *net);	/* stops, closes, frees */
+/*
+ * Stops, closes and frees, with connections in any state.  It waits for a
+ * deliver() or peer_state() in progress, so do not call it holding a lock
+ * those callbacks take.  No callback runs after it returns.
+ */
+void rraft_net_destroy(struct rraft_net *net);
 
+/*
+ * Peers and secret can change at runtime.  remove_peer and set_secret do
+ * not wait: the affected connections are closed by the transport's reaper.
+ * A secret change drops every connection; peers reconnect with the new one.
+ * Errors: -EINVAL (id 0 or our own, secret too long), -EEXIST, -ENOSPC,
+ * -ENOENT.
+ */
 int rraft_net_add_peer(struct rraft_net *net, const struct rraft_net_peer_cfg *p);
 int rraft_net_remove_peer(struct rraft_net *net, u32 id);
 int rraft_net_set_secret(struct rraft_net *net, const u8 *secret, u32 len);
 
 /*
  * Queue a message for its destination (m->to).  Encodes (copies) the
- * message before returning, never sleeps on the network, and drops it
- * (counting the drop) when the peer is not connected or its queue is over
- * its byte limit: Raft retransmits.  Safe to call under the device lock.
+ * message before returning, never sleeps on the network (it may sleep in
+ * GFP_NOIO memory reclaim), and drops it (counting the drop) when the peer
+ * is not connected or its queue is over its byte limit: Raft retransmits.
+ * Safe to call under the device lock.  Returns 0 (queued), -ENOTCONN or
+ * -ENOBUFS (dropped), -ENOMEM, -ENOENT (no such peer) or -EINVAL (the
+ * message cannot be encoded, e.g. over RRAFT_WIRE_MAX_BODY).
  */
 int rraft_net_send(struct rraft_net *net, const struct raft_msg *m);
 
