@@ -10,7 +10,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 kver=${1:-$("$here/../kver.sh")}
 cache=${RRAFT_VM_CACHE:-/var/cache/rraft}
-mods="virtio_pci virtio_blk virtio_net virtio_console 9pnet_virtio 9p"
+mods="virtio_pci virtio_blk virtio_net virtio_console 9pnet_virtio 9p overlay"
 moddir=/lib/modules/$kver
 [ -d "$moddir" ] || { echo "mkinitramfs: no $moddir" >&2; exit 1; }
 bb=$(command -v busybox) || { echo "mkinitramfs: busybox-static missing" >&2; exit 1; }
