@@ -1292,6 +1292,21 @@ static void rr_accept_work(struct work_struct *w)
 	memalloc_noio_restore(noio);
 }
 
+static const char *rr_connect_why(int err)
+{
+	switch (err) {
+	case -ECONNREFUSED:
+		return "refused";
+	case -ETIMEDOUT:
+		return "timed out";
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+		return "unreachable";
+	default:
+		return "error";
+	}
+}
+
 static void rr_dial_work(struct work_struct *w)
 {
 	struct rraft_peer *p = container_of(to_delayed_work(w),
@@ -1335,12 +1350,14 @@ static void rr_dial_work(struct work_struct *w)
 		if (!err)
 			err = kernel_connect(sock, (struct sockaddr *)&addr,
 					     sizeof(addr), 0);
+		/* a blocking connect that ran out of sk_sndtimeo */
+		if (err == -EINPROGRESS)
+			err = -ETIMEDOUT;
 		if (err) {
 			if (!net->stopping && !conn->shut)
 				rr_log_peer_failure(net, p->id, &addr, err,
 						    "connect failed",
-						    err == -ECONNREFUSED ?
-						    "refused" : "error");
+						    rr_connect_why(err));
 			spin_lock(&net->lock);
 			list_del_init(&conn->node);
 			spin_unlock(&net->lock);
