@@ -24,10 +24,18 @@
 #
 # Environment: RRAFT_KUNIT_CACHE, RRAFT_KUNIT_SRC (tarball),
 # RRAFT_KUNIT_JOBS (default 2), RRAFT_KUNIT_TIMEOUT (seconds, default 600),
-# RRAFT_KUNIT_FILTER (kunit.py filter glob, e.g. 'rraft_raft*').
+# RRAFT_KUNIT_FILTER (kunit.py filter glob, e.g. 'rraft_raft*'),
+# RRAFT_KUNIT_KASAN=1 (build with KASAN, in its own cache, default
+# /var/cache/rraft/kunit-kasan: slower, catches out-of-bounds and
+# use-after-free in the code under test).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-cache=${RRAFT_KUNIT_CACHE:-/var/cache/rraft/kunit}
+kasan=${RRAFT_KUNIT_KASAN:-0}
+if [ "$kasan" = 1 ]; then
+	cache=${RRAFT_KUNIT_CACHE:-/var/cache/rraft/kunit-kasan}
+else
+	cache=${RRAFT_KUNIT_CACHE:-/var/cache/rraft/kunit}
+fi
 tarball=${RRAFT_KUNIT_SRC:-/usr/src/linux-source-6.1.tar.xz}
 jobs=${RRAFT_KUNIT_JOBS:-2}
 timeout=${RRAFT_KUNIT_TIMEOUT:-600}
@@ -90,6 +98,7 @@ log=${RRAFT_KUNIT_LOG:-$top/build/kunit/kunit.log}
 mkdir -p "$(dirname "$log")"
 args=(run --kunitconfig=drivers/block/rraft --build_dir="$bdir"
       --jobs "$jobs" --timeout "$timeout")
+[ "$kasan" = 1 ] && args+=(--kconfig_add CONFIG_KASAN=y --kconfig_add CONFIG_KASAN_GENERIC=y)
 [ -n "$filter" ] && args+=("$filter")
 echo "kunit: tools/testing/kunit/kunit.py ${args[*]}"
 (cd "$ksrc" && python3 tools/testing/kunit/kunit.py "${args[@]}") 2>&1 | tee "$log"
