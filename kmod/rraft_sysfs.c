@@ -480,8 +480,12 @@ static int add_learner(struct rraft_dev *dev, const struct rr_peer_arg *p,
 	c.learners[c.n_learners++] = p->id;
 	err = conf_change(dev, &c, what);
 	if (err && added && dev->net) {
+		unsigned long flags;
+
 		rraft_net_remove_peer(dev->net, p->id);
+		spin_lock_irqsave(&dev->in_lock, flags);
 		dev->n_peers--;
+		spin_unlock_irqrestore(&dev->in_lock, flags);
 	}
 	return err;
 }
