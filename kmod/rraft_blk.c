@@ -356,7 +356,13 @@ void rraft_blk_check(struct rraft_dev *dev)
 	struct rraft_cmd *cmd, *tmp;
 
 	list_for_each_entry_safe(cmd, tmp, &dev->proposed, node) {
-		if (cmd->index > dev->applied &&
+		/*
+		 * At or below applied and still here: the index was covered
+		 * by an installed snapshot, so whether it held this write is
+		 * unknown; proposing it again is harmless (same data, and
+		 * the write has not completed yet).
+		 */
+		if (cmd->index <= dev->applied ||
 		    raft_term_at(dev->raft, cmd->index) != cmd->term)
 			cmd_wait(dev, cmd);
 	}
