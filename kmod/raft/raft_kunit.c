@@ -20,6 +20,7 @@
  */
 #include <kunit/test.h>
 #include <linux/bits.h>
+#include <linux/prandom.h>
 #include <linux/slab.h>
 #include "raft.h"
 
@@ -1390,6 +1391,89 @@ static void raft_kunit_backpressure_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, raft_propose(kt_r(c, 1), &v, sizeof(v), NULL, NULL));
 }
 
+/*
+ * Chaos: five nodes, a seeded random schedule of crashes, restarts, cut
+ * links, heals and checkpoints while proposals keep coming.  The safety
+ * checks run on every apply and every ready; at the end, with everybody
+ * back and connected, the cluster must elect a leader and commit again.
+ */
+static void kt_compact_node(struct kt_cluster *c, u32 id)
+{
+	struct kt_node *n = kt_node(c, id);
+	struct raft_status st;
+	u64 idx, term;
+
+	kt_status(c, id, &st);
+	if (st.applied < st.snap_index + 3)
+		return;
+	idx = st.applied - 2;
+	term = raft_term_at(n->r, idx);
+	KUNIT_ASSERT_EQ(c->test, 0, raft_compact(n->r, idx));
+	n->snap.index = idx;
+	n->snap.term = term;
+	n->snap.conf = c->conf0;
+}
+
+static void raft_kunit_chaos_test(struct kunit *test)
+{
+	struct kt_cluster *c = kt_new(test, 5, 5, true, true);
+	struct rnd_state rs;
+	u32 round, id, props = 0, a, b, i;
+	u64 v, idx = 0;
+
+	prandom_seed_state(&rs, 0x5eedc4a05ull);
+	for (round = 0; round < 1500; round++) {
+		u32 dice = prandom_u32_state(&rs) % 100;
+
+		id = prandom_u32_state(&rs) % 5 + 1;
+		if (dice < 4 && c->node[id].up) {
+			kt_crash(c, id);
+		} else if (dice < 5 && kt_leader(c)) {
+			kt_crash(c, kt_leader(c));
+		} else if (dice < 13 && !c->node[id].up) {
+			kt_restart(c, id);
+		} else if (dice < 23) {
+			a = prandom_u32_state(&rs) % 5 + 1;
+			b = prandom_u32_state(&rs) % 5 + 1;
+			c->cut[a][b] = true;
+			c->cut[b][a] = true;
+		} else if (dice < 27) {
+			kt_heal(c);
+		} else if (dice < 30 && c->node[id].up) {
+			kt_compact_node(c, id);
+		}
+		if (prandom_u32_state(&rs) % 4)
+			goto tick;
+		for (id = 1; id <= 5 && props < 250; id++) {
+			if (!c->node[id].up || raft_role(kt_r(c, id)) != RAFT_LEADER)
+				continue;
+			v = 0xc0000000ull + props;
+			if (!raft_propose(kt_r(c, id), &v, sizeof(v), NULL, NULL))
+				props++;
+			break;
+		}
+tick:
+		kt_tick(c, 1);
+	}
+	/* everybody back, every link up: liveness */
+	kt_heal(c);
+	for (id = 1; id <= 5; id++)
+		if (!c->node[id].up)
+			kt_restart(c, id);
+	for (i = 0; i < 20 && !kt_leader(c); i++)
+		kt_tick(c, 10);
+	id = kt_leader(c);
+	KUNIT_ASSERT_NE(test, id, 0u);
+	v = 0xe0d;
+	KUNIT_ASSERT_EQ(test, 0, raft_propose(kt_r(c, id), &v, sizeof(v), &idx, NULL));
+	kt_tick(c, 30);
+	kt_expect_applied(c, idx);
+	KUNIT_EXPECT_EQ(test, c->committed[idx].val, 0xe0dull);
+	KUNIT_EXPECT_GT(test, props, 50u);
+	kunit_info(test, "chaos: %u proposals accepted, final index %llu, term %llu\n",
+		   props, idx, raft_term(kt_r(c, id)));
+}
+
 static struct kunit_case raft_kunit_cases[] = {
 	KUNIT_CASE(raft_kunit_create_errors_test),
 	KUNIT_CASE(raft_kunit_single_node_test),
@@ -1405,6 +1489,7 @@ static struct kunit_case raft_kunit_cases[] = {
 	KUNIT_CASE(raft_kunit_snapshot_test),
 	KUNIT_CASE(raft_kunit_restart_test),
 	KUNIT_CASE(raft_kunit_backpressure_test),
+	KUNIT_CASE(raft_kunit_chaos_test),
 	{}
 };
 
