@@ -4,7 +4,7 @@
 # O_DIRECT|O_SYNC and records every acknowledged write in the shared folder
 # (fsync'ed, i.e. on the host).  QEMU is SIGKILLed mid-write, twice; after
 # each restart every acknowledged write reads back (tests/vm/blockio.py).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 SLOTS=512
 vm_start 1

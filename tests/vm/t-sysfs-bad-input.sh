@@ -6,7 +6,7 @@
 # device, backing disks unchanged, attribute values unchanged); no oops.
 # Disks: vda 256M (good), vdb 1M (too small), vdc 64M with ext4 (foreign),
 # vdd 64M rraft-formatted, then its superblock corrupted.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 VM_EXTRA_DISKS="1M 64M 64M"
 vm_start 1

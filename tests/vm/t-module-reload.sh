@@ -4,7 +4,7 @@
 # created (not open) succeeds and removes them; insmod again, create again,
 # the data written before is intact.  An open device keeps the module in
 # (rmmod fails, nothing breaks).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 VM_EXTRA_DISKS="64M"
 vm_start 1
