@@ -1536,18 +1536,20 @@ static void iq_clear(struct raft *r)
 	r->iq_out = false;
 }
 
-static void snap_resp(struct raft *r, u32 to, u64 index, u64 offset, u32 flags)
+static struct raft_msg *snap_resp(struct raft *r, u32 to, u64 index,
+				  u64 offset, u32 flags)
 {
 	struct raft_msg *o = new_msg(r, RAFT_MSG_SNAPSHOT_RESP, to);
 
 	if (!o)
-		return;
+		return NULL;
 	o->flags |= flags;
 	if (!(o->flags & RAFT_MSGF_INCONSISTENT))
 		o->snap = r->snap;
 	o->snap.index = index;
 	o->offset = offset;
 	o->index = index;
+	return o;
 }
 
 static int handle_snapshot(struct raft *r, const struct raft_msg *m)
@@ -1579,8 +1581,15 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 	}
 	same = r->receiving && r->recv.index == m->snap.index &&
 	       r->recv.term == m->snap.term && r->recv_base == m->applied;
-	/* what our data area is: applied state, or the base of our install */
-	have = r->inconsistent ? r->recv_base : r->applied;
+	/*
+	 * What our data area can serve as a base for: the applied state; in
+	 * the middle of an install, the base of that install, as long as the
+	 * new snapshot is not older than the one partly written (its blocks
+	 * changed after the new snapshot would stay): else a full copy (0).
+	 */
+	have = r->applied;
+	if (r->inconsistent)
+		have = m->snap.index >= r->recv.index ? r->recv_base : 0;
 	if (!same) {
 		/*
 		 * A new stream starts at offset 0, and its base (incremental
@@ -1590,7 +1599,12 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 		 */
 		if (m->offset != 0 || m->applied > have ||
 		    (r->iq_n && r->iq_out)) {
-			snap_resp(r, m->from, m->snap.index, 0, RAFT_MSGF_REJECT);
+			struct raft_msg *o = snap_resp(r, m->from,
+						       m->snap.index, 0,
+						       RAFT_MSGF_REJECT);
+
+			if (o)	/* the base to restart with */
+				o->applied = have;
 			return 0;
 		}
 	} else if (r->recv_last) {
