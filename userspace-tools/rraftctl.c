@@ -146,7 +146,7 @@ enum {
 	O_FORCE = 256, O_BACKING, O_CLUSTER, O_MEMBERS, O_LOG, O_MINOR,
 	O_LISTEN, O_PEERS, O_SECRET, O_COUNT, O_INTERVAL, O_TIMESTAMPS,
 	O_VOTER, O_TIMEOUT, O_NOWAIT, O_MAXLAG, O_LOCAL, O_COMPARE,
-	O_OFFSET, O_SIZE, O_RANGE, O_NOCKPT,
+	O_OFFSET, O_SIZE, O_RANGE, O_NOCKPT, O_LEARNER,
 };
 
 static const struct option long_opts[] = {
@@ -178,13 +178,14 @@ static const struct option long_opts[] = {
 	{ "size", required_argument, NULL, O_SIZE },
 	{ "range-size", required_argument, NULL, O_RANGE },
 	{ "no-checkpoint", no_argument, NULL, O_NOCKPT },
+	{ "learner", no_argument, NULL, O_LEARNER },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct opts {
 	unsigned int node;
 	const char *config;
-	bool json, all, verbose, force, timestamps, voter, no_wait;
+	bool json, all, verbose, force, timestamps, voter, no_wait, learner;
 	const char *backing, *members, *log, *listen, *peers, *secret;
 	unsigned long long cluster;
 	int minor;
@@ -213,8 +214,9 @@ static int cmd_verify(int argc, char **argv, struct opts *o);
 static int cmd_replace(int argc, char **argv, struct opts *o);
 
 static const struct cmd cmds[] = {
-	{ "format", cmd_format, "node config force backing cluster members log",
+	{ "format", cmd_format, "node config force learner backing cluster members log",
 	  "Usage: rraftctl format NAME [--node N] [--config FILE] [--force]\n"
+	  "                       [--learner]\n"
 	  "       rraftctl format --backing DEV --node N --cluster ID\n"
 	  "                       [--members 1,2,3] [--log SIZE] [--force]\n"
 	  "Write rraft metadata and an empty log to the backing device\n"
@@ -223,7 +225,9 @@ static const struct cmd cmds[] = {
 	  "  -n, --node N       this host's node id (default: this-node,\n"
 	  "                     host or a local address in the config)\n"
 	  "  -c, --config FILE  config file (default $RRAFT_CONF_DIR/NAME.conf)\n"
-	  "      --force        overwrite an existing rraft superblock\n" },
+	  "      --force        overwrite an existing rraft superblock\n"
+	  "      --learner      no initial members: the node joins an existing\n"
+	  "                     cluster with 'rraftctl add' (as with learner = yes)\n" },
 	{ "up", cmd_up, "node config minor backing listen peers secret",
 	  "Usage: rraftctl up NAME [--node N] [--config FILE]\n"
 	  "       rraftctl up --minor N --backing DEV [--listen IP:PORT]\n"
@@ -421,7 +425,7 @@ static int cmd_format(int argc, char **argv, struct opts *o)
 		/* direct form */
 		unsigned long long sz;
 
-		if (argc || o->config)
+		if (argc || o->config || o->learner)
 			return usage_err(c, "give either NAME or --backing/--cluster, not both");
 		if (!o->backing || !o->node || !o->cluster)
 			return usage_err(c, "needs --backing, --node and --cluster");
@@ -453,7 +457,7 @@ static int cmd_format(int argc, char **argv, struct opts *o)
 		backing = rr_node_backing(&conf, me);
 		node = me->id;
 		cluster = conf.cluster;
-		if (!me->learner)
+		if (!me->learner && !o->learner)
 			join_members(&conf, members, sizeof(members));
 		log = conf.log;
 	}
@@ -1169,6 +1173,9 @@ int main(int argc, char **argv)
 			break;
 		case O_NOCKPT:
 			o.v.no_checkpoint = true;
+			break;
+		case O_LEARNER:
+			o.learner = true;
 			break;
 		default:
 			return usage_err(c, "bad option");

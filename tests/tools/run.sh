@@ -168,6 +168,9 @@ run format r0 --force --node 2
 assert_eq "no warning for a mode 0600 config" "" "$err"
 assert_eq "format --node 2 --force: node 2's backing and force=1" \
 	"backing=/dev/vdc node=2 cluster=0x5eed members=1,2,3 log=64M force=1" "$(ctl format)"
+run format r0 --node 3 --learner
+assert_eq "format --learner: no members, log size from the config" \
+	"backing=/dev/vdb node=3 cluster=0x5eed log=64M" "$(ctl format)"
 
 mk_dev 0 io_timeout=30 sync_rate=102400
 run up r0

@@ -3,10 +3,11 @@
 # rraftctl end to end against the real module in three VMs:
 #   make module tools && tests/vm/run.sh tests/tools/vm-rraftctl
 # Config-driven format/up (each VM finds itself by its local address),
-# status text and --json, watch during a leadership transfer, promote,
-# data written on the leader and verify --local/--compare on all members,
-# verify of a deliberately damaged member (down, via its superblock), a
-# kernel refusal (exit 4 with the errno), down.
+# status text and --json, watch during a leadership transfer, a kernel
+# refusal (exit 4 with the errno), data written on the leader and verify
+# --local/--compare on all members, verify of a deliberately damaged member
+# (down, via its superblock), remove of that member, format as a learner,
+# add --voter (catch-up) and verify again, promote, down.
 . "$(dirname "$0")/../vm/lib.sh"
 rr_need_module
 CTL=$VM_TOP/userspace-tools/rraftctl
@@ -121,13 +122,34 @@ expect_eq "verify --compare with a damaged member exits 1" "$rc" 1
 grep -qE "^differ offset:4194304 length:1048576 " <<<"$out" || fail "differ line: $out"
 grep -qE '^verify: 3 members, [0-9]+ ranges of 1048576 bytes, 1 differ$' <<<"$out" || fail "summary: $out"
 
-# promote the third node (two of three members are up: still a majority)
+# the damaged node is removed, formatted afresh as a learner-to-be, brought
+# up and added back as a voter; it catches up and verify agrees again
+out=$(vm_ok "$F" "$C remove r0 $D --timeout 120" 150)
+expect_eq "remove" "$out" "r0: node $D removed"
+out=$(vm_ok "$D" "$C format r0 --force --learner" 120)
+expect_eq "format --learner" "$out" "formatted /dev/vda: node $D, cluster 0x5eed, joins later as a learner"
+vm_ok "$D" "$C up r0" 120 >/dev/null
+out=$(vm_ok "$F" "$C add r0 $D --voter --timeout 900" 960)
+log "add --voter:"$'\n'"$out"
+tail -1 <<<"$out" | grep -qx "r0: node $D is a voter" || fail "add --voter: $out"
+st=$(vm_ok "$F" "$C status r0" 60)
+log "status after re-adding vm$D:"$'\n'"$st"
+grep -qE "^  peer $D connection:Connected lag:[0-9]+$" <<<"$st" || fail "peer $D after add: $st"
+commit=$(rr_attr "$F" 0 commit_index)
+rr_wait_applied "$N" "$commit" 300
+for n in $N; do
+	vm_ok "$n" "$C verify r0 >/mnt/shared/r0.sums" 600 >/dev/null
+done
+out=$("$CTL" verify --compare "$(vm_dir 1)/r0.sums" "$(vm_dir 2)/r0.sums" "$(vm_dir 3)/r0.sums") ||
+	fail "verify --compare after re-adding vm$D: $out"
+log "verify after re-adding vm$D: $out"
+
+# promote the third node
 out=$(vm_ok "$P" "$C promote r0 --timeout 60" 90)
 expect_eq "promote" "$out" "r0: this node is the leader"
-expect_eq "leader after promote" "$(rr_leader "$F $P" 60)" "$P"
+expect_eq "leader after promote" "$(rr_leader "$N" 60)" "$P"
 
 for n in $N; do
-	[ "$n" = "$D" ] && continue
 	vm_ok "$n" "$C down r0" 120 >/dev/null
 	expect_eq "vm$n status after down" "$(vm_ok "$n" "$C status" 30)" ""
 done
