@@ -138,14 +138,20 @@ nt_cmd_ok 1 "ping 2 50"
 sleep 1
 [ "$(nt_total 1 rtt_n)" = 50 ] || fail "pings lost under bulk load"
 log "heartbeat rtt vm1->2 during bulk: avg $(nt_total 1 rtt_avg_us) us, max $(nt_total 1 rtt_max_us) us; $(nt_peer 1 2 bytes_sent) bytes sent so far"
+avg_bulk=$(nt_total 1 rtt_avg_us)
 for ((i = 0; i < 240; i++)); do
 	[ "$(nt_total 1 bulk_done)" -ge 300 ] && break
 	sleep 1
 done
 [ "$(nt_total 1 bulk_done)" -ge 300 ] || fail "bulk did not finish: $(nt_total 1 bulk_done)/300"
 [ "$(nt_total 2 bad)" = 0 ] || fail "corruption under bulk"
+# FIFO behind a full 16 MiB bulk queue would cost about a second per ping
+# on TCG (~15 MB/s); control-first keeps the average far below that.  The
+# maximum depends on host load, so it only has a loose bound.
+avg=$avg_bulk
 max=$(nt_total 1 rtt_max_us)
-[ "$max" -lt 2000000 ] || fail "heartbeat rtt $max us under bulk load"
+[ "$avg" -lt 500000 ] || fail "heartbeat rtt average $avg us under bulk load"
+[ "$max" -lt 5000000 ] || fail "heartbeat rtt $max us under bulk load"
 log "bulk 300 x 1 MB done (queue-full retries $(nt_total 1 bulk_retries)), heartbeat rtt max $max us"
 
 # --- strangers: garbage, wrong cluster, unknown id, id that should dial -----

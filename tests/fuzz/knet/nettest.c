@@ -189,13 +189,14 @@ static int send_one(u32 to, bool snap, u32 size)
 static struct {
 	struct work_struct work;
 	u32 to, count, size;
+	bool stop;
 } bulk;
 
 static void bulk_fn(struct work_struct *w)
 {
 	u32 i;
 
-	for (i = 0; i < bulk.count; i++)
+	for (i = 0; i < bulk.count && !READ_ONCE(bulk.stop); i++)
 		if (!send_one(bulk.to, false, bulk.size))
 			atomic64_inc(&bulk_done);
 }
@@ -325,6 +326,7 @@ static void __exit nt_exit(void)
 {
 	struct rraft_net *n = net;
 
+	WRITE_ONCE(bulk.stop, true);
 	flush_work(&bulk.work);
 	net = NULL;
 	rraft_net_destroy(n);
