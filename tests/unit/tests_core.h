@@ -2048,3 +2048,154 @@ static void test_snapshot_follower_edges(void)
 	CHECK(!st.inconsistent);
 	raft_destroy(r);
 }
+
+static u32 last_snap_resp_applied(struct raft *r, u64 *offset, u32 *flags,
+				  u64 *applied)
+{
+	struct raft_msg o[16];
+	u32 n = solo_drain(r, RAFT_MSG_SNAPSHOT_RESP, o, 16);
+
+	if (n) {
+		*offset = o[n - 1].offset;
+		*flags = o[n - 1].flags;
+		*applied = o[n - 1].applied;
+	}
+	return n;
+}
+
+/* Incremental snapshot bases (SIM-1 and follow-up). */
+static void test_snapshot_bases(void)
+{
+	const u64 terms[] = { 1, 1, 1 };
+	struct raft *r = solo(1, terms, 3, 2, NULL);
+	struct raft_msg m, o[8];
+	struct raft_status st;
+	u64 off = 0, ap = 0;
+	u32 fl = 0;
+
+	m = mk(RAFT_MSG_HEARTBEAT, 2, 1, 2);
+	m.commit = 3;
+	raft_step(r, &m);
+	solo_drain(r, 0, o, 8);
+	raft_get_status(r, &st);
+	CHECK_EQ(st.applied, 3);
+	/* a stream computed against base 5: we only have 3 -> refused */
+	m = snapmsg(2, 10, 2, 0, 8, "abcdefgh", 8, false);
+	m.applied = 5;
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
+	CHECK(fl & RAFT_MSGF_REJECT);
+	CHECK_EQ(off, 0);
+	CHECK_EQ(ap, 3);
+	CHECK(!h_status_solo_inconsistent(r));
+	/* base 3: accepted; the install reports base 3 */
+	m.applied = 3;
+	raft_step(r, &m);
+	CHECK(h_status_solo_inconsistent(r));
+	{
+		struct raft_ready rd;
+
+		raft_ready(r, &rd);
+		CHECK(rd.has_snap_install);
+		CHECK_EQ(rd.snap_install.base_applied, 3);
+		raft_advance(r, &rd);
+	}
+	raft_snapshot_chunk_done(r, 10, 0, 8, false);
+	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
+	CHECK_EQ(ap, 3);	/* mid-install: reports the transfer's base */
+	CHECK_EQ(off, 8);
+	/* the same snapshot with another base restarts at 0 */
+	m = snapmsg(2, 10, 2, 8, 16, "abcdefgh", 8, false);
+	m.applied = 2;
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
+	CHECK(fl & RAFT_MSGF_REJECT);
+	CHECK_EQ(off, 0);
+	/* an older snapshot (8 < 10) over a partial install: full copy only */
+	m = snapmsg(3, 8, 2, 0, 8, "abcdefgh", 8, false);
+	m.applied = 3;
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
+	CHECK(fl & RAFT_MSGF_REJECT);
+	CHECK_EQ(ap, 0);
+	m.applied = 0;
+	raft_step(r, &m);
+	{
+		struct raft_ready rd;
+
+		raft_ready(r, &rd);
+		CHECK(rd.has_snap_install);
+		CHECK_EQ(rd.snap_install.meta.index, 8);
+		CHECK_EQ(rd.snap_install.base_applied, 0);
+		raft_advance(r, &rd);
+	}
+	raft_destroy(r);
+}
+
+/* Odds and ends: single-node reads, stray votes, conf rules, compaction limits. */
+static void test_misc_paths(void)
+{
+	const u32 v3[] = { 1, 2, 3 }, v35[] = { 1, 2, 3, 5 };
+	struct raft_conf init = mkconf(v3, 3, NULL, 0), t;
+	struct h_cluster c;
+	struct h_node *n;
+	struct raft_msg m;
+	u64 idx = 0;
+	u32 l;
+
+	/* single node: read index answered at once, after the NOOP commits */
+	h_init(&c, 1, NULL);
+	n = h_node(&c, 1);
+	n->manual_persist = true;
+	raft_campaign(n->r);
+	h_process(&c, 1);
+	CHECK_EQ(raft_read_index(n->r, 5), 0);
+	h_process(&c, 1);
+	CHECK(!has_read(n, 5, NULL));
+	h_persist(&c, 1);
+	CHECK(has_read(n, 5, &idx));
+	CHECK_EQ(idx, 1);
+	CHECK_EQ(raft_read_index(n->r, 6), 0);
+	h_process(&c, 1);
+	CHECK(has_read(n, 6, NULL));
+	CHECK_EQ(raft_compact(n->r, 1), 0);
+	raft_propose(n->r, "z", 1, NULL, NULL);
+	h_process(&c, 1);
+	CHECK_EQ(raft_compact(n->r, 2), -EINVAL);	/* not yet persisted */
+	h_persist(&c, 1);
+	CHECK_EQ(raft_compact(n->r, 2), 0);
+	SAFE(&c);
+	h_free(&c);
+
+	/* stray election answers and votes from non-voters */
+	h_init_conf(&c, 5, NULL, &init);
+	l = elect_stable(&c);
+	CHECK(l >= 1 && l <= 3);
+	if (!l)
+		goto out;
+	m = mk(RAFT_MSG_PREVOTE_RESP, 5, l, raft_term(h_node(&c, l)->r) + 1);
+	raft_step(h_node(&c, l)->r, &m);
+	m = mk(RAFT_MSG_PREVOTE, 5, l % 3 + 1, raft_term(h_node(&c, l)->r) + 1);
+	raft_step(h_node(&c, l % 3 + 1)->r, &m);
+	CHECK_EQ(raft_term(h_node(&c, l % 3 + 1)->r), raft_term(h_node(&c, l)->r));
+	/* adding a brand-new voter directly (not a lagging learner) is allowed */
+	t = mkconf(v35, 4, NULL, 0);
+	CHECK_EQ(raft_transfer_leader(h_node(&c, l)->r, l % 3 + 1), 0);
+	CHECK_EQ(raft_change_conf(h_node(&c, l)->r, &t), -EPERM);
+	h_stabilize(&c);
+	h_tick_all(&c, 5);
+	l = h_leader(&c);
+	CHECK(l);
+	if (!l)
+		goto out;
+	CHECK_EQ(raft_change_conf(h_node(&c, l)->r, &t), 0);
+	CHECK_EQ(h_status(&c, l)->conf.n_voters_old, 3);
+	CHECK_EQ(raft_change_conf(h_node(&c, l)->r, &t), -EBUSY);
+	h_tick_all(&c, 10);
+	CHECK_EQ(h_status(&c, 5)->conf.n_voters, 4);
+	CHECK_EQ(h_node(&c, 5)->applied, h_node(&c, l)->applied);
+	CHECK_EQ(raft_term(h_node(&c, 4)->r), 0);	/* never a member */
+out:
+	SAFE(&c);
+	h_free(&c);
+}
