@@ -37,6 +37,9 @@
 #define RRAFT_DEFAULT_SYNC_RATE	102400		/* KiB/s */
 #define RRAFT_SNAP_CHUNK	(256u << 10)
 #define RRAFT_MAX_INMSG_BYTES	(64u << 20)	/* receive queue bound */
+#define RRAFT_WMAP_UNKNOWN	(~0ull)
+#define RRAFT_WMAP_MAX		(1u << 20)	/* regions */
+#define RRAFT_SNAP_HDR		8		/* chunk: u64 data offset */
 
 /* ---- storage: rraft_store.c ---- */
 
@@ -180,6 +183,15 @@ struct rraft_dev {
 	u32 role;
 	bool inconsistent;
 	u64 snap_done, snap_left;	/* sync_progress while installing */
+	/*
+	 * Write map: for each region of the data area, the index of the last
+	 * entry that wrote it (a bound; RRAFT_WMAP_UNKNOWN after a snapshot
+	 * chunk).  Catch-up copies send only regions written after the
+	 * follower's applied index.
+	 */
+	u64 *wmap;
+	u64 wmap_n;
+	unsigned int wmap_shift;
 	struct raft_snap_send snap_q[RR_MAX_PEERS]; /* chunks to send */
 	u32 n_snap_q;
 	s64 sync_budget;		/* bytes sync_rate still allows */

@@ -178,6 +178,33 @@ fail:
 	return err;
 }
 
+/* ---- write map ---- */
+
+static int rraft_wmap_init(struct rraft_dev *dev, u64 mark)
+{
+	u64 total = rraft_store_data_bytes(&dev->store), i;
+	unsigned int shift = 16;	/* 64 KiB regions at least */
+
+	while ((total >> shift) >= RRAFT_WMAP_MAX)
+		shift++;
+	dev->wmap_shift = shift;
+	dev->wmap_n = (total + (1ull << shift) - 1) >> shift;
+	dev->wmap = kvmalloc_array(dev->wmap_n, sizeof(u64), GFP_KERNEL);
+	if (!dev->wmap)
+		return -ENOMEM;
+	for (i = 0; i < dev->wmap_n; i++)
+		dev->wmap[i] = mark;
+	return 0;
+}
+
+static void rraft_wmap_mark(struct rraft_dev *dev, u64 off, u64 len, u64 index)
+{
+	u64 i, end = (off + len - 1) >> dev->wmap_shift;
+
+	for (i = off >> dev->wmap_shift; i <= end && i < dev->wmap_n; i++)
+		dev->wmap[i] = index;
+}
+
 /* ---- apply ---- */
 
 struct rr_range {
@@ -222,6 +249,7 @@ static int rraft_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 			r[nr].start = c.offset;
 			r[nr].end = c.offset + c.len;
 			nr++;
+			rraft_wmap_mark(dev, c.offset, c.len, e->index);
 			rraft_store_data_write(s, c.offset, c.data, c.len, &w);
 		} else if (e->type == RAFT_ENTRY_CONF) {
 			struct raft_conf conf;
@@ -244,31 +272,58 @@ static int rraft_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 
 /* ---- snapshots: block ranges of the data area ---- */
 
+/*
+ * Answer a chunk request.  The cursor is a byte offset into the data
+ * area; the chunk holds {u64 data offset, data}: the first run (at most
+ * RRAFT_SNAP_CHUNK bytes) of regions written after the follower's applied
+ * index (ss->base_applied), at or after the cursor.  Regions not written
+ * since are equal on both sides (every data area starts zeroed and applies
+ * the same committed writes), so they are skipped: an incremental copy.
+ */
 static void rraft_snap_send(struct rraft_dev *dev,
 			    const struct raft_snap_send *ss)
 {
 	u64 total = rraft_store_data_bytes(&dev->store);
-	u32 len;
+	u64 base = ss->base_applied, pos, end, r, rsize;
+	u32 len = 0;
+	bool last;
 	u8 *buf;
 	int err;
 
-	if (ss->offset >= total) {
-		raft_snapshot_failed(dev->raft, ss->to);
-		return;
+	rsize = 1ull << dev->wmap_shift;
+	pos = min(ss->offset, total);
+	for (r = pos >> dev->wmap_shift; r < dev->wmap_n; r++)
+		if (dev->wmap[r] > base)
+			break;
+	if (r < dev->wmap_n) {
+		pos = max(pos, r << dev->wmap_shift);
+		end = pos;
+		while (end < total && end - pos < RRAFT_SNAP_CHUNK &&
+		       dev->wmap[end >> dev->wmap_shift] > base)
+			end = min3(total, pos + RRAFT_SNAP_CHUNK,
+				   ((end >> dev->wmap_shift) + 1) * rsize);
+		len = (u32)(end - pos);
+	} else {
+		pos = total;
 	}
-	len = (u32)min_t(u64, RRAFT_SNAP_CHUNK, total - ss->offset);
-	buf = vmalloc(len);
+	for (r = (pos + len) >> dev->wmap_shift; r < dev->wmap_n; r++)
+		if (dev->wmap[r] > base)
+			break;
+	last = r >= dev->wmap_n || pos + len >= total;
+	buf = vmalloc(RRAFT_SNAP_HDR + len);
 	if (!buf) {
 		raft_snapshot_failed(dev->raft, ss->to);
 		return;
 	}
-	err = rraft_store_data_read_sync(&dev->store, ss->offset, buf, len);
+	rr_put_le64(pos, buf);
+	err = len ? rraft_store_data_read_sync(&dev->store, pos,
+					       buf + RRAFT_SNAP_HDR, len) : 0;
 	if (err)
 		raft_snapshot_failed(dev->raft, ss->to);
 	else
 		raft_snapshot_chunk(dev->raft, ss->to, ss->meta.index,
-				    ss->offset, buf, len, ss->offset + len,
-				    ss->offset + len >= total);
+				    ss->offset, buf, RRAFT_SNAP_HDR + len,
+				    last ? total : pos + len, last);
 	vfree(buf);
 }
 
@@ -315,15 +370,20 @@ static int rraft_snap_install(struct rraft_dev *dev,
 			      const struct raft_snap_install *si)
 {
 	struct rraft_store *s = &dev->store;
-	u64 total = rraft_store_data_bytes(s);
+	u64 total = rraft_store_data_bytes(s), pos = 0;
 	struct rraft_iowait w;
 	struct rr_state nst;
+	u32 len = 0;
 	int err;
 
-	if (si->offset > total || si->len > total - si->offset ||
-	    si->offset % RR_BLOCK_SIZE || si->len % RR_BLOCK_SIZE) {
+	if (si->len >= RRAFT_SNAP_HDR) {
+		pos = rr_get_le64(si->data);
+		len = si->len - RRAFT_SNAP_HDR;
+	}
+	if (si->len < RRAFT_SNAP_HDR || pos > total || len > total - pos ||
+	    pos % RR_BLOCK_SIZE || len % RR_BLOCK_SIZE) {
 		rr_dev_warn(dev, "snapshot chunk at %llu+%u outside the data area",
-			    si->offset, si->len);
+			    pos, len);
 		return -EINVAL;
 	}
 	if (!(s->st.flags & RR_STF_INCONSISTENT) ||
@@ -341,9 +401,12 @@ static int rraft_snap_install(struct rraft_dev *dev,
 			return err;
 		dev->inconsistent = true;
 	}
-	if (si->len) {
+	if (len) {
+		/* what a chunk brings is newer than anything we know */
+		rraft_wmap_mark(dev, pos, len, RRAFT_WMAP_UNKNOWN);
 		rraft_iowait_init(&w);
-		rraft_store_data_write(s, si->offset, si->data, si->len, &w);
+		rraft_store_data_write(s, pos, si->data + RRAFT_SNAP_HDR, len,
+				       &w);
 		err = rraft_iowait_wait(&w);
 		if (err)
 			return err;
@@ -670,6 +733,7 @@ static void rraft_dev_free(struct rraft_dev *dev)
 		kvfree(im);
 	if (dev->raft)
 		raft_destroy(dev->raft);
+	kvfree(dev->wmap);
 	rraft_store_close(&dev->store);
 	kfree(dev);
 }
@@ -798,6 +862,15 @@ static int rraft_create(const struct rr_create_args *a)
 		dev->raft = NULL;
 		goto fail;
 	}
+	/*
+	 * Writes before this boot are not tracked: every region may have
+	 * been written by any entry up to the last one in the log.
+	 */
+	err = rraft_wmap_init(dev, (s->st.flags & RR_STF_INCONSISTENT) ?
+			      RRAFT_WMAP_UNKNOWN :
+			      max(s->last_index, s->st.snap_index));
+	if (err)
+		goto fail;
 	dev->applied = s->st.snap_index;
 	dev->applied_term = s->st.snap_term;
 	dev->applied_conf = s->st.snap_conf;
