@@ -67,6 +67,11 @@ struct kt_node {
 	u64 read_idx[32];
 	u32 n_reads;
 	u32 n_installs;
+	/* durable record of an install in progress (chunks done so far) */
+	bool pending;
+	struct raft_snap_meta pend;
+	u64 pend_off;
+	u64 pend_base;
 };
 
 struct kt_qmsg {
@@ -226,14 +231,19 @@ static void kt_persist_entries(struct kt_cluster *c, struct kt_node *n,
 	}
 }
 
-/* The snapshot payload: the records 1..index of this node's state machine. */
+/*
+ * The snapshot payload: the records 1..index of this node's state machine.
+ * A ready may repeat a request (two rejects asked for the same offset);
+ * the core refuses the second answer with -EINVAL, nothing else may fail.
+ */
 static void kt_snap_send(struct kt_cluster *c, struct kt_node *n,
-			 const struct raft_snap_send *ss)
+			 const struct raft_snap_send *ss, bool dup)
 {
 	struct kunit *test = c->test;
 	u64 total = ss->meta.index * KT_REC, off = ss->offset, i;
 	u8 buf[KT_CHUNK];
 	u32 len;
+	int ret;
 
 	KUNIT_ASSERT_LE(test, ss->meta.index, n->applied);
 	KUNIT_ASSERT_LE(test, off, total);
@@ -247,9 +257,10 @@ static void kt_snap_send(struct kt_cluster *c, struct kt_node *n,
 		memcpy(rec + 16, &n->sm[idx].val, 8);
 		buf[i] = rec[b];
 	}
-	KUNIT_EXPECT_EQ(test, 0, raft_snapshot_chunk(n->r, ss->to, ss->meta.index,
-						     off, buf, len, off + len,
-						     off + len == total));
+	ret = raft_snapshot_chunk(n->r, ss->to, ss->meta.index, off, buf, len,
+				  off + len, off + len == total);
+	KUNIT_EXPECT_TRUE_MSG(test, ret == 0 || (dup && ret == -EINVAL),
+			      "snapshot chunk %llu for %u: %d", off, ss->to, ret);
 }
 
 static void kt_snap_installed(struct kt_cluster *c, struct kt_node *n,
@@ -279,6 +290,7 @@ static void kt_snap_installed(struct kt_cluster *c, struct kt_node *n,
 		n->last = s->index;
 	n->snap = *s;
 	n->n_installs++;
+	n->pending = false;
 }
 
 /* Run one node's ready loop until it has nothing more to say. */
@@ -330,8 +342,18 @@ static bool kt_process(struct kt_cluster *c, struct kt_node *n)
 			n->n_reads++;
 		}
 		/* 6. snapshots */
-		for (i = 0; i < rd.n_snap_sends; i++)
-			kt_snap_send(c, n, &rd.snap_sends[i]);
+		for (i = 0; i < rd.n_snap_sends; i++) {
+			const struct raft_snap_send *ss = &rd.snap_sends[i];
+			bool dup = false;
+			u32 j;
+
+			for (j = 0; j < i; j++)
+				if (rd.snap_sends[j].to == ss->to &&
+				    rd.snap_sends[j].offset == ss->offset &&
+				    rd.snap_sends[j].meta.index == ss->meta.index)
+					dup = true;
+			kt_snap_send(c, n, ss, dup);
+		}
 		if (rd.has_snap_install) {
 			in = rd.snap_install;
 			KUNIT_ASSERT_LE(test, in.next_offset,
@@ -343,9 +365,16 @@ static bool kt_process(struct kt_cluster *c, struct kt_node *n)
 		raft_advance(n->r, &rd);
 		if (pidx)
 			raft_persisted(n->r, pidx, pterm);
-		if (install)
+		if (install) {
 			raft_snapshot_chunk_done(n->r, in.meta.index, in.offset,
 						 in.next_offset, in.last);
+			if (!in.last) {
+				n->pending = true;
+				n->pend = in.meta;
+				n->pend_off = in.next_offset;
+				n->pend_base = in.base_applied;
+			}
+		}
 		/* Election Safety: one leader per term */
 		raft_get_status(n->r, &st);
 		if (st.role == RAFT_LEADER && st.term < KT_MAX_TERMS) {
@@ -464,6 +493,12 @@ static int kt_boot(struct kt_cluster *c, struct kt_node *n)
 	}
 	boot.hs = n->hs;
 	boot.snap = n->snap;
+	if (n->pending) {
+		boot.inconsistent = true;
+		boot.pending = n->pend;
+		boot.pending_offset = n->pend_off;
+		boot.pending_base = n->pend_base;
+	}
 	boot.entries = ents;
 	boot.n_entries = (u32)cnt;
 	cfg.id = n->id;
@@ -1474,6 +1509,80 @@ tick:
 		   props, idx, raft_term(kt_r(c, id)));
 }
 
+/*
+ * A snapshot install interrupted by a crash: the node restarts
+ * Inconsistent (it refuses reads), tells the leader where it stands, and
+ * the transfer resumes at the offset it had reached instead of starting
+ * over.
+ */
+static u32 snap_chunks_allowed;
+static u32 snap_chunks_seen;
+static u64 snap_first_offset;
+
+static bool snap_cut_filter(struct kt_cluster *c, struct raft_msg *m)
+{
+	if (m->type != RAFT_MSG_SNAPSHOT || m->to != 3)
+		return true;
+	if (snap_chunks_seen == 0)
+		snap_first_offset = m->offset;
+	if (snap_chunks_seen >= snap_chunks_allowed)
+		return false;
+	snap_chunks_seen++;
+	return true;
+}
+
+static void raft_kunit_snapshot_resume_test(struct kunit *test)
+{
+	struct kt_cluster *c = kt_new(test, 3, 3, true, true);
+	struct raft_status st;
+	u64 idx, snap, off;
+	u32 i;
+
+	kt_elect(c, 1);
+	kt_tick(c, 2);
+	kt_isolate(c, 3, true);
+	for (i = 0; i < 60; i++)
+		idx = kt_propose(c, 1, 9000 + i);
+	kt_tick(c, 2);
+	kt_compact_node(c, 1);
+	kt_compact_node(c, 2);
+	snap = c->node[1].snap.index;
+	KUNIT_ASSERT_GE(test, snap, idx - 4);
+
+	/* node 3 gets five chunks of the checkpoint, then the link stalls */
+	snap_chunks_allowed = 5;
+	snap_chunks_seen = 0;
+	c->filter = snap_cut_filter;
+	kt_heal(c);
+	kt_tick(c, 10);
+	KUNIT_ASSERT_EQ(test, snap_chunks_seen, 5u);
+	KUNIT_ASSERT_TRUE(test, c->node[3].pending);
+	off = c->node[3].pend_off;
+	KUNIT_EXPECT_GT(test, off, 0ull);
+	kt_status(c, 3, &st);
+	KUNIT_EXPECT_TRUE(test, st.inconsistent);
+	KUNIT_EXPECT_EQ(test, -EAGAIN, raft_read_index(kt_r(c, 3), 1));
+
+	/* it crashes and comes back Inconsistent, from its own disk */
+	kt_crash(c, 3);
+	kt_restart(c, 3);
+	kt_status(c, 3, &st);
+	KUNIT_EXPECT_TRUE(test, st.inconsistent);
+	snap_chunks_allowed = ~0u;
+	snap_chunks_seen = 0;
+	kt_tick(c, 40);
+	KUNIT_EXPECT_EQ(test, snap_first_offset, off);
+	KUNIT_EXPECT_EQ(test, c->node[3].n_installs, 1u);
+	KUNIT_EXPECT_FALSE(test, c->node[3].pending);
+	kt_status(c, 3, &st);
+	KUNIT_EXPECT_FALSE(test, st.inconsistent);
+	KUNIT_EXPECT_EQ(test, st.snap_index, snap);
+	kt_expect_applied(c, idx);
+	for (i = 1; i <= idx; i++)
+		KUNIT_EXPECT_EQ_MSG(test, c->node[3].sm[i].val, c->node[1].sm[i].val,
+				    "index %u", i);
+}
+
 static struct kunit_case raft_kunit_cases[] = {
 	KUNIT_CASE(raft_kunit_create_errors_test),
 	KUNIT_CASE(raft_kunit_single_node_test),
@@ -1487,6 +1596,7 @@ static struct kunit_case raft_kunit_cases[] = {
 	KUNIT_CASE(raft_kunit_transfer_test),
 	KUNIT_CASE(raft_kunit_joint_consensus_test),
 	KUNIT_CASE(raft_kunit_snapshot_test),
+	KUNIT_CASE(raft_kunit_snapshot_resume_test),
 	KUNIT_CASE(raft_kunit_restart_test),
 	KUNIT_CASE(raft_kunit_backpressure_test),
 	KUNIT_CASE(raft_kunit_chaos_test),
