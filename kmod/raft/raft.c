@@ -1053,8 +1053,6 @@ static void send_append(struct raft *r, struct raft_pr *pr)
 			bytes += e->len;
 			cnt++;
 		}
-		if (pr->state == PR_REPLICATE && cnt == 0)
-			return;
 		m = new_msg(r, RAFT_MSG_APPEND, pr->id);
 		if (!m)
 			return;
@@ -1064,17 +1062,13 @@ static void send_append(struct raft *r, struct raft_pr *pr)
 		m->n_entries = cnt;
 		/* materialized in raft_ready; remember the last term to validate */
 		m->hint_term = cnt ? ent_at(r, prev + cnt)->term : 0;
-		if (pr->state == PR_REPLICATE) {
-			if (cnt) {
-				infl_add(pr, prev + cnt);
-				pr->next = prev + cnt + 1;
-			} else {
-				return;
-			}
-		} else {
-			pr->probe_sent = true;
+		if (pr->state != PR_REPLICATE) {
+			pr->probe_sent = true;	/* one probe at a time */
 			return;
 		}
+		/* replicate: next > last returned above, so cnt >= 1 */
+		infl_add(pr, prev + cnt);
+		pr->next = prev + cnt + 1;
 	}
 }
 
@@ -2056,7 +2050,7 @@ void raft_persisted(struct raft *r, u64 index, u64 term)
 
 	if (index == 0 || term_at(r, index) != term)
 		return;	/* overwritten since (ABA) or compacted */
-	lim = r->unstable ? r->unstable - 1 : 0;
+	lim = r->unstable - 1;	/* handed out for persistence */
 	if (index > lim)
 		index = lim;
 	if (index <= r->persisted)

@@ -1713,9 +1713,14 @@ static void test_create_validation(void)
 	e[2].type = 9;
 	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
 	e[2].type = 0;
+	e[0].term = 0;
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);	/* term 0 */
+	e[0].term = 1;
+	b.n_entries = 0;
 	b.snap.term = 5;
 	b.snap.index = 0;
-	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);
+	CHECK_EQ(raft_create(&r, &cfg, &b), -EINVAL);	/* snap term > hs */
+	b.n_entries = 3;
 	b.snap.term = 0;
 	/* zero limits take defaults; max_inflight is capped */
 	cfg.max_inflight = 1000;
@@ -1789,13 +1794,41 @@ static void test_step_validation(void)
 	e[1].term = 1;
 	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* terms decrease */
 	e[1].term = 2;
+	e[0].index = 0;
 	m.index = ~0ull;
 	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* index overflow */
+	e[0].index = 1;
 	m.index = 0;
 	m.log_term = 5;
 	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* entry term < prev term */
 	CHECK_EQ(raft_term(r), 1);
 	CHECK_EQ(h_default_cfg.id, 0);
+	/* to = 0 (unaddressed) is accepted */
+	m = mk(RAFT_MSG_HEARTBEAT, 2, 0, 1);
+	CHECK_EQ(raft_step(r, &m), 0);
+	CHECK_EQ(raft_leader(r), 2);
+	raft_destroy(r);
+
+	/* stray and malformed election answers */
+	r = solo(1, NULL, 0, 1, NULL);
+	raft_campaign(r);
+	CHECK_EQ(raft_role(r), RAFT_PRECANDIDATE);
+	m = mk(RAFT_MSG_PREVOTE_RESP, 7, 1, 2);	/* not a voter */
+	raft_step(r, &m);
+	m = mk(RAFT_MSG_PREVOTE_RESP, 2, 1, 1);	/* grant must carry term+1 */
+	raft_step(r, &m);
+	CHECK_EQ(raft_role(r), RAFT_PRECANDIDATE);
+	m = mk(RAFT_MSG_PREVOTE_RESP, 2, 1, 2);
+	raft_step(r, &m);
+	CHECK_EQ(raft_role(r), RAFT_CANDIDATE);
+	m = mk(RAFT_MSG_VOTE_RESP, 7, 1, 2);	/* not a voter */
+	raft_step(r, &m);
+	CHECK_EQ(raft_role(r), RAFT_CANDIDATE);
+	m = mk(RAFT_MSG_VOTE_RESP, 3, 1, 2);
+	raft_step(r, &m);
+	CHECK_EQ(raft_role(r), RAFT_LEADER);
+	CHECK_EQ(raft_compact(r, 5), -EINVAL);	/* beyond the log */
+	CHECK_EQ(raft_propose(r, NULL, 0, NULL, NULL), 0);	/* empty entry */
 	raft_destroy(r);
 }
 
@@ -1834,6 +1867,7 @@ static void test_leader_api_edges(void)
 	CHECK_EQ(raft_change_conf(lr, NULL), -EINVAL);
 	CHECK_EQ(raft_snapshot_chunk(lr, 9, 0, 0, "x", 1, 1, true), -EINVAL);
 	CHECK_EQ(raft_snapshot_chunk(lr, f, 0, 0, "x", 1, 1, true), -EINVAL);
+	CHECK_EQ(raft_snapshot_chunk(lr, f, 0, 0, NULL, 1, 1, true), -EINVAL);
 	raft_snapshot_failed(lr, 9);
 	raft_snapshot_failed(lr, l);
 	raft_snapshot_failed(lr, f);	/* replicate -> probe */
