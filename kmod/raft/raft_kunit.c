@@ -1144,7 +1144,7 @@ static void raft_kunit_joint_consensus_test(struct kunit *test)
 	struct kt_cluster *c = kt_new(test, 4, 3, true, true);
 	struct raft_conf t;
 	struct raft_status st;
-	u64 idx;
+	u64 idx, term;
 	u32 i, id, lead;
 
 	kt_elect(c, 1);
@@ -1175,6 +1175,9 @@ static void raft_kunit_joint_consensus_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, raft_conf_is_voter(&st.conf, 4));
 	idx = kt_last(c, 1);
 	kt_expect_applied(c, idx);
+	/* a learner cannot take the leadership */
+	KUNIT_EXPECT_EQ(test, -EINVAL, raft_transfer_leader(kt_r(c, 1), 4));
+	KUNIT_EXPECT_EQ(test, -EPERM, raft_campaign(kt_r(c, 4)));
 
 	/* a learner that is behind cannot be promoted */
 	kt_isolate(c, 4, true);
@@ -1205,6 +1208,17 @@ static void raft_kunit_joint_consensus_test(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, raft_conf_is_voter(&st.conf, 3));
 		KUNIT_EXPECT_FALSE(test, st.conf_pending);
 	}
+
+	/*
+	 * Node 3, removed, hears nothing any more and keeps campaigning: the
+	 * voters ignore a non-member, the leader and its term stay.
+	 */
+	term = raft_term(kt_r(c, 1));
+	kt_tick(c, 100);
+	KUNIT_EXPECT_EQ(test, raft_role(kt_r(c, 1)), (u32)RAFT_LEADER);
+	KUNIT_EXPECT_EQ(test, raft_term(kt_r(c, 1)), term);
+	KUNIT_EXPECT_EQ(test, raft_term(kt_r(c, 2)), term);
+	KUNIT_EXPECT_EQ(test, -EINVAL, raft_transfer_leader(kt_r(c, 1), 3));
 
 	/* node 3 is gone: {1, 2, 4} still commit */
 	kt_crash(c, 3);
