@@ -178,6 +178,20 @@ fail:
 	return err;
 }
 
+static bool rraft_peer_up(struct rraft_dev *dev, u32 id)
+{
+	unsigned long flags;
+	bool up = false;
+	u32 i;
+
+	spin_lock_irqsave(&dev->in_lock, flags);
+	for (i = 0; i < dev->n_peers; i++)
+		if (dev->peers[i].id == id)
+			up = dev->peers[i].up;
+	spin_unlock_irqrestore(&dev->in_lock, flags);
+	return up;
+}
+
 /* ---- write map ---- */
 
 static int rraft_wmap_init(struct rraft_dev *dev, u64 mark)
@@ -290,6 +304,19 @@ static void rraft_snap_send(struct rraft_dev *dev,
 	u8 *buf;
 	int err;
 
+	/*
+	 * A transfer of a checkpoint older than ours is useless: the log after
+	 * it is gone, the follower would need another snapshot right after.
+	 * While the follower is unreachable (the stream goes nowhere), give
+	 * it up: the core starts over from the current checkpoint when the
+	 * follower answers again.  A live stream is never interrupted, so
+	 * checkpoints during a long transfer cannot starve it.
+	 */
+	if (ss->meta.index < dev->store.st.snap_index &&
+	    !rraft_peer_up(dev, ss->to)) {
+		raft_snapshot_failed(dev->raft, ss->to);
+		return;
+	}
 	rsize = 1ull << dev->wmap_shift;
 	pos = min(ss->offset, total);
 	for (r = pos >> dev->wmap_shift; r < dev->wmap_n; r++)
