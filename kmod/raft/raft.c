@@ -1164,8 +1164,10 @@ static void after_commit(struct raft *r)
 	if (r->conf_index > r->commit)
 		return;
 	if (r->conf.n_voters_old) {
-		/* C_old,new committed: append C_new on our own (no realloc:
-		 * this may run between raft_ready and raft_advance) */
+		/*
+		 * C_old,new committed: append C_new on our own (no realloc:
+		 * this may run between raft_ready and raft_advance).
+		 */
 		if (r->head + r->n + 1 > r->cap)
 			return;	/* retried on the next tick */
 		buf = raft_malloc(RAFT_CONF_ENCODED_SIZE);
@@ -2487,7 +2489,6 @@ int raft_ready(struct raft *r, struct raft_ready *rd)
 
 void raft_advance(struct raft *r, const struct raft_ready *rd)
 {
-
 	if (rd->hs_changed) {
 		r->prev_hs.term = rd->hs.term;
 		r->prev_hs.vote = rd->hs.vote;
@@ -2587,8 +2588,8 @@ int raft_create(struct raft **out, const struct raft_config *cfg,
 	}
 	r->persisted = last_index(r);
 	r->unstable = last_index(r) + 1;
-	r->commit = max_u64(r->snap.index, min_u64(boot->hs.commit,
-						    last_index(r)));
+	r->commit = min_u64(boot->hs.commit, last_index(r));
+	r->commit = max_u64(r->snap.index, r->commit);
 	r->applied = r->snap.index;
 	r->prev_hs.commit = r->commit;
 	conf_recompute(r);
