@@ -860,6 +860,7 @@ static void rraft_parse_format_good_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->members[1], 2u);
 	KUNIT_EXPECT_EQ(test, a->members[2], 3u);
 	KUNIT_EXPECT_EQ(test, a->log_bytes, 64ull << 20);
+	KUNIT_EXPECT_TRUE(test, a->log_given);
 	KUNIT_EXPECT_TRUE(test, a->force);
 
 	/* optional keys default; any order; tabs and newlines separate */
@@ -869,6 +870,7 @@ static void rraft_parse_format_good_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->cluster, 99ull);
 	KUNIT_EXPECT_EQ(test, a->n_members, 0u);
 	KUNIT_EXPECT_EQ(test, a->log_bytes, 64ull << 20);
+	KUNIT_EXPECT_FALSE(test, a->log_given);
 	KUNIT_EXPECT_FALSE(test, a->force);
 	in = "backing=/b node=2 cluster=1 log=1G";
 	KUNIT_ASSERT_EQ(test, 0, parse_str(do_format, a, in, &err));
