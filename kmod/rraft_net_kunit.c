@@ -762,11 +762,70 @@ static void rraft_net_raft_test(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, rc->node[id].vals[idx], 0x2000ull);
 }
 
+/*
+ * Control messages go ahead of bulk data: with megabytes of appends queued
+ * for a peer, a heartbeat sent after them still arrives before the last
+ * of them (it waits behind at most one slice on the wire).
+ */
+static void rraft_net_priority_test(struct kunit *test)
+{
+	const u32 n_app = 40, ent_len = 200000;
+	struct nt_ctx *c = test->priv;
+	struct nt_node *n2 = &c->node[2];
+	struct raft_entry e = {};
+	struct raft_msg m = {};
+	u32 i, hb_pos = ~0u, apps_after = 0;
+
+	nt_start_all(test, NULL);
+	e.term = 5;
+	e.type = RAFT_ENTRY_NORMAL;
+	e.len = ent_len;
+	e.data = kunit_kzalloc(test, ent_len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, e.data);
+	m.type = RAFT_MSG_APPEND;
+	m.from = 1;
+	m.to = 2;
+	m.term = 5;
+	m.log_term = 5;
+	m.entries = &e;
+	m.n_entries = 1;
+	for (i = 0; i < n_app; i++) {
+		m.index = 100 + i;
+		e.index = m.index + 1;
+		KUNIT_ASSERT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = RAFT_MSG_HEARTBEAT;
+	m.from = 1;
+	m.to = 2;
+	m.term = 5;
+	m.ctx = 0xbeef;
+	KUNIT_ASSERT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_n_rx(n2) >= n_app + 1,
+						 NT_WAIT), 0L);
+	for (i = 0; i < n2->n_rx; i++) {
+		if (n2->rx[i].type == RAFT_MSG_HEARTBEAT)
+			hb_pos = i;
+		else if (hb_pos != ~0u)
+			apps_after++;
+	}
+	KUNIT_ASSERT_NE(test, hb_pos, ~0u);
+	KUNIT_EXPECT_EQ(test, n2->rx[hb_pos].ctx, 0xbeefull);
+	/* appends arrive in order, and at least one after the heartbeat */
+	for (i = 0, hb_pos = 0; i < n2->n_rx; i++)
+		if (n2->rx[i].type == RAFT_MSG_APPEND)
+			KUNIT_EXPECT_EQ(test, n2->rx[i].index, 100ull + hb_pos++);
+	KUNIT_EXPECT_GE(test, apps_after, 1u);
+	kunit_info(test, "heartbeat overtook %u of %u queued appends\n",
+		   apps_after, n_app);
+}
+
 static struct kunit_case rraft_net_cases[] = {
 	KUNIT_CASE(rraft_net_mesh_test),
 	KUNIT_CASE(rraft_net_bulk_test),
 	KUNIT_CASE(rraft_net_auth_test),
 	KUNIT_CASE(rraft_net_reconnect_test),
+	KUNIT_CASE(rraft_net_priority_test),
 	KUNIT_CASE(rraft_net_raft_test),
 	{}
 };
