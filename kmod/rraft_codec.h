@@ -13,8 +13,9 @@
 
 #ifdef __KERNEL__
 #include <linux/crc32c.h>
+#include <linux/version.h>
 /* 6.12 moved the unaligned accessors from asm/ to linux/ */
-#if __has_include(<linux/unaligned.h>)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>
