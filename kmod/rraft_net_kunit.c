@@ -51,6 +51,7 @@ struct nt_ctx {
 	wait_queue_head_t wq;
 	void (*cleanup)(void *arg);	/* after the transports are stopped */
 	void *cleanup_arg;
+	u64 cluster[NT_NODES + 1];	/* 0: the common cluster id */
 };
 
 static u32 nt_ents_crc(const struct raft_msg *m, u64 *bytes)
@@ -132,7 +133,7 @@ static int nt_start_ops(struct nt_ctx *c, u32 id, const char *secret,
 
 	n->id = id;
 	cfg.node_id = id;
-	cfg.cluster_id = 0xc0ffee;
+	cfg.cluster_id = c->cluster[id] ? c->cluster[id] : 0xc0ffee;
 	cfg.minor = id;
 	nt_addr(&cfg.listen, c->port + id);
 	if (secret) {
@@ -820,10 +821,35 @@ static void rraft_net_priority_test(struct kunit *test)
 		   apps_after, n_app);
 }
 
+/* A node of another cluster (same ids, same addresses) never connects. */
+static void rraft_net_stranger_test(struct kunit *test)
+{
+	struct nt_ctx *c = test->priv;
+	struct raft_msg m = { .type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 3,
+			      .term = 2 };
+
+	c->cluster[3] = 0xbadc0de;
+	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 1, NULL));
+	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 2, NULL));
+	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 3, NULL));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq,
+						 nt_is_up(&c->node[1], 2) &&
+						 nt_is_up(&c->node[2], 1),
+						 NT_WAIT), 0L);
+	msleep(1500);
+	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[1], 3));
+	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[2], 3));
+	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[3], 1));
+	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[3], 2));
+	KUNIT_EXPECT_EQ(test, -ENOTCONN, rraft_net_send(c->node[1].net, &m));
+	KUNIT_EXPECT_EQ(test, nt_n_rx(&c->node[3]), 0u);
+}
+
 static struct kunit_case rraft_net_cases[] = {
 	KUNIT_CASE(rraft_net_mesh_test),
 	KUNIT_CASE(rraft_net_bulk_test),
 	KUNIT_CASE(rraft_net_auth_test),
+	KUNIT_CASE(rraft_net_stranger_test),
 	KUNIT_CASE(rraft_net_reconnect_test),
 	KUNIT_CASE(rraft_net_priority_test),
 	KUNIT_CASE(rraft_net_raft_test),
