@@ -842,7 +842,8 @@ static int cmd_add(int argc, char **argv, struct opts *o)
 	static struct rr_state st;
 	char label[64], addr[64], line[128], num[16];
 	long timeout = o->timeout >= 0 ? o->timeout : 0;
-	unsigned long long end, last_print = 0, lag = 0;
+	unsigned long long end, last_print = 0, lag = 0, last_lag = ~0ULL;
+	char last_state[16] = "";
 	unsigned int id = 0;
 	int minor, rc;
 
@@ -883,11 +884,19 @@ static int cmd_add(int argc, char **argv, struct opts *o)
 			state = rr_peer_get(p, "state");
 			caught_up = lag <= o->max_lag &&
 				    (!state || !strcmp(state, "replicate"));
-			if (rr_now_ms() - last_print >= 1000 || caught_up) {
-				printf("%s: node %u catching up: lag %llu%s%s\n",
-				       label, id, (unsigned long long)lag,
-				       state ? " state " : "", state ? state : "");
+			/* a line per change, else one every 5 s */
+			if (lag != last_lag || strcmp(last_state, state ? state : "") ||
+			    rr_now_ms() - last_print >= 5000 || caught_up) {
+				const char *sent = rr_peer_get(p, "sent");
+
+				printf("%s: node %u catching up: lag %llu%s%s%s%s\n",
+				       label, id, lag, state ? " state " : "",
+				       state ? state : "", sent ? " sent " : "",
+				       sent ? sent : "");
 				last_print = rr_now_ms();
+				last_lag = lag;
+				snprintf(last_state, sizeof(last_state), "%s",
+					 state ? state : "");
 			}
 		} else if (st.present[A_ROLE] && strcmp(st.val[A_ROLE], "leader")) {
 			rr_err("%s: this node is no longer the leader (role %s)",

@@ -592,12 +592,12 @@ assert_fails "add of a node not in the config without address" 3 "node 8 is not 
 run add r0 4 10.77.0.256
 assert_fails "add with a bad address: usage error" 2 "address must be IP"
 mk_dev 0 "members=voters=1,2,3,4 old= learners=" \
-	"peers=4 addr=10.77.0.4:7789 conn=Connected match=100 next=101 state=replicate active=1 learner=1"
+	"peers=4 addr=10.77.0.4:7789 conn=Connected match=100 next=101 state=replicate active=1 learner=1 sent=4096"
 run add r0 4 10.77.0.4:7789 --voter --timeout 5
 assert_rc "add --voter of a caught-up learner exits 0" 0
 assert_eq "add --voter promotes" "4" "$(attr 0 promote_voter)"
 assert_eq "add --voter reports" "r0: node 4 (10.77.0.4:7789) added as a learner
-r0: node 4 catching up: lag 21 state replicate
+r0: node 4 catching up: lag 21 state replicate sent 4096
 r0: node 4 is a voter" "$out"
 mk_dev 0 "peers=4 addr=10.77.0.4:7789 conn=Connected match=10 next=11 state=snapshot active=1 learner=1"
 run add r0 4 10.77.0.4 --voter --timeout 1
