@@ -95,6 +95,7 @@ struct raft {
 
 	u32 election_elapsed;
 	u32 heartbeat_elapsed;
+	bool boot_quiet;	/* lease: no votes for a timeout after start */
 	u32 rand_timeout;
 	u32 vote_ids[RAFT_MAX_PRS];
 	bool vote_granted[RAFT_MAX_PRS];
@@ -1689,7 +1690,7 @@ static void install_snapshot(struct raft *r)
 static bool in_lease(const struct raft *r)
 {
 	return (r->cfg.check_quorum || r->cfg.pre_vote) &&
-	       r->lead != RAFT_NONE &&
+	       (r->lead != RAFT_NONE || r->boot_quiet) &&
 	       r->election_elapsed < r->cfg.election_ticks;
 }
 
@@ -1992,6 +1993,8 @@ void raft_tick(struct raft *r)
 		return;
 	}
 	r->election_elapsed++;
+	if (r->election_elapsed >= r->cfg.election_ticks)
+		r->boot_quiet = false;
 	if (promotable(r) && r->election_elapsed >= r->rand_timeout) {
 		r->election_elapsed = 0;
 		campaign(r, r->cfg.pre_vote, false);
@@ -2603,6 +2606,12 @@ int raft_create(struct raft **out, const struct raft_config *cfg,
 	}
 	r->role = RAFT_FOLLOWER;
 	reset_timeout(r);
+	/*
+	 * With lease reads, a restarted node may have promised (before the
+	 * crash) not to vote for a while: a leader may serve reads on that
+	 * promise.  Keep it: no votes during the first election timeout.
+	 */
+	r->boot_quiet = cfg->check_quorum && cfg->lease_drift_ticks > 0;
 	*out = r;
 	return 0;
 fail:

@@ -2233,3 +2233,34 @@ out:
 	SAFE(&c);
 	h_free(&c);
 }
+
+/* With lease reads, a restarted node keeps its promise not to vote for a timeout. */
+static void test_lease_boot_quiet(void)
+{
+	struct raft_config cfg = h_default_cfg;
+	struct raft *r;
+	struct raft_msg m, o[4];
+	u32 k;
+
+	cfg.lease_drift_ticks = 2;
+	r = solo(1, NULL, 0, 3, &cfg);
+	m = mk(RAFT_MSG_VOTE, 2, 1, 4);
+	raft_step(r, &m);
+	CHECK_EQ(raft_term(r), 3);
+	CHECK_EQ(solo_drain(r, RAFT_MSG_VOTE_RESP, o, 4), 0);
+	for (k = 0; k < cfg.election_ticks; k++)
+		raft_tick(r);
+	solo_drain(r, 0, o, 4);
+	if (raft_role(r) == RAFT_FOLLOWER) {
+		raft_step(r, &m);
+		CHECK_EQ(raft_term(r), 4);
+		CHECK_EQ(solo_drain(r, RAFT_MSG_VOTE_RESP, o, 4), 1);
+		CHECK(!(o[0].flags & RAFT_MSGF_REJECT));
+	}
+	raft_destroy(r);
+	/* without lease reads there is no quiet period */
+	r = solo(1, NULL, 0, 3, NULL);
+	raft_step(r, &m);
+	CHECK_EQ(raft_term(r), 4);
+	raft_destroy(r);
+}
