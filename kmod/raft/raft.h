@@ -277,6 +277,9 @@ struct raft_config {
 	 * quorum has acknowledged the leader within
 	 * election_ticks - lease_drift_ticks ticks.  0 disables the lease
 	 * (every read pays a ReadIndex heartbeat round).  Requires check_quorum.
+	 * With the lease on, a node grants no (non-transfer) vote during the
+	 * first election timeout after raft_create() (a restarted follower
+	 * keeps the promise the lease relies on).
 	 */
 	u32 lease_drift_ticks;
 	/* Learner promotion: a learner within this many entries counts as caught up. */
