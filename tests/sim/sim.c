@@ -714,6 +714,13 @@ static void send_msg(struct sim *s, struct node *from, const struct raft_msg *m)
 	char buf[256];
 
 	s->stat_msgs++;
+	if (from->storm_tick != s->now / SIM_TICK) {
+		from->storm_tick = s->now / SIM_TICK;
+		from->storm_msgs = 0;
+	}
+	if (++from->storm_msgs > SIM_STORM && !s->manual)
+		sim_fail(s, "message storm: node %u sent more than %d messages within one tick",
+			 from->id, SIM_STORM);
 	if (m->from != from->id)
 		sim_fail(s, "node %u emitted a message with from=%u", from->id, m->from);
 	if (m->to == 0 || m->to >= SIM_MAX_NODES || !s->nodes[m->to].exists) {

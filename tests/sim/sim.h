@@ -20,6 +20,7 @@
 #define SIM_REC		9		/* snapshot record: u8 block, le64 value */
 #define SIM_TICK	1000ull		/* time units per nominal tick */
 #define SIM_INF		(~0ull)
+#define SIM_STORM	2000		/* messages one node may send per tick */
 #define SIM_PAYLOAD	24		/* magic, block, value, op id */
 #define SIM_MAGIC	0x6b6c4252u	/* "RBlk" */
 
@@ -132,6 +133,7 @@ struct node {
 	u64 last_term;
 	u64 tick_period;
 	u64 reported;			/* persisted index reported */
+	u64 storm_tick, storm_msgs;	/* messages sent in the current tick */
 };
 
 struct qmsg {
