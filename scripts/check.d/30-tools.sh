@@ -3,7 +3,9 @@
 # rraftctl and packaging: build the tool with -Werror, run its tests against
 # a fake sysfs tree (tests/tools/run.sh), once more with an ASan/UBSan
 # build, then build/install/remove rraft.ko through DKMS for the 6.1 and
-# 6.12 kernels (tests/tools/dkms.sh).  Last line: "N passed, N failed".
+# 6.12 kernels (tests/tools/dkms.sh), and drive the real module in three
+# VMs with rraftctl alone (tests/tools/vm-rraftctl.sh, about 4 minutes).
+# Last line: "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 pass=0
@@ -46,15 +48,20 @@ else
 	echo "FAIL - rraftctl builds with -fsanitize=address,undefined"
 fi
 
-for t in run run-asan dkms; do
+for t in run run-asan dkms vm; do
 	case $t in
 	run-asan) echo "== tests/tools/run.sh with the ASan/UBSan build" ;;
+	vm) echo "== tests/tools/vm-rraftctl.sh (three VMs, the real module)" ;;
 	*) echo "== tests/tools/$t.sh" ;;
 	esac
 	log=$(mktemp /tmp/rraft-tools.XXXXXX)
 	if [ "$t" = run-asan ]; then
 		RRAFTCTL=$asan/rraftctl ASAN_OPTIONS=detect_leaks=1 \
 			"$top/tests/tools/run.sh" >"$log" 2>&1
+	elif [ "$t" = vm ]; then
+		# RRAFT_KO: the module "make all" built (tests/vm/lib.sh)
+		VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-1200} \
+			"$top/tests/vm/run.sh" "$top/tests/tools/vm-rraftctl" >"$log" 2>&1
 	else
 		"$top/tests/tools/$t.sh" >"$log" 2>&1
 	fi
