@@ -286,6 +286,12 @@ static int rraft_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 
 /* ---- snapshots: block ranges of the data area ---- */
 
+/* Region r must be sent to a follower at base (0: a full copy). */
+static bool rr_wmap_dirty(const struct rraft_dev *dev, u64 r, u64 base)
+{
+	return !base || dev->wmap[r] > base;
+}
+
 /*
  * Answer a chunk request.  The cursor is a byte offset into the data
  * area; the chunk holds {u64 data offset, data}: the first run (at most
@@ -293,6 +299,7 @@ static int rraft_apply(struct rraft_dev *dev, const struct raft_entry *ents,
  * index (ss->base_applied), at or after the cursor.  Regions not written
  * since are equal on both sides (every data area starts zeroed and applies
  * the same committed writes), so they are skipped: an incremental copy.
+ * A follower that applied nothing (base 0: a new member) gets a full copy.
  */
 static void rraft_snap_send(struct rraft_dev *dev,
 			    const struct raft_snap_send *ss)
@@ -320,13 +327,13 @@ static void rraft_snap_send(struct rraft_dev *dev,
 	rsize = 1ull << dev->wmap_shift;
 	pos = min(ss->offset, total);
 	for (r = pos >> dev->wmap_shift; r < dev->wmap_n; r++)
-		if (dev->wmap[r] > base)
+		if (rr_wmap_dirty(dev, r, base))
 			break;
 	if (r < dev->wmap_n) {
 		pos = max(pos, r << dev->wmap_shift);
 		end = pos;
 		while (end < total && end - pos < RRAFT_SNAP_CHUNK &&
-		       dev->wmap[end >> dev->wmap_shift] > base)
+		       rr_wmap_dirty(dev, end >> dev->wmap_shift, base))
 			end = min3(total, pos + RRAFT_SNAP_CHUNK,
 				   ((end >> dev->wmap_shift) + 1) * rsize);
 		len = (u32)(end - pos);
@@ -334,7 +341,7 @@ static void rraft_snap_send(struct rraft_dev *dev,
 		pos = total;
 	}
 	for (r = (pos + len) >> dev->wmap_shift; r < dev->wmap_n; r++)
-		if (dev->wmap[r] > base)
+		if (rr_wmap_dirty(dev, r, base))
 			break;
 	last = r >= dev->wmap_n || pos + len >= total;
 	buf = vmalloc(RRAFT_SNAP_HDR + len);
