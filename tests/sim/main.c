@@ -86,11 +86,13 @@ static int run_one_forked(u64 seed, u32 n, u64 steps, u32 faults)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	if (WIFSIGNALED(st))
-		printf("seed %llu: FAIL killed by signal %d (core assertion or crash)\n",
-		       LL(seed), WTERMSIG(st));
+		printf("seed %llu: FAIL killed by signal %d (core assertion or crash)  [replay: %s --nodes %u --seed %llu --steps %llu --faults %s --trace]\n",
+		       LL(seed), WTERMSIG(st), sim_argv0, n, LL(seed), LL(steps),
+		       sim_faults_str);
 	else if (WEXITSTATUS(st) != 1)
-		printf("seed %llu: FAIL exit status %d (sanitizer or leak report above)\n",
-		       LL(seed), WEXITSTATUS(st));
+		printf("seed %llu: FAIL exit status %d (sanitizer or leak report above)  [replay: %s --nodes %u --seed %llu --steps %llu --faults %s --trace]\n",
+		       LL(seed), WEXITSTATUS(st), sim_argv0, n, LL(seed), LL(steps),
+		       sim_faults_str);
 	return 1;
 }
 
@@ -158,6 +160,8 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	sim_argv0 = argv[0];
+	sim_faults_str = fstr;
 	if (script)
 		return script_run(script, rewrite) ? 1 : 0;
 	if (n < 1 || n > 7 || (n + 1 >= SIM_MAX_NODES))
@@ -204,8 +208,6 @@ int main(int argc, char **argv)
 
 		if (rc) {
 			fail++;
-			printf("  replay: %s --nodes %u --seed %llu --steps %llu --faults %s --trace\n",
-			       argv[0], n, LL(x), LL(steps), fstr);
 		} else {
 			pass++;
 		}

@@ -14,6 +14,9 @@
 
 void sim_start_all(struct sim *s);
 
+const char *sim_argv0;
+const char *sim_faults_str;
+
 static struct node *find_leader(struct sim *s)
 {
 	struct node *best = NULL;
@@ -415,7 +418,9 @@ int sim_run_seed(u64 seed, u32 n, u64 steps, u32 faults, bool trace)
 		       LL(s->stat_elections), s->nhist,
 		       (double)s->now / SIM_TICK);
 	if (s->failed) {
-		printf("seed %llu: FAIL %s\n", LL(seed), s->why);
+		printf("seed %llu: FAIL %s  [replay: %s --nodes %u --seed %llu --steps %llu --faults %s --trace]\n",
+		       LL(seed), s->why, sim_argv0 ? sim_argv0 : "rraft-sim", n,
+		       LL(seed), LL(steps), sim_faults_str ? sim_faults_str : "all");
 		rc = 1;
 	}
 	sim_free(s);

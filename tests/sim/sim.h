@@ -169,6 +169,8 @@ enum {
 	M_LOSE_TAIL = 8,	/* a crash loses the last acknowledged entries */
 };
 extern u32 sim_mutate;
+extern const char *sim_argv0;
+extern const char *sim_faults_str;
 
 struct kv {			/* (index, term) -> entry digest, prev term */
 	u64 index, term, hash, prev;
