@@ -14,7 +14,8 @@
  *   propose ID BLOCK VALUE | read ID BLOCK
  *   stabilize [TYPES] | deliver [TYPES] | persist ID | persist-one ID
  *   run N [TYPES]     N rounds of: tick every node once, stabilize
- *   deliver-msg A->B [TYPES] | drop A->B [TYPES]   one / all queued messages
+ *   deliver-msg A->B [TYPES] | drop A->B [TYPES] | dup A->B [TYPES]
+ *                     deliver one / drop all / duplicate all queued messages
  *      TYPES: comma list of message types to print as they are delivered
  *      (append,append_resp,vote,vote_resp,prevote,prevote_resp,heartbeat,
  *       heartbeat_resp,snapshot,snapshot_resp,timeout_now) or "all"
@@ -429,7 +430,8 @@ static int exec_cmd(struct ctx *c, char *text)
 			}
 			do_stabilize(s, argc > 2 ? argv[2] : NULL, false);
 		}
-	} else if ((!strcmp(argv[0], "deliver-msg") || !strcmp(argv[0], "drop")) &&
+	} else if ((!strcmp(argv[0], "deliver-msg") || !strcmp(argv[0], "drop") ||
+		    !strcmp(argv[0], "dup")) &&
 		   argc > 1) {
 		u32 a = (u32)atoi(argv[1]), b = (u32)atoi(strchr(argv[1], '>') ?
 					       strchr(argv[1], '>') + 1 : "0");
@@ -437,6 +439,8 @@ static int exec_cmd(struct ctx *c, char *text)
 
 		if (!strcmp(argv[0], "drop"))
 			sim_drop_msgs(s, a, b, mask);
+		else if (!strcmp(argv[0], "dup"))
+			sim_dup_msgs(s, a, b, mask);
 		else if (!sim_deliver_one(s, a, b, mask))
 			fprintf(o, "no message %u->%u\n", a, b);
 	} else if (!strcmp(argv[0], "partition")) {

@@ -1000,6 +1000,18 @@ void sim_drop_msgs(struct sim *s, u32 from, u32 to, u32 mask)
 	}
 }
 
+void sim_dup_msgs(struct sim *s, u32 from, u32 to, u32 mask)
+{
+	u32 i, n = s->nheap;
+	struct qmsg **copy = xcalloc(n ? n : 1, sizeof(*copy));
+
+	memcpy(copy, s->heap, n * sizeof(*copy));
+	for (i = 0; i < n; i++)
+		if (msg_match(copy[i], from, to, mask))
+			send_msg(s, &s->nodes[from], &copy[i]->m);
+	free(copy);
+}
+
 bool sim_deliver_one(struct sim *s, u32 from, u32 to, u32 mask)
 {
 	u32 i, best = 0;

@@ -252,6 +252,7 @@ void sim_complete_disk(struct sim *s, u32 id);
 void sim_complete_disk_one(struct sim *s, u32 id);
 void sim_drop_msgs(struct sim *s, u32 from, u32 to, u32 mask);
 bool sim_deliver_one(struct sim *s, u32 from, u32 to, u32 mask);
+void sim_dup_msgs(struct sim *s, u32 from, u32 to, u32 mask);
 void sim_fmt_msg(char *buf, size_t len, const struct raft_msg *m);
 int sim_run_seed(u64 seed, u32 n, u64 steps, u32 faults, bool trace);
 void sim_encode_payload(u8 *p, u32 block, u64 value, u64 op);
