@@ -25,7 +25,7 @@ rr_need_module
 N="1 2 3"
 REGIONS="3 17 40 77 111"	# MiB offsets of the regions written
 PASSES=5
-RATE=4096			# leader's sync_rate (KiB/s) during the catch-up
+RATE=1024			# leader's sync_rate (KiB/s) during the catch-up
 vm_start $N
 rr_cluster_up "$N" "log=4M"
 L=$(rr_leader "$N")

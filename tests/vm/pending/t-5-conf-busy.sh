@@ -42,7 +42,7 @@ twice() {
 	expect_eq "vm$1 $4 '$5' dmesg lines naming it" "$nl" 1
 }
 
-for a in "add_learner 4@10.77.0.4:$RR_PORT" "promote_voter 4" "remove $L" "replace $L:4@10.77.0.4:$RR_PORT" "transfer $F"; do
+for a in "add_learner 4@10.77.0.4:$RR_PORT" "promote_voter 4" "remove $L" "replace $L:4@10.77.0.4:$RR_PORT"; do
 	twice "$F" "" "" ${a% *} "${a#* }" EPERM
 done
 expect_eq "members unchanged" "$(rr_attr "$L" 0 members)" "voters=1,2,3 old= learners="

@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Membership change with writes running: three voters and a brand-new node 4
+# (formatted without members=).  A writer on the leader overwrites 4 KiB
+# slots with O_DIRECT|O_SYNC and logs every acknowledged write
+# (tests/vm/blockio.py).  The leader checkpoints (so node 4 can only catch up
+# by a copy of the data area), 4 is added with add_learner, caught up by a
+# snapshot transfer (Inconsistent, then UpToDate, "installed snapshot"),
+# promoted with promote_voter (members shows it as a voter on every node),
+# then an old voter is removed with remove.
+# Writes complete in every phase; every acknowledged write is there; the data
+# areas of the final three members are equal.  Also: membership writes on a
+# follower fail with EPERM.
+VM_DISK_SIZE=${VM_DISK_SIZE:-128M}
+. "$(dirname "$0")/lib.sh"
+rr_need_module
+N="1 2 3"
+ALL="1 2 3 4"
+SLOTS=256
+BIO=$VM_LIB_DIR/blockio.py
+
+# dev_ctl N ATTR VALUE: write a per-device attribute, print OK or the errno
+dev_ctl() { vm_exec "$1" "wr /sys/block/rraft0/rraft/$2 $(printf %q "$3")" 60; }
+dev_ctl_ok() {
+	local r
+	r=$(dev_ctl "$@")
+	[ "$r" = OK ] || fail "vm$1: $2 '$3' -> $r"
+}
+# members N: the members attribute with each id list sorted
+members() {
+	vm_ok "$1" 'for kv in $(rr_attr 0 members); do echo -n "${kv%%=*}=$(echo ${kv#*=} | tr , "\n" | sort -n | paste -sd, -) "; done' 30 | sed 's/ $//'
+}
+# wait_conf N WANT [TIMEOUT]: members (sorted) == WANT and conf_phase stable
+wait_conf() {
+	local i m p
+	for ((i = 0; i < ${3:-60} * 2; i++)); do
+		m=$(members "$1")
+		p=$(rr_attr "$1" 0 conf_phase)
+		[ "$m" = "$2" ] && [ "$p" = stable ] && return 0
+		sleep 0.5
+	done
+	fail "vm$1: members '$m' phase $p, wanted '$2' stable"
+}
+lastgen() { python3 "$BIO" lastgen "$(vm_dir "$L")/acks"; }
+# progress WHAT: the writer acknowledged new writes since the last call
+GEN=-1
+progress() {
+	local g i
+	for ((i = 0; i < 100; i++)); do
+		g=$(lastgen)
+		[ "$g" -gt "$GEN" ] && break
+		sleep 0.3
+	done
+	[ "$g" -gt "$GEN" ] || fail "no write acknowledged $1 (gen $g)"
+	log "writes acknowledged $1: gen $GEN -> $g"
+	GEN=$g
+}
+
+vm_start $ALL
+rr_cluster_up "$N"
+L=$(rr_leader "$N")
+R=$(echo $N | tr ' ' '\n' | grep -vx "$L" | head -n1)
+K=$(echo $N | tr ' ' '\n' | grep -vx "$L" | grep -vx "$R")
+log "leader vm$L; vm$R will be removed, vm$K stays"
+rr_load 4
+rr_ctl_ok 4 format "backing=/dev/vda node=4 cluster=$RR_CLUSTER"
+rr_cluster_create 4 "$ALL"
+expect_eq "vm4 members before joining" "$(members 4)" "voters= old= learners="
+expect_eq "vm4 role before joining" "$(rr_attr 4 0 role)" follower
+dsize=$(( $(vm_ok "$L" 'rr_sb_u64 /dev/vda 104' 30) * 4096 ))
+
+vm_exec_bg "$L" "python3 $BIO write /dev/rraft0 /mnt/shared/acks $SLOTS & echo \$! >/mnt/shared/writer.pid; wait" 1200 >/dev/null
+progress "before the change"
+expect_eq "add_learner on follower vm$R" "$(dev_ctl "$R" add_learner "4@10.77.0.4:$RR_PORT")" EPERM
+expect_eq "remove on follower vm$R" "$(dev_ctl "$R" remove "$K")" EPERM
+dev_ctl_ok "$L" checkpoint 1
+first=$(rr_attr "$L" 0 first_index)
+[ "$first" -gt 1 ] || fail "leader log not compacted by checkpoint (first_index $first)"
+log "leader checkpointed: snap_index $(rr_attr "$L" 0 snap_index) first_index $first"
+
+# a low sync_rate keeps the transfer (about the 1 MiB the writer touched)
+# long enough to watch vm4 being Inconsistent
+dev_ctl_ok "$L" sync_rate 256
+t0=$(date +%s)
+dev_ctl_ok "$L" add_learner "4@10.77.0.4:$RR_PORT"
+vm_ok 4 'D=/sys/block/rraft0/rraft
+	for i in $(seq 3000); do
+		s=$(cat $D/disk_state); p=$(cat $D/sync_progress); m=$(cat $D/members)
+		echo "$s $p applied=$(cat $D/applied_index) leader=$(cat $D/leader)" >>/mnt/shared/states
+		case "$s $m" in "UpToDate "*learners=*4*) [ $(cat $D/leader) != 0 ] && grep -q Inconsistent /mnt/shared/states && exit 0 ;; esac
+		sleep 0.1
+	done; exit 1' 400 >/dev/null
+st=$(vm_dir 4)/states
+uniq -c <(awk '{print $1}' "$st") | sed 's/^/    /'
+done_max=$(grep -o 'done=[0-9]*' "$st" | cut -d= -f2 | sort -n | tail -n1)
+recv=$(vm_ok 4 "awk '\$1 == $L { for (i = 2; i <= NF; i++) if (\$i ~ /^recv=/) print substr(\$i, 6) }' /sys/block/rraft0/rraft/peers" 30)
+log "vm4 caught up as learner in $(( $(date +%s) - t0 ))s: largest sync_progress done= seen $done_max, $recv bytes received from vm$L, data area $dsize"
+vm_ok 4 'dmesg | grep -q "rraft0: installed snapshot at index"' 30 >/dev/null || fail "vm4 did not install a snapshot"
+dev_ctl_ok "$L" sync_rate 102400
+wait_conf "$L" "voters=1,2,3 old= learners=4"
+progress "while vm4 was a learner"
+
+dev_ctl_ok "$L" promote_voter 4
+wait_conf "$L" "voters=1,2,3,4 old= learners="
+for n in $ALL; do wait_conf "$n" "voters=1,2,3,4 old= learners=" 60; done
+log "vm4 is a voter on every node"
+progress "after the promotion"
+
+dev_ctl_ok "$L" remove "$R"
+FINAL=$(echo "$L $K 4" | tr ' ' '\n' | sort -n | paste -sd, -)
+for n in $L $K 4; do wait_conf "$n" "voters=$FINAL old= learners=" 60; done
+log "vm$R removed: members 'voters=$FINAL' on vm$L, vm$K, vm4; vm$R: $(rr_status "$R")"
+progress "after the removal"
+expect_eq "leader after the changes" "$(rr_leader "$L $K 4" 60)" "$L"
+
+vm_ok "$L" 'kill $(cat /mnt/shared/writer.pid)' 30 >/dev/null
+sleep 1
+out=$(vm_exec "$L" "python3 $BIO check /dev/rraft0 /mnt/shared/acks $SLOTS" 300) ||
+	fail "acknowledged writes lost: $out"
+log "writer: $(wc -l <"$(vm_dir "$L")/acks") acknowledged writes; check: $out"
+commit=$(rr_attr "$L" 0 commit_index)
+rr_wait_applied "$L $K 4" "$commit" 120
+for n in $ALL; do rr_status "$n"; done
+for n in $L $K 4; do vm_ok "$n" "echo 0 >$RR_CTL_DIR/remove" 120 >/dev/null; done
+s1=$(vm_ok "$L" 'rr_data_sum /dev/vda' 300)
+for n in $K 4; do
+	expect_eq "data area vm$n vs vm$L" "$(vm_ok "$n" 'rr_data_sum /dev/vda' 300)" "$s1"
+done
+log "data areas of vm$L, vm$K, vm4 equal"
