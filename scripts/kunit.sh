@@ -22,6 +22,11 @@
 # exit status is non-zero on any failure, and a build or boot failure counts
 # as one failed test.
 #
+# scripts/kunit.sh --check does not run the tests: it builds the rraft
+# directory of the UML tree (module and suites) with W=1 and sparse (C=2)
+# and fails on any warning there; scripts/style.sh uses it, because the
+# out-of-tree module build does not compile the KUnit files.
+#
 # Environment: RRAFT_KUNIT_CACHE, RRAFT_KUNIT_SRC (tarball),
 # RRAFT_KUNIT_JOBS (default 2), RRAFT_KUNIT_TIMEOUT (seconds, default 600),
 # RRAFT_KUNIT_FILTER (kunit.py filter glob, e.g. 'rraft_raft*'),
@@ -30,6 +35,8 @@
 # use-after-free in the code under test).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+mode=run
+[ "${1:-}" = --check ] && mode=check
 kasan=${RRAFT_KUNIT_KASAN:-0}
 if [ "$kasan" = 1 ]; then
 	cache=${RRAFT_KUNIT_CACHE:-/var/cache/rraft/kunit-kasan}
@@ -92,6 +99,29 @@ grep -qxF 'source "drivers/block/rraft/Kconfig"' "$kc" ||
 	echo 'source "drivers/block/rraft/Kconfig"' >>"$kc"
 grep -qxF 'obj-$(CONFIG_BLK_DEV_RRAFT)	+= rraft/' "$mk" ||
 	printf 'obj-$(CONFIG_BLK_DEV_RRAFT)\t+= rraft/\n' >>"$mk"
+
+# --check: W=1 and sparse over drivers/block/rraft/ only.
+if [ "$mode" = check ]; then
+	clog=${RRAFT_KUNIT_LOG:-$top/build/kunit/check.log}
+	mkdir -p "$(dirname "$clog")"
+	(cd "$ksrc" && python3 tools/testing/kunit/kunit.py config \
+		--kunitconfig=drivers/block/rraft --build_dir="$bdir") >"$clog" 2>&1 ||
+		{ tail -n 20 "$clog"; die "kunit.py config failed"; }
+	make -C "$ksrc" ARCH=um O="$bdir" W=1 C=2 -j"$jobs" drivers/block/rraft/ >>"$clog" 2>&1
+	rc=$?
+	pat="drivers/block/rraft/[^:]*:[0-9]+:([0-9]+:)? (warning|error):"
+	nw=$(grep -cE "$pat" "$clog")
+	nc=$(grep -c '  CHECK .*drivers/block/rraft/' "$clog")
+	grep -E "$pat" "$clog" | sed "s|$ksrc/drivers/block/rraft/||; s|^|  |"
+	echo "kunit --check: W=1 and sparse over $nc rraft files (UML), $nw warnings/errors, make rc=$rc (log $clog)"
+	if [ "$rc" -eq 0 ] && [ "$nw" -eq 0 ] && [ "$nc" -gt 0 ]; then
+		echo "1 passed, 0 failed"
+		exit 0
+	fi
+	[ "$rc" -ne 0 ] && tail -n 20 "$clog"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 
 # 4. Build and run under UML.
 log=${RRAFT_KUNIT_LOG:-$top/build/kunit/kunit.log}

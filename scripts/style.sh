@@ -29,6 +29,9 @@
 #     compiler warning (or a failed build) fails this test.
 #  3. sparse: make -C $KDIR M=<copy> C=2 W=1 modules; any sparse warning or
 #     error fails this test.
+#  4. The KUnit suites are not part of the out-of-tree build: W=1 and sparse
+#     over drivers/block/rraft/ in the UML tree of scripts/kunit.sh
+#     (scripts/kunit.sh --check), module and suites.
 # The module is built in a private copy of the tree (rsync to a temporary
 # directory), never in the clone.  The last line is "N passed, N failed".
 set -u
@@ -131,6 +134,17 @@ else
 			ko "sparse (rc=$rc, $nw warnings/errors)"
 		fi
 	fi
+fi
+
+# --- W=1 and sparse over the KUnit build (UML) ------------------------------
+out=$("$top/scripts/kunit.sh" --check 2>&1)
+rc=$?
+echo "$out" | grep -E '^  |^kunit --check:'
+if [ $rc -eq 0 ]; then
+	ok "W=1 + sparse, KUnit build (UML)"
+else
+	echo "$out" | tail -n 25 | sed 's/^/  /'
+	ko "W=1 + sparse, KUnit build (UML)"
 fi
 
 [ ${#failed[@]} -ne 0 ] && printf 'failed: %s\n' "${failed[@]}"
