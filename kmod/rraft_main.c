@@ -547,6 +547,16 @@ static int rraft_handle_ready(struct rraft_dev *dev)
 	if (dev->net)
 		for (i = 0; i < rd.n_msgs; i++)
 			rraft_net_send(dev->net, &rd.msgs[i]);
+	/* a completed install moves applied to the snapshot, before entries */
+	if (rd.snap_installed) {
+		err = rraft_snap_installed(dev, &rd.snap);
+		if (err) {
+			what = "snapshot checkpoint";
+			goto fatal;
+		}
+		snap = rd.snap;
+		installed = true;
+	}
 	/* 4. apply */
 	if (rd.n_committed) {
 		err = rraft_apply(dev, rd.committed, rd.n_committed);
@@ -569,15 +579,6 @@ static int rraft_handle_ready(struct rraft_dev *dev)
 		}
 		si = rd.snap_install;
 		install = true;
-	}
-	if (rd.snap_installed) {
-		err = rraft_snap_installed(dev, &rd.snap);
-		if (err) {
-			what = "snapshot checkpoint";
-			goto fatal;
-		}
-		snap = rd.snap;
-		installed = true;
 	}
 	err = rraft_store_append_wait(s);
 	if (err) {
