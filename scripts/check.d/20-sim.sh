@@ -5,7 +5,8 @@
 #      coverage build of tests/sim does not race with us);
 #   2. every scenario script in tests/sim/scenarios (1 test each);
 #   3. checker self-tests: deliberately broken hosts (--mutate) must be
-#      caught on at least one seed (1 test each);
+#      caught on at least one seed (1 test each), and a seed's trace must
+#      be identical in two runs (determinism);
 #   4. random seeds, all faults: 1200 x 3 nodes, 800 x 5 nodes, 100 x 7
 #      nodes (1 test per seed).
 # Last line: "N passed, N failed".  Exit status non-zero on any failure.
@@ -57,6 +58,18 @@ selftest stale-read 3 1-40
 selftest early-ack 3 1-40
 selftest lose-tail 3 1-40
 selftest forget-vote 3 1-300
+
+echo "== determinism (one seed, two runs, identical traces)"
+"$sim" --nodes 5 --seed 7 --steps 300 --trace >"$out/det1.log" 2>&1
+"$sim" --nodes 5 --seed 7 --steps 300 --trace >"$out/det2.log" 2>&1
+if cmp -s "$out/det1.log" "$out/det2.log" && [ "$(wc -l <"$out/det1.log")" -gt 1000 ]; then
+	echo "determinism: seed 7 replays identically ($(wc -l <"$out/det1.log") trace lines)"
+	pass=$((pass + 1))
+else
+	echo "determinism: seed 7 traces differ (or are too short)"
+	diff "$out/det1.log" "$out/det2.log" | head -n 20
+	fail=$((fail + 1))
+fi
 
 run_seeds() {
 	local nodes=$1 count=$2 line p f
