@@ -36,6 +36,7 @@
 #define RRAFT_DEFAULT_IO_TIMEOUT 30		/* seconds */
 #define RRAFT_DEFAULT_SYNC_RATE	102400		/* KiB/s */
 #define RRAFT_SNAP_CHUNK	(256u << 10)
+#define RRAFT_SNAP_PER_PASS	4		/* chunks read per loop pass */
 #define RRAFT_MAX_INMSG_BYTES	(64u << 20)	/* receive queue bound */
 #define RRAFT_WMAP_UNKNOWN	(~0ull)
 #define RRAFT_WMAP_MAX		(1u << 20)	/* regions */

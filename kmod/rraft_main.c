@@ -382,13 +382,16 @@ static void rraft_snap_pump(struct rraft_dev *dev, int ticks)
 	u64 rate = (u64)READ_ONCE(dev->sync_rate) << 10;	/* bytes/s */
 	s64 per_tick = (s64)(rate * RRAFT_TICK_MS / 1000);
 	struct raft_snap_send ss;
+	u32 sent = 0;
 
 	if (rate) {
 		dev->sync_budget += per_tick * ticks;
 		dev->sync_budget = min_t(s64, dev->sync_budget,
 					 max_t(s64, per_tick, RRAFT_SNAP_CHUNK));
 	}
-	while (dev->n_snap_q && (!rate || dev->sync_budget > 0)) {
+	/* a few chunks per pass: the loop must keep up with heartbeats */
+	while (dev->n_snap_q && (!rate || dev->sync_budget > 0) &&
+	       sent++ < RRAFT_SNAP_PER_PASS) {
 		ss = dev->snap_q[0];
 		memmove(dev->snap_q, dev->snap_q + 1,
 			(dev->n_snap_q - 1) * sizeof(ss));
@@ -674,16 +677,20 @@ static void rraft_pass(struct rraft_dev *dev)
 	dev->checkpoint_req = false;
 	spin_unlock_irqrestore(&dev->in_lock, flags);
 
-	if (ticks > 4 * RRAFT_ELECTION_TICKS)
-		ticks = 4 * RRAFT_ELECTION_TICKS;
-	while (ticks-- > 0)
-		raft_tick(dev->raft);
+	/*
+	 * Messages first: they arrived during the ticks being fed now, and a
+	 * leader must not count a slow pass as a lost quorum.
+	 */
 	list_for_each_entry_safe(im, tmp, &msgs, node) {
 		list_del(&im->node);
 		if (!dev->failed)
 			raft_step(dev->raft, &im->m);
 		kvfree(im);
 	}
+	if (ticks > 4 * RRAFT_ELECTION_TICKS)
+		ticks = 4 * RRAFT_ELECTION_TICKS;
+	while (ticks-- > 0 && !dev->failed)
+		raft_tick(dev->raft);
 	if (dev->failed) {
 		rraft_blk_fail_all(dev);
 		return;
