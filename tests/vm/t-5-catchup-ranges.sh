@@ -1,16 +1,5 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# PENDING (tests/vm/KMOD_BUGS.md SNAPVM-1, SNAPVM-2): everything passes
-# (Inconsistent then UpToDate, the regions hold the last pass, the three
-# data areas are equal) except the bound on the bytes sent: with rraft.ko
-# of 2026-11-22 00:33 the follower received 263914376 bytes for 25 MiB
-# written into 5 MiB of regions (bound 14680064; the data area is
-# 128974848): the leader always sends a full copy (base_applied ignored,
-# SNAPVM-1), and here it sent two: a transfer of the stale checkpoint at
-# index 137 (started while the follower was down) was installed, then a
-# second full copy at index 209 because the leader's log starts at 210
-# (SNAPVM-2).
-#
 # Incremental catch-up by block ranges.  Three nodes with a 4 MiB log; a
 # follower's QEMU is killed; the leader rewrites five 1 MiB regions five
 # times (25 MiB, the log wraps and is compacted past the follower's last
@@ -20,7 +9,7 @@
 # regions written (<= 2 x 5 MiB + the log capacity), far less than the
 # device; the regions hold the last pass and the three data areas are equal.
 VM_DISK_SIZE=${VM_DISK_SIZE:-128M}
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 N="1 2 3"
 REGIONS="3 17 40 77 111"	# MiB offsets of the regions written
