@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# PENDING: membership writes refused with EBUSY (a change in progress) or
-# EPERM (not the leader) return the documented errno but log no dmesg line
+# PENDING (tests/vm/KMOD_BUGS.md SNAPVM-3): every errno is right (EPERM on
+# the follower, EBUSY while a change is pending or joint) and the final
+# configuration is right, but none of the refusals logs a dmesg line
 # (rraft_sysfs.c conf_get() and the core's -EBUSY/-EPERM are returned
-# silently); the brief and rule 6 want exactly one line per refusal.  See
-# tests/vm/KMOD_BUGS.md (SNAPVM-2).
+# silently); the brief and rule 6 want exactly one line per refusal.  First
+# failure with rraft.ko of 00:47 UTC: "vm1 add_learner '4@10.77.0.4:7789'
+# dmesg lines naming it: got '0', expected '1'".
 #
 # Three nodes.  On a follower, add_learner / promote_voter / remove / replace
 # fail with EPERM and one dmesg line each.  On the leader, with its outgoing
