@@ -178,18 +178,14 @@ fail:
 	return err;
 }
 
+/* The transport's view: is the connection to peer id up? */
 static bool rraft_peer_up(struct rraft_dev *dev, u32 id)
 {
-	unsigned long flags;
-	bool up = false;
-	u32 i;
+	struct rraft_net_peer_stats st;
 
-	spin_lock_irqsave(&dev->in_lock, flags);
-	for (i = 0; i < dev->n_peers; i++)
-		if (dev->peers[i].id == id)
-			up = dev->peers[i].up;
-	spin_unlock_irqrestore(&dev->in_lock, flags);
-	return up;
+	if (!dev->net || rraft_net_peer_stats(dev->net, id, &st))
+		return false;
+	return st.conn == RRAFT_PEER_CONNECTED;
 }
 
 /* ---- write map ---- */
@@ -752,9 +748,7 @@ int rraft_dev_add_peer(struct rraft_dev *dev, const struct rr_peer_arg *p)
 		return -ENOTCONN;
 	pc.id = p->id;
 	rraft_addr_to_sin(&p->addr, &pc.addr);
-	err = rraft_net_add_peer(dev->net, &pc);
-	if (err)
-		return err;
+	/* in the table first: the transport may report it up at once */
 	spin_lock_irqsave(&dev->in_lock, flags);
 	dev->peers[dev->n_peers].id = p->id;
 	dev->peers[dev->n_peers].addr = pc.addr;
@@ -762,7 +756,13 @@ int rraft_dev_add_peer(struct rraft_dev *dev, const struct rr_peer_arg *p)
 	dev->peers[dev->n_peers].down_reported = false;
 	dev->n_peers++;
 	spin_unlock_irqrestore(&dev->in_lock, flags);
-	return 0;
+	err = rraft_net_add_peer(dev->net, &pc);
+	if (err) {
+		spin_lock_irqsave(&dev->in_lock, flags);
+		dev->n_peers--;
+		spin_unlock_irqrestore(&dev->in_lock, flags);
+	}
+	return err;
 }
 
 static void rraft_dev_free(struct rraft_dev *dev)
