@@ -34,10 +34,8 @@ VM_DISK_SIZE=${VM_DISK_SIZE:-256M}
 VM_EXTRA_DISKS=${VM_EXTRA_DISKS:-}
 VM_NS=rraft-$$-${VM_TEST//[^a-zA-Z0-9]/}
 VM_NS=${VM_NS:0:40}
-VM_STARTED=()		# VM numbers ever started
 declare -A VM_PID=()	# N -> QEMU pid (running)
 declare -A VM_BOOT=()	# N -> boot count
-VM_FAILED=0
 
 log() { echo "[$(date +%T)] $*"; }
 
@@ -174,7 +172,7 @@ vm_launch() {
 		-display none -monitor none -no-reboot \
 		-serial "file:$d/console-$boot.log" \
 		-kernel "$VM_VMLINUZ" -initrd "$VM_INITRD" \
-		-append "console=ttyS0 panic=-1 mitigations=off rraft.vm=$n rraft.ip=10.77.0.$n/24 rraft.agent=$VM_LIB_DIR/agent.sh" \
+		-append "console=ttyS0 panic=-1 mitigations=off no_timer_check rraft.vm=$n rraft.ip=10.77.0.$n/24 rraft.agent=$VM_LIB_DIR/agent.sh" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,id=hostroot \
 		-virtfs "local,path=$d,mount_tag=shared,security_model=none,id=shared" \
 		"${disks[@]}" \
@@ -184,7 +182,6 @@ vm_launch() {
 	VM_PID[$n]=$!
 	disown "$!"	# no job notices ("Killed ...") when we SIGKILL it
 	echo "$!" >>"$RUNDIR/qemu-pids"	# for run.sh, should this shell be SIGKILLed
-	VM_STARTED+=("$n")
 	date +%s.%N >"$d/start-$boot"
 	log "vm$n: boot $boot, qemu pid ${VM_PID[$n]}"
 }
@@ -225,9 +222,8 @@ vm_kill() {
 
 # vm_stop N: clean shutdown (sync, poweroff); dmesg is saved first
 vm_stop() {
-	local n=$1 pid=${VM_PID[$1]:-} i d
+	local n=$1 pid=${VM_PID[$1]:-} i
 	[ -n "$pid" ] || fail "vm$n not running"
-	d=$(vm_dir "$n")
 	vm_save_dmesg "$n"
 	vm_exec_bg "$n" "sync; sleep 0.2; busybox poweroff -f" >/dev/null
 	for ((i = 0; i < 300; i++)); do
@@ -258,7 +254,6 @@ vm_submit() {
 	{
 		echo "# timeout=$t"
 		echo ". $VM_LIB_DIR/guest.sh"
-		echo "RRAFT_KO=$RRAFT_KO"
 		printf '%s\n' "$cmd"
 	} >"$d/cmd/.$seq.tmp"
 	mv "$d/cmd/.$seq.tmp" "$d/cmd/$seq.sh"
@@ -354,8 +349,8 @@ rr_load() {
 	local deps
 	rr_need_module
 	deps=$(modinfo -F depends "$RRAFT_KO" 2>/dev/null | tr ',' ' ')
-	# a snapshot of the module for the whole test, in the shared folder
-	# (the guest's /tmp is its own tmpfs, so RRAFT_KO there is invisible)
+	# a snapshot of the module for the whole test (a rebuild meanwhile does
+	# not change what is tested), loaded from the shared folder
 	[ -f "$RUNDIR/rraft.ko" ] || cp "$RRAFT_KO" "$RUNDIR/rraft.ko" || fail "cannot copy $RRAFT_KO"
 	cp "$RUNDIR/rraft.ko" "$(vm_dir "$1")/rraft.ko"
 	vm_ok "$1" "modprobe -a crc32c_generic libcrc32c $deps && insmod /mnt/shared/rraft.ko && test -d /sys/class/rraft-control" 120 >/dev/null
@@ -402,13 +397,6 @@ rr_wait_role() {
 # rr_remove N: tear down /dev/rraft0
 rr_remove() { rr_ctl_ok "$1" remove 0; }
 
-# rr_single_up N: load, create and wait until the one-member node leads
-rr_single_up() {
-	rr_load "$1"
-	rr_create "$1"
-	rr_wait_role "$1" leader
-}
-
 RR_PORT=7789
 RR_SECRET=rraft-test-secret
 
@@ -451,8 +439,7 @@ rr_leader() {
 		l= agree=1
 		for n in $nodes; do
 			_vm_alive "$n" || continue
-			role=$(vm_exec "$n" 'cat /sys/block/rraft0/rraft/role' 10 2>/dev/null)
-			lead=$(vm_exec "$n" 'cat /sys/block/rraft0/rraft/leader' 10 2>/dev/null)
+			read -r role lead < <(vm_exec "$n" 'echo $(rr_attr 0 role) $(rr_attr 0 leader)' 10 2>/dev/null)
 			if [ "$role" = leader ]; then
 				[ -n "$l" ] && [ "$l" != "$n" ] && agree=0
 				l=$n
@@ -472,7 +459,7 @@ rr_leader() {
 		sleep 0.5
 	done
 	for n in $nodes; do
-		_vm_alive "$n" && vm_exec "$n" 'echo "vm$(hostname): role=$(rr_attr 0 role) term=$(rr_attr 0 term) leader=$(rr_attr 0 leader)"' 10 >&2
+		_vm_alive "$n" && vm_exec "$n" 'echo "$(hostname): role=$(rr_attr 0 role) term=$(rr_attr 0 term) leader=$(rr_attr 0 leader)"' 10 >&2
 	done
 	fail "no agreed leader among '$nodes' after ${t}s"
 }
