@@ -48,6 +48,8 @@ struct raft_pr {
 	u64 snap_sent_next;	/* offset after the last chunk sent */
 	bool snap_sent_last;
 	u32 snap_stall;
+	bool snap_restarted;	/* restarted at snap_restart_off, no ack yet */
+	u64 snap_restart_off;
 	/* where the follower's own (possibly interrupted) transfer stands */
 	bool resume_valid;
 	u64 resume_index;
@@ -1013,6 +1015,7 @@ static void become_snapshot(struct raft *r, struct raft_pr *pr)
 	pr->snap_inflight = 0;
 	pr->snap_sent_last = false;
 	pr->snap_stall = 0;
+	pr->snap_restarted = false;
 	if (pr->resume_valid && pr->resume_index == r->snap.index)
 		off = pr->resume_offset;
 	pr->snap_sent_next = off;
@@ -1451,6 +1454,7 @@ static void handle_heartbeat_resp(struct raft *r, struct raft_pr *pr,
 			pr->snap_stall = 0;
 			pr->snap_inflight = 0;
 			pr->snap_sent_last = false;
+			pr->snap_restarted = false;
 			pr->snap_sent_next = off;
 			if (off == 0)
 				pr->snap_base = pr->applied;
@@ -1503,15 +1507,27 @@ static void handle_snapshot_resp(struct raft *r, struct raft_pr *pr,
 		return;
 	pr->snap_stall = 0;
 	if (m->flags & RAFT_MSGF_REJECT) {
+		/* a restart is computed against what the follower has now */
+		u64 base = m->offset == 0 ? m->applied : pr->snap_base;
+
+		/*
+		 * Every chunk in flight is rejected the same way: restart
+		 * once per position, not once per reject (a storm); if the
+		 * restarted chunks are refused too, the stall timer retries.
+		 */
+		if (pr->snap_restarted && pr->snap_restart_off == m->offset &&
+		    pr->snap_base == base)
+			return;
+		pr->snap_restarted = true;
+		pr->snap_restart_off = m->offset;
+		pr->snap_base = base;
 		pr->snap_inflight = 0;
 		pr->snap_sent_last = false;
 		pr->snap_sent_next = m->offset;
-		/* a restart is computed against what the follower has now */
-		if (m->offset == 0)
-			pr->snap_base = m->applied;
 		snap_request(r, pr, m->offset);
 		return;
 	}
+	pr->snap_restarted = false;
 	if (pr->snap_inflight)
 		pr->snap_inflight--;
 	if (!pr->snap_req_out && !pr->snap_sent_last &&
@@ -1594,8 +1610,9 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 		 * leader with a stale view of our applied index, SIM-1): the
 		 * reply carries our applied index for the restart.
 		 */
-		if (m->offset != 0 || m->applied > have ||
-		    (r->iq_n && r->iq_out)) {
+		if (r->iq_n && r->iq_out)
+			return 0;	/* busy: the leader's stall timer retries */
+		if (m->offset != 0 || m->applied > have) {
 			struct raft_msg *o = snap_resp(r, m->from,
 						       m->snap.index, 0,
 						       RAFT_MSGF_REJECT);
