@@ -5,7 +5,8 @@
 # slots with O_DIRECT|O_SYNC and logs every acknowledged write
 # (tests/vm/blockio.py).  The leader checkpoints (so node 4 can only catch up
 # by a copy of the data area), 4 is added with add_learner, caught up by a
-# snapshot transfer (Inconsistent, then UpToDate, "installed snapshot"),
+# full copy (Inconsistent, then UpToDate, "installed snapshot", at least
+# the data area's size received from the leader),
 # promoted with promote_voter (members shows it as a voter on every node),
 # then an old voter is removed with remove.
 # Writes complete in every phase; every acknowledged write is there; the data
@@ -78,9 +79,9 @@ first=$(rr_attr "$L" 0 first_index)
 [ "$first" -gt 1 ] || fail "leader log not compacted by checkpoint (first_index $first)"
 log "leader checkpointed: snap_index $(rr_attr "$L" 0 snap_index) first_index $first"
 
-# a low sync_rate keeps the transfer (about the 1 MiB the writer touched)
-# long enough to watch vm4 being Inconsistent
-dev_ctl_ok "$L" sync_rate 256
+# a new member (base_applied 0) gets a full copy of the data area; 16 MiB/s
+# keeps it long enough to watch vm4 being Inconsistent
+dev_ctl_ok "$L" sync_rate 16384
 t0=$(date +%s)
 dev_ctl_ok "$L" add_learner "4@10.77.0.4:$RR_PORT"
 vm_ok 4 'D=/sys/block/rraft0/rraft
@@ -96,6 +97,7 @@ done_max=$(grep -o 'done=[0-9]*' "$st" | cut -d= -f2 | sort -n | tail -n1)
 recv=$(vm_ok 4 "awk '\$1 == $L { for (i = 2; i <= NF; i++) if (\$i ~ /^recv=/) print substr(\$i, 6) }' /sys/block/rraft0/rraft/peers" 30)
 log "vm4 caught up as learner in $(( $(date +%s) - t0 ))s: largest sync_progress done= seen $done_max, $recv bytes received from vm$L, data area $dsize"
 vm_ok 4 'dmesg | grep -q "rraft0: installed snapshot at index"' 30 >/dev/null || fail "vm4 did not install a snapshot"
+[ "$recv" -ge "$dsize" ] || fail "vm4 received $recv bytes from vm$L, less than the data area ($dsize): not a full copy"
 dev_ctl_ok "$L" sync_rate 102400
 wait_conf "$L" "voters=1,2,3 old= learners=4"
 progress "while vm4 was a learner"
