@@ -39,7 +39,7 @@
 #define RRAFT_SNAP_PER_PASS	4		/* chunks read per loop pass */
 #define RRAFT_MAX_INMSG_BYTES	(64u << 20)	/* receive queue bound */
 #define RRAFT_WMAP_UNKNOWN	(~0ull)
-#define RRAFT_WMAP_MAX		(1u << 20)	/* regions */
+#define RRAFT_WMAP_MAX		(1024u * 1024)	/* regions */
 #define RRAFT_SNAP_HDR		8		/* chunk: u64 data offset */
 
 /* ---- storage: rraft_store.c ---- */
