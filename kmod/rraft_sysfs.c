@@ -423,26 +423,55 @@ static int conf_change(struct rraft_dev *dev, struct raft_conf *c,
 
 	c->n_voters_old = 0;
 	err = raft_change_conf(dev->raft, c);
-	if (err == -EINVAL)
+	switch (err) {
+	case 0:
+		break;
+	case -EINVAL:
 		rr_dev_warn(dev, "%s: the core refused the configuration", what);
+		break;
+	case -EBUSY:
+		rr_dev_warn(dev, "%s: another membership change is in progress",
+			    what);
+		break;
+	case -EAGAIN:
+		rr_dev_warn(dev, "%s: the leader has not committed an entry of its term yet, retry",
+			    what);
+		break;
+	case -EPERM:
+		rr_dev_warn(dev, "%s: not the leader", what);
+		break;
+	default:
+		rr_dev_warn(dev, "%s: refused (%d)", what, err);
+		break;
+	}
 	return err;
 }
 
-/* Current configuration; -EPERM unless leader.  dev->lock held. */
-static int conf_get(struct rraft_dev *dev, struct raft_conf *c)
+/*
+ * Current configuration; -EPERM unless leader, -EBUSY while joint.  Each
+ * refusal logs one line naming the attribute.  dev->lock held.
+ */
+static int conf_get(struct rraft_dev *dev, struct raft_conf *c,
+		    const char *what)
 {
 	struct raft_status *st;
 
-	if (raft_role(dev->raft) != RAFT_LEADER)
+	if (raft_role(dev->raft) != RAFT_LEADER) {
+		rr_dev_warn(dev, "%s: not the leader (leader is %u)", what,
+			    raft_leader(dev->raft));
 		return -EPERM;
+	}
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	raft_get_status(dev->raft, st);
 	*c = st->conf;
 	kfree(st);
-	if (c->n_voters_old)
+	if (c->n_voters_old) {
+		rr_dev_warn(dev, "%s: a membership change is in progress",
+			    what);
 		return -EBUSY;
+	}
 	return 0;
 }
 
@@ -454,7 +483,7 @@ static int add_learner(struct rraft_dev *dev, const struct rr_peer_arg *p,
 	u32 i;
 	int err;
 
-	err = conf_get(dev, &c);
+	err = conf_get(dev, &c, what);
 	if (err)
 		return err;
 	if (raft_conf_is_member(&c, p->id) || p->id == dev->node_id) {
@@ -523,7 +552,7 @@ static ssize_t promote_voter_store(struct device *d,
 	if (parse_one(dev, "promote_voter", buf, count, 1, RR_MAX_NODE_ID, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
-	err = conf_get(dev, &c);
+	err = conf_get(dev, &c, "promote_voter");
 	if (!err) {
 		if (!conf_del(c.learners, &c.n_learners, (u32)v) ||
 		    c.n_voters == RAFT_MAX_MEMBERS) {
@@ -551,7 +580,7 @@ static ssize_t remove_store(struct device *d, struct device_attribute *attr,
 	if (parse_one(dev, "remove", buf, count, 1, RR_MAX_NODE_ID, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
-	err = conf_get(dev, &c);
+	err = conf_get(dev, &c, "remove");
 	if (!err) {
 		if (!conf_del(c.voters, &c.n_voters, (u32)v) &&
 		    !conf_del(c.learners, &c.n_learners, (u32)v)) {
@@ -582,9 +611,12 @@ static ssize_t replace_store(struct device *d, struct device_attribute *attr,
 		return -EINVAL;
 	}
 	mutex_lock(&dev->lock);
-	err = conf_get(dev, &c);
-	if (!err && dev->pending_replace_new)
+	err = conf_get(dev, &c, "replace");
+	if (!err && dev->pending_replace_new) {
+		rr_dev_warn(dev, "replace: replacing %u by %u is in progress",
+			    dev->pending_replace_old, dev->pending_replace_new);
 		err = -EBUSY;
+	}
 	if (!err && !raft_conf_is_voter(&c, old)) {
 		rr_dev_warn(dev, "replace: %u is not a voter", old);
 		err = -EINVAL;

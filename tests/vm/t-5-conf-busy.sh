@@ -1,20 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# PENDING (tests/vm/KMOD_BUGS.md SNAPVM-3): every errno is right (EPERM on
-# the follower, EBUSY while a change is pending or joint) and the final
-# configuration is right, but none of the refusals logs a dmesg line
-# (rraft_sysfs.c conf_get() and the core's -EBUSY/-EPERM are returned
-# silently); the brief and rule 6 want exactly one line per refusal.  First
-# failure with rraft.ko of 00:47 UTC: "vm1 add_learner '4@10.77.0.4:7789'
-# dmesg lines naming it: got '0', expected '1'".
-#
 # Three nodes.  On a follower, add_learner / promote_voter / remove / replace
 # fail with EPERM and one dmesg line each.  On the leader, with its outgoing
 # traffic delayed (netem 600ms) so a change stays uncommitted: right after
 # "add_learner 4" (pending) and right after "remove <follower>" (joint), a
 # second change fails with EBUSY and one dmesg line naming it; the
 # configuration ends as the first change made it.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib.sh"
 rr_need_module
 N="1 2 3"
 vm_start $N
