@@ -28,7 +28,7 @@
 
 #define RRAFT_NAME		"rraft"
 #define RRAFT_TICK_MS		50
-#define RRAFT_ELECTION_TICKS	20
+#define RRAFT_ELECTION_TICKS	40		/* 2 s: tolerant of starved VMs */
 #define RRAFT_HEARTBEAT_TICKS	2
 #define RRAFT_LEASE_DRIFT_TICKS	4
 #define RRAFT_MAX_IO_BYTES	(128u << 10)	/* largest request */
