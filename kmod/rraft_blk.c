@@ -121,8 +121,8 @@ static int rraft_propose_claim(struct rraft_dev *dev, u32 node)
  * refuses with EBUSY while the current leader holds the claim; otherwise
  * it asks for leadership and waits (bounded) until it leads and its claim
  * is applied.  A claim held by a node that is not the current leader (dead
- * or deposed) blocks nobody.  With no leader known at all the open
- * succeeds: I/O then waits for a leader up to io_timeout, as before.
+ * or deposed) blocks nobody.  With no leader known when the wait ends the
+ * open succeeds: I/O then waits for a leader up to io_timeout, as before.
  * Called under disk->open_mutex; dev->lock is dropped while waiting.
  */
 static int rraft_claim_write(struct rraft_dev *dev)
