@@ -161,6 +161,9 @@ struct rraft_dev {
 	bool removing;		/* under disk->open_mutex */
 	bool dying;		/* no new requests */
 	bool failed;		/* storage failed: all I/O gets EIO */
+	/* auto-promote: under disk->open_mutex */
+	unsigned int n_open;	/* successful opens not yet released */
+	unsigned int n_write;	/* of which for write */
 
 	/* event loop inputs (in_lock) */
 	struct workqueue_struct *wq;
@@ -182,6 +185,7 @@ struct rraft_dev {
 	struct raft_conf applied_conf;
 	u64 hs_commit;			/* commit index, persisted lazily */
 	u32 role;
+	u32 writer;			/* applied writer claim: node id or 0 */
 	bool inconsistent;
 	u64 snap_done, snap_left;	/* sync_progress while installing */
 	/*
@@ -220,6 +224,7 @@ void rraft_kick(struct rraft_dev *dev);
 int rraft_checkpoint(struct rraft_dev *dev);		/* dev->lock held */
 int rraft_dev_add_peer(struct rraft_dev *dev, const struct rr_peer_arg *p);
 void rraft_addr_to_sin(const struct rr_addr *a, struct sockaddr_in *sin);
+int rraft_promote(struct rraft_dev *dev);		/* dev->lock held */
 
 /* rraft_blk.c */
 int rraft_blk_init(struct rraft_dev *dev);

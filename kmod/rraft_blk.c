@@ -21,6 +21,7 @@
 #include <linux/blkdev.h>
 #include <linux/blk-mq.h>
 #include <linux/highmem.h>
+#include <linux/delay.h>
 #include <linux/mm.h>
 #include "rraft.h"
 
@@ -102,18 +103,135 @@ static const struct blk_mq_ops rraft_mq_ops = {
 	.timeout = rraft_timeout,
 };
 
+/* Propose a writer claim for node (0: nobody); dev->lock held, leader. */
+static int rraft_propose_claim(struct rraft_dev *dev, u32 node)
+{
+	u8 buf[RR_CMD_HDR_SIZE];
+	u64 index, term;
+
+	rr_cmd_encode_claim(buf, node);
+	return raft_propose(dev->raft, buf, sizeof(buf), &index, &term);
+}
+
+#define RRAFT_CLAIM_WAIT_MAX	10	/* seconds */
+
+/*
+ * Auto-promote: an open for write makes this node the writer.  The leader
+ * records its claim (replicated, so followers see who writes).  A follower
+ * refuses with EBUSY while the current leader holds the claim; otherwise
+ * it asks for leadership and waits (bounded) until it leads and its claim
+ * is applied.  A claim held by a node that is not the current leader (dead
+ * or deposed) blocks nobody.  With no leader known when the wait ends the
+ * open succeeds: I/O then waits for a leader up to io_timeout, as before.
+ * Called under disk->open_mutex; dev->lock is dropped while waiting.
+ */
+static int rraft_claim_write(struct rraft_dev *dev)
+{
+	unsigned long end = jiffies + min(dev->io_timeout,
+					 RRAFT_CLAIM_WAIT_MAX) * HZ;
+	bool asked = false, proposed = false;
+	u32 lead = RAFT_NONE;
+	u64 term = 0;
+	int err;
+
+	for (;;) {
+		mutex_lock(&dev->lock);
+		if (dev->failed) {
+			mutex_unlock(&dev->lock);
+			return -EIO;
+		}
+		lead = raft_leader(dev->raft);
+		if (raft_role(dev->raft) == RAFT_LEADER) {
+			if (dev->writer == dev->node_id) {
+				mutex_unlock(&dev->lock);
+				return 0;
+			}
+			if (!proposed || term != raft_term(dev->raft)) {
+				term = raft_term(dev->raft);
+				proposed = !rraft_propose_claim(dev,
+								dev->node_id);
+			}
+			/* Already leading before this open: don't wait. */
+			if (!asked && proposed) {
+				mutex_unlock(&dev->lock);
+				rraft_kick(dev);
+				return 0;
+			}
+		} else if (dev->writer && dev->writer != dev->node_id &&
+			   dev->writer == lead) {
+			mutex_unlock(&dev->lock);
+			pr_warn_ratelimited("rraft%u: open for write refused: node %u (leader) has it open for write\n",
+					    dev->minor, lead);
+			return -EBUSY;
+		} else if (!asked) {
+			asked = true;
+			err = rraft_promote(dev);
+			if (err)
+				rr_dev_warn(dev, "auto-promote: asking for leadership failed (%d)",
+					    err);
+		}
+		mutex_unlock(&dev->lock);
+		rraft_kick(dev);
+		if (time_after(jiffies, end))
+			break;
+		if (msleep_interruptible(RRAFT_TICK_MS))
+			return -ERESTARTSYS;
+	}
+	if (lead == RAFT_NONE || lead == dev->node_id)
+		return 0;
+	pr_warn_ratelimited("rraft%u: open for write refused: leadership did not move here from node %u\n",
+			    dev->minor, lead);
+	return -EBUSY;
+}
+
 static int rraft_open(RRAFT_BDOPS_OPEN_ARGS)
 {
 	struct rraft_dev *dev = (RRAFT_BDOPS_OPEN_DISK)->private_data;
+	bool write = RRAFT_BDOPS_OPEN_WRITE;
+	int err;
 
 	/* Called under disk->open_mutex, which remove also takes. */
 	if (dev->removing)
 		return -ENXIO;
+	if (write) {
+		err = rraft_claim_write(dev);
+		if (err)
+			return err;
+		dev->n_write++;
+	}
+	dev->n_open++;
 	return 0;
 }
 
 static void rraft_release(RRAFT_BDOPS_RELEASE_ARGS)
 {
+	struct rraft_dev *dev = disk->private_data;
+	int write = RRAFT_BDOPS_RELEASE_WRITE;
+
+	if (dev->n_open)
+		dev->n_open--;
+	if (write > 0) {
+		if (dev->n_write)
+			dev->n_write--;
+		if (dev->n_write)
+			return;
+	} else if (write < 0) {
+		/* Mode unknown (6.12): the last closer ends the claim. */
+		if (dev->n_open)
+			return;
+		dev->n_write = 0;
+	} else {
+		return;
+	}
+	mutex_lock(&dev->lock);
+	if (dev->writer == dev->node_id &&
+	    raft_role(dev->raft) == RAFT_LEADER &&
+	    !rraft_propose_claim(dev, 0)) {
+		mutex_unlock(&dev->lock);
+		rraft_kick(dev);
+		return;
+	}
+	mutex_unlock(&dev->lock);
 }
 
 const struct block_device_operations rraft_fops = {

@@ -385,6 +385,23 @@ static void rraft_format_cmd_test(struct kunit *test)
 	rr_cmd_encode_hdr(buf, ~0ull & ~4095ull, 4096);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
 			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
+
+	/* writer claims: exactly a header, node id <= RR_CMD_MAX_WRITER */
+	rr_cmd_encode_claim(buf, 2);
+	KUNIT_EXPECT_EQ(test, 0, rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE,
+					       DEV_BYTES));
+	KUNIT_EXPECT_TRUE(test, c.claim);
+	KUNIT_EXPECT_EQ(test, c.writer, 2u);
+	rr_cmd_encode_claim(buf, 0);
+	KUNIT_EXPECT_EQ(test, 0, rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE,
+					       DEV_BYTES));
+	KUNIT_EXPECT_TRUE(test, c.claim);
+	KUNIT_EXPECT_EQ(test, c.writer, 0u);
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
+	rr_cmd_encode_claim(buf, RR_CMD_MAX_WRITER + 1);
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE, DEV_BYTES));
 }
 
 static void rraft_format_conf_test(struct kunit *test)

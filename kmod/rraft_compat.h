@@ -62,6 +62,9 @@ static inline struct gendisk *rraft_alloc_disk(struct blk_mq_tag_set *set,
 #define RRAFT_BDOPS_OPEN_ARGS	struct gendisk *disk, blk_mode_t mode
 #define RRAFT_BDOPS_OPEN_DISK	disk
 #define RRAFT_BDOPS_RELEASE_ARGS struct gendisk *disk
+#define RRAFT_BDOPS_OPEN_WRITE	(!!(mode & BLK_OPEN_WRITE))
+/* release does not get the mode: 1 write, 0 read, -1 unknown */
+#define RRAFT_BDOPS_RELEASE_WRITE (-1)
 
 #else /* 6.1 */
 
@@ -113,6 +116,8 @@ static inline struct gendisk *rraft_alloc_disk(struct blk_mq_tag_set *set,
 #define RRAFT_BDOPS_OPEN_ARGS	struct block_device *bdev, fmode_t mode
 #define RRAFT_BDOPS_OPEN_DISK	bdev->bd_disk
 #define RRAFT_BDOPS_RELEASE_ARGS struct gendisk *disk, fmode_t mode
+#define RRAFT_BDOPS_OPEN_WRITE	(!!(mode & FMODE_WRITE))
+#define RRAFT_BDOPS_RELEASE_WRITE (!!(mode & FMODE_WRITE))
 
 #endif
 

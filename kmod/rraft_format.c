@@ -365,13 +365,29 @@ void rr_cmd_encode_hdr(u8 *buf, u64 offset, u32 len)
 	rr_put_le32(len, buf + 8);
 }
 
+void rr_cmd_encode_claim(u8 *buf, u32 writer)
+{
+	rr_put_le64(RR_CMD_CLAIM_TAG, buf);
+	rr_put_le32(writer, buf + 8);
+}
+
 int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 {
 	if (len < RR_CMD_HDR_SIZE)
 		return -EINVAL;
+	c->claim = false;
+	c->writer = 0;
 	c->offset = rr_get_le64(buf);
 	c->len = rr_get_le32(buf + 8);
 	c->data = buf + RR_CMD_HDR_SIZE;
+	if (c->offset == RR_CMD_CLAIM_TAG) {
+		if (len != RR_CMD_HDR_SIZE || c->len > RR_CMD_MAX_WRITER)
+			return -EINVAL;
+		c->claim = true;
+		c->writer = c->len;
+		c->len = 0;
+		return 0;
+	}
 	if (c->len != len - RR_CMD_HDR_SIZE || !c->len ||
 	    c->len > RR_CMD_MAX_DATA ||
 	    (c->offset | c->len) % RR_BLOCK_SIZE ||

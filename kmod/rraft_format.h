@@ -169,18 +169,32 @@ int rr_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
 
 /* ---- state-machine command: the payload of a RAFT_ENTRY_NORMAL ---- */
 
-/* {u64 byte offset, u32 length, data[length]}, offset and length 4K-aligned */
+/*
+ * Block write: {u64 byte offset, u32 length, data[length]}, offset and
+ * length 4K-aligned, length not 0.
+ * Writer claim: exactly {u64 RR_CMD_CLAIM_TAG, u32 node id or 0}; the tag is
+ * not 4K-aligned, so it never collides with a block write.
+ */
 #define RR_CMD_HDR_SIZE		12
 #define RR_CMD_MAX_DATA		(1024u * 1024)
+#define RR_CMD_CLAIM_TAG	(~0ull)
+#define RR_CMD_MAX_WRITER	65535u
 
 struct rr_cmd {
+	bool claim;		/* a writer claim, not a block write */
+	u32 writer;		/* claim: node id, 0 = nobody */
 	u64 offset;
 	u32 len;
 	const u8 *data;
 };
 
 void rr_cmd_encode_hdr(u8 *buf, u64 offset, u32 len);
-/* 0 or -EINVAL: short, length mismatch, unaligned, beyond dev_bytes. */
+/* buf: RR_CMD_HDR_SIZE bytes. */
+void rr_cmd_encode_claim(u8 *buf, u32 writer);
+/*
+ * 0 or -EINVAL: short, length mismatch, unaligned, beyond dev_bytes, a
+ * claim with trailing bytes or a node id above RR_CMD_MAX_WRITER.
+ */
 int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes);
 
 #endif /* RRAFT_FORMAT_H */

@@ -245,6 +245,10 @@ static int rraft_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 				err = -EUCLEAN;
 				break;
 			}
+			if (c.claim) {
+				dev->writer = c.writer;
+				continue;
+			}
 			/* Overlapping writes are never reordered. */
 			for (k = 0; k < nr; k++)
 				if (c.offset < r[k].end &&
@@ -278,6 +282,32 @@ static int rraft_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 	dev->applied_term = ents[n - 1].term;
 	rraft_blk_committed(dev, ents, n);
 	return 0;
+}
+
+/*
+ * Ask for leadership now (the promote attribute, auto-promote): with a live
+ * leader, act as if it had handed leadership to us (a transfer's
+ * TIMEOUT_NOW), so the election is not stopped by pre-vote or the lease;
+ * votes still go only to an up-to-date log.  dev->lock held.
+ */
+int rraft_promote(struct rraft_dev *dev)
+{
+	u32 lead;
+
+	if (raft_role(dev->raft) == RAFT_LEADER)
+		return 0;
+	lead = raft_leader(dev->raft);
+	if (lead != RAFT_NONE && lead != dev->node_id) {
+		struct raft_msg m = {
+			.type = RAFT_MSG_TIMEOUT_NOW,
+			.from = lead,
+			.to = dev->node_id,
+			.term = raft_term(dev->raft),
+		};
+
+		return raft_step(dev->raft, &m);
+	}
+	return raft_campaign(dev->raft);
 }
 
 /* ---- snapshots: block ranges of the data area ---- */

@@ -64,6 +64,13 @@ static ssize_t node_id_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(node_id);
 
+static ssize_t writer_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_rdev(d)->writer));
+}
+static DEVICE_ATTR_RO(writer);
+
 static ssize_t cluster_id_show(struct device *d, struct device_attribute *attr,
 			       char *buf)
 {
@@ -335,30 +342,10 @@ static ssize_t promote_store(struct device *d, struct device_attribute *attr,
 	if (parse_one(dev, "promote", buf, count, 1, 1, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
-	if (dev->failed) {
+	if (dev->failed)
 		err = -EIO;
-	} else if (raft_role(dev->raft) != RAFT_LEADER) {
-		u32 lead = raft_leader(dev->raft);
-
-		if (lead != RAFT_NONE && lead != dev->node_id) {
-			/*
-			 * A leader is alive: take over as if it had handed
-			 * leadership to us (a transfer's TIMEOUT_NOW), so the
-			 * election is not stopped by pre-vote or the lease.
-			 * Votes still go only to an up-to-date log.
-			 */
-			struct raft_msg m = {
-				.type = RAFT_MSG_TIMEOUT_NOW,
-				.from = lead,
-				.to = dev->node_id,
-				.term = raft_term(dev->raft),
-			};
-
-			err = raft_step(dev->raft, &m);
-		} else {
-			err = raft_campaign(dev->raft);
-		}
-	}
+	else
+		err = rraft_promote(dev);
 	mutex_unlock(&dev->lock);
 	rraft_kick(dev);
 	return err ? err : count;
@@ -654,6 +641,7 @@ static struct attribute *rraft_attrs[] = {
 	&dev_attr_disk_state.attr,
 	&dev_attr_sync_progress.attr,
 	&dev_attr_backing.attr,
+	&dev_attr_writer.attr,
 	&dev_attr_peers.attr,
 	&dev_attr_io_timeout.attr,
 	&dev_attr_sync_rate.attr,

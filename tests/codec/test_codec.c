@@ -409,6 +409,17 @@ static void test_cmd(void)
 	CHECK(rr_cmd_decode(&c, buf, sizeof(buf), ~0ull) == -EINVAL, "wraps");
 	rr_cmd_encode_hdr(buf, 0, 0);
 	CHECK(rr_cmd_decode(&c, buf, 12, 2 << 20) == -EINVAL, "empty write");
+	CHECK(!c.claim, "write is not a claim");
+	rr_cmd_encode_claim(buf, 3);
+	CHECK(rr_cmd_decode(&c, buf, 12, 2 << 20) == 0 && c.claim &&
+	      c.writer == 3 && c.len == 0, "claim 3");
+	rr_cmd_encode_claim(buf, 0);
+	CHECK(rr_cmd_decode(&c, buf, 12, 2 << 20) == 0 && c.claim &&
+	      c.writer == 0, "claim 0");
+	CHECK(rr_cmd_decode(&c, buf, 13, 2 << 20) == -EINVAL,
+	      "claim with trailing byte");
+	rr_cmd_encode_claim(buf, RR_CMD_MAX_WRITER + 1);
+	CHECK(rr_cmd_decode(&c, buf, 12, 2 << 20) == -EINVAL, "claim id too big");
 }
 
 /* ---------------- parsers ---------------- */
