@@ -2335,31 +2335,40 @@ void raft_snapshot_chunk_done(struct raft *r, u64 snap_index, u64 offset,
 		snap_resp(r, r->lead, snap_index, next_offset, 0);
 }
 
-void raft_snapshot_failed(struct raft *r, u32 to)
+/*
+ * A leader's progress for peer `to` whose replication broke off (snapshot
+ * given up, connection lost), with a snapshot stream abandoned: next falls
+ * back to just after what the peer is known to hold.  NULL when we are not
+ * leader or `to` is not a peer.
+ */
+static struct raft_pr *pr_broken(struct raft *r, u32 to)
 {
 	struct raft_pr *pr;
 
 	if (r->role != RAFT_LEADER)
-		return;
+		return NULL;
 	pr = pr_get(r, to);
 	if (!pr || pr->id == r->id)
-		return;
+		return NULL;
 	if (pr->state == PR_SNAPSHOT)
 		pr->next = pr->match + 1;
-	become_probe(r, pr);
+	return pr;
+}
+
+void raft_snapshot_failed(struct raft *r, u32 to)
+{
+	struct raft_pr *pr = pr_broken(r, to);
+
+	if (pr)
+		become_probe(r, pr);
 }
 
 void raft_report_unreachable(struct raft *r, u32 to)
 {
-	struct raft_pr *pr;
+	struct raft_pr *pr = pr_broken(r, to);
 
-	if (r->role != RAFT_LEADER)
+	if (!pr)
 		return;
-	pr = pr_get(r, to);
-	if (!pr || pr->id == r->id)
-		return;
-	if (pr->state == PR_SNAPSHOT)
-		pr->next = pr->match + 1;
 	if (pr->state != PR_PROBE)
 		become_probe(r, pr);
 	pr->probe_sent = false;
