@@ -178,16 +178,6 @@ fail:
 	return err;
 }
 
-/* The transport's view: is the connection to peer id up? */
-static bool rraft_peer_up(struct rraft_dev *dev, u32 id)
-{
-	struct rraft_net_peer_stats st;
-
-	if (!dev->net || rraft_net_peer_stats(dev->net, id, &st))
-		return false;
-	return st.conn == RRAFT_PEER_CONNECTED;
-}
-
 /* ---- write map ---- */
 
 static int rraft_wmap_init(struct rraft_dev *dev, u64 mark)
@@ -338,15 +328,13 @@ static void rraft_snap_send(struct rraft_dev *dev,
 	int err;
 
 	/*
-	 * A transfer of a checkpoint older than ours is useless: the log after
-	 * it is gone, the follower would need another snapshot right after.
-	 * While the follower is unreachable (the stream goes nowhere), give
-	 * it up: the core starts over from the current checkpoint when the
-	 * follower answers again.  A live stream is never interrupted, so
-	 * checkpoints during a long transfer cannot starve it.
+	 * The data area is live: it serves any snapshot index we applied,
+	 * also one older than our checkpoint (a transfer that continues
+	 * across checkpoints, connection losses and leader changes; the
+	 * follower then tops it up incrementally).  The core only asks for
+	 * applied ones.
 	 */
-	if (ss->meta.index < dev->store.st.snap_index &&
-	    !rraft_peer_up(dev, ss->to)) {
+	if (WARN_ON_ONCE(ss->meta.index > dev->applied)) {
 		raft_snapshot_failed(dev->raft, ss->to);
 		return;
 	}

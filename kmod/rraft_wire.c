@@ -8,7 +8,8 @@
 #include "rraft_wire.h"
 
 #define RR_KNOWN_MSGF	(RAFT_MSGF_REJECT | RAFT_MSGF_TRANSFER | \
-			 RAFT_MSGF_LAST | RAFT_MSGF_INCONSISTENT)
+			 RAFT_MSGF_LAST | RAFT_MSGF_INCONSISTENT | \
+			 RAFT_MSGF_RESUME | RAFT_MSGF_FRESH)
 
 static u32 rr_crc(const void *p, u32 len)
 {

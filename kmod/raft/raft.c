@@ -54,6 +54,8 @@ struct raft_pr {
 	bool resume_valid;
 	u64 resume_index;
 	u64 resume_offset;
+	struct raft_snap_meta resume_meta;
+	bool no_resume;		/* the host could not serve resume_meta */
 };
 
 struct raft_read_pend {
@@ -998,6 +1000,23 @@ static void snap_request(struct raft *r, struct raft_pr *pr, u64 offset)
 	pr->snap_req_out = true;
 }
 
+/*
+ * May the transfer a follower is in the middle of (meta s, computed against
+ * its base applied index) go on from here, although s is not our
+ * checkpoint?  Our host reads its live state machine, which is at or past s
+ * once we applied s; s was a checkpoint of committed state, so our log
+ * agrees with it wherever we still have that index.
+ */
+static bool can_resume(const struct raft *r, const struct raft_pr *pr,
+		       const struct raft_snap_meta *s, u64 base)
+{
+	if (pr->no_resume || !s->index || base > s->index)
+		return false;
+	if (s->index > r->applied || s->index > r->commit)
+		return false;
+	return s->index < r->snap.index || term_at(r, s->index) == s->term;
+}
+
 static void become_snapshot(struct raft *r, struct raft_pr *pr)
 {
 	u64 off = 0;
@@ -1016,8 +1035,20 @@ static void become_snapshot(struct raft *r, struct raft_pr *pr)
 	pr->snap_sent_last = false;
 	pr->snap_stall = 0;
 	pr->snap_restarted = false;
-	if (pr->resume_valid && pr->resume_index == r->snap.index)
+	if (pr->resume_valid && pr->resume_index == r->snap.index) {
 		off = pr->resume_offset;
+	} else if (pr->resume_valid && pr->resume_offset &&
+		   can_resume(r, pr, &pr->resume_meta, pr->applied)) {
+		/*
+		 * Continue the follower's unfinished transfer, even of an
+		 * older checkpoint: starting over would throw away what it
+		 * has, and a leader that keeps checkpointing under writes
+		 * would restart a long copy forever.  Once it is installed,
+		 * an incremental transfer from its index tops it up.
+		 */
+		pr->snap = pr->resume_meta;
+		off = pr->resume_offset;
+	}
 	pr->snap_sent_next = off;
 	snap_request(r, pr, off);
 }
@@ -1340,6 +1371,7 @@ static void note_inconsistent(struct raft_pr *pr, const struct raft_msg *m)
 		pr->resume_valid = true;
 		pr->resume_index = m->snap.index;
 		pr->resume_offset = m->offset;
+		pr->resume_meta = m->snap;
 	} else {
 		pr->resume_valid = false;
 	}
@@ -1446,20 +1478,14 @@ static void handle_heartbeat_resp(struct raft *r, struct raft_pr *pr,
 		pr->next = pr->match + 1;
 		send_append(r, pr);
 	} else if (pr->state == PR_SNAPSHOT) {
-		if (++pr->snap_stall >= RAFT_SNAP_STALL && !pr->snap_req_out) {
-			u64 off = 0;
-
-			if (pr->resume_valid && pr->resume_index == pr->snap.index)
-				off = pr->resume_offset;
-			pr->snap_stall = 0;
-			pr->snap_inflight = 0;
-			pr->snap_sent_last = false;
-			pr->snap_restarted = false;
-			pr->snap_sent_next = off;
-			if (off == 0)
-				pr->snap_base = pr->applied;
-			snap_request(r, pr, off);
-		}
+		/*
+		 * No progress: start again from where the follower says it
+		 * is, with our current checkpoint unless we continue its own
+		 * transfer (a stream of an older checkpoint may have become
+		 * useless: below what the follower applied).
+		 */
+		if (++pr->snap_stall >= RAFT_SNAP_STALL && !pr->snap_req_out)
+			become_snapshot(r, pr);
 	} else if ((m->flags & RAFT_MSGF_INCONSISTENT)) {
 		become_snapshot(r, pr);
 	} else {
@@ -1479,6 +1505,44 @@ static void handle_heartbeat_resp(struct raft *r, struct raft_pr *pr,
 	reads_poll(r);
 }
 
+/* (Re)start the transfer in pr->snap at offset off. */
+static void snap_restart(struct raft *r, struct raft_pr *pr, u64 off)
+{
+	pr->snap_stall = 0;
+	pr->snap_inflight = 0;
+	pr->snap_sent_last = false;
+	pr->snap_restarted = false;
+	pr->snap_sent_next = off;
+	snap_request(r, pr, off);
+}
+
+/*
+ * The follower got a chunk of our transfer in the middle of another one
+ * (a previous leader's, or ours before a checkpoint and a lost connection):
+ * continue that one if we can.  Several chunks in flight bring the same
+ * offer: the first one moves the stream, the others match it.
+ */
+static void handle_resume_offer(struct raft *r, struct raft_pr *pr,
+				const struct raft_msg *m)
+{
+	if (pr->snap.index == m->snap.index && pr->snap.term == m->snap.term &&
+	    pr->snap_base == m->applied)
+		return;	/* already continuing it (or the offer is stale) */
+	if (can_resume(r, pr, &m->snap, m->applied)) {
+		pr->snap = m->snap;
+		pr->snap_base = m->applied;
+		snap_restart(r, pr, m->offset);
+		return;
+	}
+	if (m->snap.index > r->applied || m->snap.index > r->commit)
+		return;	/* not applied that far yet: the offer comes again */
+	/* we cannot serve it: start over, telling the follower not to offer */
+	if (!pr->no_resume) {
+		pr->no_resume = true;
+		snap_restart(r, pr, 0);
+	}
+}
+
 static void handle_snapshot_resp(struct raft *r, struct raft_pr *pr,
 				 const struct raft_msg *m)
 {
@@ -1487,6 +1551,7 @@ static void handle_snapshot_resp(struct raft *r, struct raft_pr *pr,
 	if ((m->flags & RAFT_MSGF_LAST) && !(m->flags & RAFT_MSGF_REJECT)) {
 		/* installed durably */
 		pr->resume_valid = false;
+		pr->no_resume = false;
 		if (m->snap.index > pr->match)
 			pr->match = m->snap.index;
 		if (pr->state == PR_SNAPSHOT) {
@@ -1503,6 +1568,11 @@ static void handle_snapshot_resp(struct raft *r, struct raft_pr *pr,
 	pr->resume_valid = true;
 	pr->resume_index = m->snap.index;
 	pr->resume_offset = m->offset;
+	pr->resume_meta = m->snap;
+	if (pr->state == PR_SNAPSHOT && (m->flags & RAFT_MSGF_RESUME)) {
+		handle_resume_offer(r, pr, m);
+		return;
+	}
 	if (pr->state != PR_SNAPSHOT || m->snap.index != pr->snap.index)
 		return;
 	pr->snap_stall = 0;
@@ -1603,6 +1673,25 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 	have = r->applied;
 	if (r->inconsistent)
 		have = m->snap.index >= r->recv.index ? r->recv_base : 0;
+	if (!same && r->receiving && r->recv_next &&
+	    !(m->flags & RAFT_MSGF_FRESH)) {
+		/*
+		 * A chunk of another transfer while ours is unfinished: offer
+		 * the leader to continue ours (snap, offset and applied of the
+		 * reply describe it) instead of starting over.  A leader that
+		 * cannot serve it says so with FRESH.
+		 */
+		struct raft_msg *o = snap_resp(r, m->from, r->recv.index,
+					       r->recv_next,
+					       RAFT_MSGF_REJECT |
+					       RAFT_MSGF_RESUME);
+
+		if (o) {
+			o->snap = r->recv;
+			o->applied = r->recv_base;
+		}
+		return 0;
+	}
 	if (!same) {
 		/*
 		 * A new stream starts at offset 0, and its base (incremental
@@ -2287,6 +2376,8 @@ int raft_snapshot_chunk(struct raft *r, u32 to, u64 snap_index, u64 offset,
 	m->commit = r->commit;
 	if (last)
 		m->flags |= RAFT_MSGF_LAST;
+	if (pr->no_resume)
+		m->flags |= RAFT_MSGF_FRESH;
 	pr->snap_req_out = false;
 	pr->snap_inflight++;
 	pr->snap_sent_next = next_offset;
@@ -2359,8 +2450,12 @@ void raft_snapshot_failed(struct raft *r, u32 to)
 {
 	struct raft_pr *pr = pr_broken(r, to);
 
-	if (pr)
-		become_probe(r, pr);
+	if (!pr)
+		return;
+	/* a follower's older transfer we took over: do not take it again */
+	if (pr->state == PR_SNAPSHOT && pr->snap.index != r->snap.index)
+		pr->no_resume = true;
+	become_probe(r, pr);
 }
 
 void raft_report_unreachable(struct raft *r, u32 to)

@@ -145,6 +145,8 @@ enum raft_msg_type {
 #define RAFT_MSGF_TRANSFER	0x02	/* vote caused by leadership transfer */
 #define RAFT_MSGF_LAST		0x04	/* snapshot: last chunk */
 #define RAFT_MSGF_INCONSISTENT	0x08	/* sender's state machine is mid-install */
+#define RAFT_MSGF_RESUME	0x10	/* snapshot_resp: continue my transfer */
+#define RAFT_MSGF_FRESH		0x20	/* snapshot: start over, do not resume */
 
 /*
  * One message.  Field use by type:
@@ -166,10 +168,18 @@ enum raft_msg_type {
  *                         flags&LAST on the final chunk,
  *                         applied = follower's base applied index the chunk
  *                         stream was computed against (incremental copies)
+ *                         flags&FRESH: the leader will not continue the
+ *                         follower's unfinished transfer (see below)
  *  SNAPSHOT_RESP:         snap.index, offset = next offset wanted,
  *                         flags&REJECT if the chunk was refused, applied;
  *                         flags&LAST (and index = snap.index) once the
- *                         whole snapshot is installed durably
+ *                         whole snapshot is installed durably;
+ *                         flags&REJECT|RESUME: a chunk of another transfer
+ *                         reached a node in the middle of one: snap (whole
+ *                         meta), offset and applied describe the unfinished
+ *                         one, which the leader continues rather than
+ *                         starting over (it may be older than the leader's
+ *                         checkpoint: the host serves any index <= applied)
  *  TIMEOUT_NOW:           term
  * Any response from a node that is mid-install (Inconsistent) carries
  * flags&INCONSISTENT with snap = the snapshot being installed, offset = the
@@ -208,7 +218,12 @@ struct raft_read_state {
  * The leader asks its host for the next chunk of the snapshot for peer `to`:
  * the host reads the payload from `offset` (an opaque cursor it chose itself;
  * 0 starts a transfer) computed against the follower's `base_applied`
- * (0: full copy), and answers with raft_snapshot_chunk().
+ * (0: full copy), and answers with raft_snapshot_chunk().  meta is usually
+ * the leader's own checkpoint, but may be an older one (or one it never
+ * took) that a follower is in the middle of installing: a host whose state
+ * machine is a live image (rraft's data area) serves it, since its state is
+ * at or past meta.index; a host that cannot calls raft_snapshot_failed(),
+ * and the transfer starts over at the current checkpoint.
  */
 struct raft_snap_send {
 	u32 to;

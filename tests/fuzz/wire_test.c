@@ -161,7 +161,7 @@ static void make_msg(struct raft_msg *m, u32 type)
 	m->type = type;
 	m->from = rnd_id();
 	m->to = rnd_id();
-	m->flags = (u32)rnd_below(16);
+	m->flags = (u32)rnd_below(64);
 	m->term = rnd_u64();
 	m->index = rnd_u64();
 	m->log_term = rnd_u64();
@@ -328,7 +328,7 @@ static void test_golden(void)
 {
 	/* Pins the layout: a heartbeat, byte for byte. */
 	static const u8 want_hdr[16] = {
-		'R', 'R', 'F', 'T', 1, 0, RAFT_MSG_HEARTBEAT, 0,
+		'R', 'R', 'F', 'T', 2, 0, RAFT_MSG_HEARTBEAT, 0,
 		0, 0, 0, 0, RRAFT_WIRE_MSG_FIXED, 0, 0, 0,
 	};
 	struct raft_msg m = {
@@ -397,7 +397,7 @@ static void test_extremes(void)
 		{ .term = ~0ull, .index = ~0ull, .type = RAFT_ENTRY_NOOP },
 	};
 	struct raft_msg m = {
-		.type = RAFT_MSG_APPEND, .from = ~0u, .to = ~0u, .flags = 0xf,
+		.type = RAFT_MSG_APPEND, .from = ~0u, .to = ~0u, .flags = 0x3f,
 		.term = ~0ull, .index = ~0ull - 2, .log_term = ~0ull,
 		.commit = ~0ull, .ctx = ~0ull, .applied = ~0ull,
 		.hint_term = ~0ull, .hint_index = ~0ull, .hint_len = ~0ull,
@@ -463,8 +463,8 @@ static void test_encode_rejects(void)
 	m.to = 0;
 	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "to 0");
 	m.to = 2;
-	m.flags = 0x10;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "flag 0x10");
+	m.flags = 0x40;
+	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "flag 0x40");
 	m.flags = 0;
 	m.n_entries = 1;
 	m.entries = &e;
@@ -599,9 +599,12 @@ static void test_header(void)
 	buf[0] = 'X';
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "magic");
 	rraft_wire_put_header(buf, RAFT_MSG_VOTE, 0, 10);
-	buf[4] = 2;
+	buf[4] = 1;
 	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
-	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 2");
+	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 1");
+	buf[4] = 3;
+	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
+	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 3");
 	rraft_wire_put_header(buf, 0, 0, 10);
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "type 0");
 	rraft_wire_put_header(buf, 12, 0, 10);
@@ -664,7 +667,7 @@ static void test_semantics(void)
 	MUTATE("unchanged", (void)0, 0);
 	MUTATE("from 0", rr_put_le32(0, t + body), -EBADMSG);
 	MUTATE("to 0", rr_put_le32(0, t + body + 4), -EBADMSG);
-	MUTATE("unknown msg flag", rr_put_le32(0x20, t + body + 8), -EBADMSG);
+	MUTATE("unknown msg flag", rr_put_le32(0x40, t + body + 8), -EBADMSG);
 	MUTATE("n_entries 3", rr_put_le32(3, t + body + 12), -EBADMSG);
 	MUTATE("n_entries 1", rr_put_le32(1, t + body + 12), -EBADMSG);
 	MUTATE("n_entries huge", rr_put_le32(0x40000000, t + body + 12),

@@ -182,15 +182,16 @@ static void fault_transfer(struct sim *s)
 
 static void checkpoint(struct sim *s, struct node *nd)
 {
+	struct raft_snap_meta meta;
 	int err;
 
 	if (!nd->alive || nd->inst || nd->applied <= nd->ck_meta.index)
 		return;
 	/* the checkpoint is durable before the core may drop the log */
-	nd->ck_meta.index = nd->applied;
-	nd->ck_meta.term = s->ga_term[nd->applied];
-	nd->ck_meta.conf = nd->conf_applied;
-	memcpy(nd->ck_img, nd->sm, SIM_IMG_BYTES);
+	meta.index = nd->applied;
+	meta.term = s->ga_term[nd->applied];
+	meta.conf = nd->conf_applied;
+	sim_set_checkpoint(nd, &meta, nd->sm);
 	err = raft_compact(nd->r, nd->applied);
 	sim_trace(s, "n%u checkpoint at %llu/%llu, compact -> %d", nd->id,
 		  LL(nd->ck_meta.index), LL(nd->ck_meta.term), err);

@@ -506,12 +506,13 @@ static int exec_cmd(struct ctx *c, char *text)
 		sim_process(s, &s->nodes[id]);
 	} else if (!strcmp(argv[0], "compact") && id) {
 		struct node *nd = &s->nodes[id];
+		struct raft_snap_meta meta;
 		int err;
 
-		nd->ck_meta.index = nd->applied;
-		nd->ck_meta.term = nd->applied < s->ga_cap ? s->ga_term[nd->applied] : 0;
-		nd->ck_meta.conf = nd->conf_applied;
-		memcpy(nd->ck_img, nd->sm, SIM_IMG_BYTES);
+		meta.index = nd->applied;
+		meta.term = nd->applied < s->ga_cap ? s->ga_term[nd->applied] : 0;
+		meta.conf = nd->conf_applied;
+		sim_set_checkpoint(nd, &meta, nd->sm);
 		err = raft_compact(nd->r, nd->applied);
 		if (err)
 			fprintf(o, "error %s\n", ename(err));

@@ -219,13 +219,19 @@ void sim_fmt_msg(char *buf, size_t len, const struct raft_msg *m)
 	case RAFT_MSG_HEARTBEAT_RESP:
 		break;
 	case RAFT_MSG_SNAPSHOT:
-		snprintf(buf + o, len - o, " snap=%llu/%llu off=%llu len=%u%s",
+		snprintf(buf + o, len - o, " snap=%llu/%llu off=%llu len=%u%s%s",
 			 LL(m->snap.index), LL(m->snap.term), LL(m->offset),
-			 m->len, (m->flags & RAFT_MSGF_LAST) ? " LAST" : "");
+			 m->len, (m->flags & RAFT_MSGF_LAST) ? " LAST" : "",
+			 (m->flags & RAFT_MSGF_FRESH) ? " FRESH" : "");
 		break;
 	case RAFT_MSG_SNAPSHOT_RESP:
-		snprintf(buf + o, len - o, " snap=%llu next=%llu%s",
-			 LL(m->snap.index), LL(m->offset), rej);
+		if (m->flags & RAFT_MSGF_RESUME)
+			snprintf(buf + o, len - o, " RESUME snap=%llu/%llu next=%llu base=%llu",
+				 LL(m->snap.index), LL(m->snap.term),
+				 LL(m->offset), LL(m->applied));
+		else
+			snprintf(buf + o, len - o, " snap=%llu next=%llu%s",
+				 LL(m->snap.index), LL(m->offset), rej);
 		break;
 	default:
 		break;
@@ -373,6 +379,8 @@ static void ga_grow(struct sim *s, u64 idx)
 	grow_u64(&s->ga_hash, &c1, idx);
 	c1 = c2;
 	grow_u64(&s->ga_term, &c1, idx);
+	s->ga_img = xrealloc(s->ga_img, c1 * SIM_IMG_BYTES);
+	memset(s->ga_img + c2 * SIM_IMG_BYTES, 0, (c1 - c2) * SIM_IMG_BYTES);
 	s->ga_cap = c1;
 }
 
@@ -607,6 +615,16 @@ static void node_start(struct sim *s, struct node *nd)
 	sim_process(s, nd);
 }
 
+/* A new durable checkpoint; the previous one is kept (see ck_prev_meta). */
+void sim_set_checkpoint(struct node *nd, const struct raft_snap_meta *meta,
+			const u8 *img)
+{
+	nd->ck_prev_meta = nd->ck_meta;
+	memcpy(nd->ck_prev_img, nd->ck_img, SIM_IMG_BYTES);
+	nd->ck_meta = *meta;
+	memcpy(nd->ck_img, img, SIM_IMG_BYTES);
+}
+
 void sim_boot_node(struct sim *s, u32 id, const struct raft_conf *conf)
 {
 	struct node *nd = &s->nodes[id];
@@ -686,6 +704,7 @@ void sim_set_durable(struct sim *s, u32 id, u64 term, u32 vote, u64 commit,
 	memset(&nd->ck_meta, 0, sizeof(nd->ck_meta));
 	nd->ck_meta.conf = *conf;
 	memset(nd->ck_img, 0, sizeof(nd->ck_img));
+	memset(&nd->ck_prev_meta, 0, sizeof(nd->ck_prev_meta));
 	nd->inst = false;
 	dlog_clear_from(nd, 0);
 	for (i = 0; i < n; i++) {
@@ -1218,6 +1237,7 @@ static void apply_entry(struct sim *s, struct node *nd, const struct raft_entry 
 			 nd->id, LL(e->index));
 	s->ga_hash[e->index] = h;
 	s->ga_term[e->index] = e->term;
+	memcpy(s->ga_img + e->index * SIM_IMG_BYTES, nd->sm, SIM_IMG_BYTES);
 
 	/* complete client writes proposed at this index */
 	pp = &nd->writes;
@@ -1284,11 +1304,30 @@ static void send_snapshot_chunk(struct sim *s, struct node *nd,
 {
 	u64 off = ss->offset, next;
 	u8 buf[SIM_NBLOCKS * SIM_REC];
+	const u8 *img = nd->ck_img;
 	u32 len, mask, b;
 	int err;
 
-	if (nd->ck_meta.index != ss->meta.index || nd->ck_meta.term != ss->meta.term ||
-	    off >= SIM_NBLOCKS) {
+	/*
+	 * The sim's hosts serve exact images.  A snapshot other than the
+	 * current checkpoint is a follower's unfinished transfer the core
+	 * took over: most hosts serve any index they applied, like rraft's
+	 * live data area (from the committed history, which is the same on
+	 * every node); one in four keeps only its previous checkpoint and
+	 * fails anything older, and the core starts over.
+	 */
+	if (nd->ck_meta.index == ss->meta.index && nd->ck_meta.term == ss->meta.term)
+		img = nd->ck_img;
+	else if (nd->ck_prev_meta.index && nd->ck_prev_meta.index == ss->meta.index &&
+		 nd->ck_prev_meta.term == ss->meta.term)
+		img = nd->ck_prev_img;
+	else if ((nd->id + s->seed) % 4 && ss->meta.index <= nd->applied &&
+		 ss->meta.index < s->ga_cap && s->ga_hash[ss->meta.index] &&
+		 s->ga_term[ss->meta.index] == ss->meta.term)
+		img = s->ga_img + ss->meta.index * SIM_IMG_BYTES;
+	else
+		img = NULL;
+	if (!img || off >= SIM_NBLOCKS) {
 		sim_trace(s, "n%u host: snapshot %llu/%llu for n%u unavailable (checkpoint %llu): failed",
 			  nd->id, LL(ss->meta.index), LL(ss->meta.term), ss->to,
 			  LL(nd->ck_meta.index));
@@ -1309,7 +1348,7 @@ static void send_snapshot_chunk(struct sim *s, struct node *nd,
 		if (!(mask & (1u << b)))
 			continue;
 		buf[len] = (u8)b;
-		put64(buf + len + 1, img_get(nd->ck_img, b));
+		put64(buf + len + 1, img_get(img, b));
 		len += SIM_REC;
 	}
 	err = raft_snapshot_chunk(nd->r, ss->to, ss->meta.index, off,
@@ -1466,8 +1505,7 @@ void sim_process(struct sim *s, struct node *nd)
 			} else {
 				struct pend **pp = &nd->writes, *p;
 
-				nd->ck_meta = rd.snap;
-				memcpy(nd->ck_img, nd->inst_img, SIM_IMG_BYTES);
+				sim_set_checkpoint(nd, &rd.snap, nd->inst_img);
 				nd->inst = false;
 				memcpy(nd->sm, nd->ck_img, SIM_IMG_BYTES);
 				if (rd.snap.index < nd->applied)
@@ -1481,6 +1519,8 @@ void sim_process(struct sim *s, struct node *nd)
 					sim_fail(s, "state machine safety: node %u installed snapshot %llu whose blocks differ from the image applied elsewhere at that index",
 						 nd->id, LL(rd.snap.index));
 				s->ga_hash[rd.snap.index] = h;
+				memcpy(s->ga_img + rd.snap.index * SIM_IMG_BYTES,
+				       nd->sm, SIM_IMG_BYTES);
 				gc_grow(s, rd.snap.index);
 				if (s->gc_term[rd.snap.index] &&
 				    s->gc_term[rd.snap.index] != rd.snap.term)
@@ -1714,6 +1754,7 @@ void sim_free(struct sim *s)
 	free(s->gc_cterm);
 	free(s->ga_hash);
 	free(s->ga_term);
+	free(s->ga_img);
 	free(s->kv);
 	free(s->hist);
 	memset(s, 0, sizeof(*s));

@@ -110,6 +110,9 @@ struct node {
 	u64 dcap;
 	struct raft_snap_meta ck_meta;	/* checkpoint (index 0: none) */
 	u8 ck_img[SIM_IMG_BYTES];
+	/* the checkpoint before it, kept to serve transfers that continue */
+	struct raft_snap_meta ck_prev_meta;
+	u8 ck_prev_img[SIM_IMG_BYTES];
 	bool inst;			/* snapshot install in progress */
 	struct raft_snap_meta inst_meta;
 	u64 inst_off, inst_base;
@@ -211,6 +214,7 @@ struct sim {
 	u64 gc_cap, gc_max;
 	u64 *ga_hash, *ga_term;		/* image after applying index */
 	u64 ga_cap;
+	u8 *ga_img;			/* that image (ga_cap of them) */
 	struct kv *kv;
 	u64 kv_cap, kv_n;
 
@@ -235,6 +239,8 @@ void sim_init(struct sim *s, u64 seed, u32 n, u32 spares, u32 faults,
 	      bool manual);
 void sim_free(struct sim *s);
 void sim_boot_node(struct sim *s, u32 id, const struct raft_conf *conf);
+void sim_set_checkpoint(struct node *nd, const struct raft_snap_meta *meta,
+			const u8 *img);
 void sim_crash(struct sim *s, u32 id);
 void sim_lose_tail(struct sim *s, u32 id, u64 n);
 void sim_restart(struct sim *s, u32 id);

@@ -1269,6 +1269,94 @@ out:
 	h_free(&c);
 }
 
+/*
+ * Issue 5: a follower interrupted mid-install while the leader checkpoints
+ * further gets its own transfer continued (snapshot 8 from offset 8), not a
+ * new full one of the newer checkpoint, then an incremental top-up (10
+ * against base 8).  With fail, the host gives the older snapshot up
+ * (raft_snapshot_failed): the leader starts over with FRESH.
+ */
+static void snapshot_resume_older(bool fail)
+{
+	struct h_cluster c;
+	struct h_node *fn;
+	u32 l, f, i;
+	int k;
+	bool resumed = false, topup = false, fresh = false;
+
+	h_init(&c, 3, NULL);
+	l = elect_stable(&c);
+	CHECK(l);
+	if (!l)
+		goto out;
+	f = l % 3 + 1;
+	fn = h_node(&c, f);
+	h_crash(&c, f);
+	for (k = 0; k < 10; k++)
+		h_propose(&c, l, "r");
+	h_tick_all(&c, 2);
+	CHECK_EQ(h_compact(&c, l, 8), 0);
+	h_restart(&c, f);
+	for (i = 0; i < 200 && !fn->inst_pending; i++) {
+		if (!h_deliver_one(&c)) {
+			h_tick(&c, l);
+			h_tick(&c, f);
+		}
+	}
+	CHECK(fn->inst_pending);
+	CHECK_EQ(fn->inst_off, 8);
+	h_crash(&c, f);
+	for (k = 0; k < 4; k++)
+		h_propose(&c, l, "s");
+	h_tick_all(&c, 2);
+	CHECK_EQ(h_compact(&c, l, h_node(&c, l)->applied), 0);
+	CHECK(h_node(&c, l)->applied > 8);
+	h_restart(&c, f);
+	CHECK(h_status(&c, f)->inconsistent);
+	for (k = 0; k < 300 && (h_status(&c, f)->inconsistent ||
+				fn->applied < h_node(&c, l)->applied); k++) {
+		for (i = 0; i < c.qn; i++) {
+			const struct raft_msg *m = &c.q[i].m;
+
+			if (m->type != RAFT_MSG_SNAPSHOT || m->to != f)
+				continue;
+			if (m->snap.index == 8 && m->offset == 8 && !resumed) {
+				resumed = true;
+				if (fail) {
+					/* the host could not serve it after all */
+					h_drop_queue(&c);
+					raft_snapshot_failed(h_node(&c, l)->r, f);
+					break;
+				}
+			}
+			if (m->snap.index > 8 && m->applied == 8)
+				topup = true;
+			if (m->flags & RAFT_MSGF_FRESH)
+				fresh = true;
+		}
+		if (!h_deliver_one(&c)) {
+			h_tick(&c, l);
+			h_tick(&c, f);
+		}
+	}
+	CHECK(resumed);
+	CHECK_EQ(topup, !fail);
+	CHECK_EQ(fresh, fail);
+	CHECK(!h_status(&c, f)->inconsistent);
+	h_tick_all(&c, 5);
+	CHECK_EQ(fn->applied, h_node(&c, l)->applied);
+	CHECK_EQ(fn->hash, h_node(&c, l)->hash);
+out:
+	SAFE(&c);
+	h_free(&c);
+}
+
+static void test_snapshot_resume_older(void)
+{
+	snapshot_resume_older(false);
+	snapshot_resume_older(true);
+}
+
 /* raft_snapshot_failed / raft_report_unreachable move the peer to probe. */
 static void test_snapshot_failed(void)
 {
@@ -2037,12 +2125,20 @@ static void test_snapshot_follower_edges(void)
 	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
 	CHECK(fl & RAFT_MSGF_REJECT);
 	CHECK_EQ(off, 8);
-	/* 5. another snapshot while a chunk is with the host: dropped
-	 * silently (a reject would make the leader restart in a loop) */
+	/* 5. another snapshot mid-install: the reply offers to resume ours
+	 * (snapshot 10 at offset 8), even while a chunk is with the host */
 	m = snapmsg(2, 12, 2, 0, 8, "abcdefgh", 8, false);
 	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp(r, &off, &fl), 0);
+	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
+	CHECK(fl & RAFT_MSGF_REJECT);
+	CHECK(fl & RAFT_MSGF_RESUME);
+	CHECK_EQ(off, 8);
 	CHECK(h_status_solo_inconsistent(r));
+	/* with FRESH while a chunk is with the host: dropped silently (a
+	 * reject would make the leader restart in a loop) */
+	m.flags |= RAFT_MSGF_FRESH;
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp(r, &off, &fl), 0);
 	/* 6. queue the next chunks; the queue holds 4 */
 	for (k = 1; k < 4; k++) {
 		m = snapmsg(2, 10, 2, 8 * k, 8 * (k + 1), "abcdefgh", 8, false);
@@ -2155,16 +2251,30 @@ static void test_snapshot_bases(void)
 	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
 	CHECK_EQ(ap, 3);	/* mid-install: reports the transfer's base */
 	CHECK_EQ(off, 8);
-	/* the same snapshot with another base restarts at 0 */
+	/* the same snapshot with another base: offer to resume ours */
 	m = snapmsg(2, 10, 2, 8, 16, "abcdefgh", 8, false);
 	m.applied = 2;
 	raft_step(r, &m);
 	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
+	CHECK(fl & RAFT_MSGF_RESUME);
+	CHECK_EQ(off, 8);
+	CHECK_EQ(ap, 3);
+	/* FRESH (the leader will not resume): restart at 0 */
+	m.flags |= RAFT_MSGF_FRESH;
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
 	CHECK(fl & RAFT_MSGF_REJECT);
+	CHECK(!(fl & RAFT_MSGF_RESUME));
 	CHECK_EQ(off, 0);
-	/* an older snapshot (8 < 10) over a partial install: full copy only */
+	/* an older snapshot (8 < 10) over a partial install: resume offer;
+	 * with FRESH a full copy only */
 	m = snapmsg(3, 8, 2, 0, 8, "abcdefgh", 8, false);
 	m.applied = 3;
+	raft_step(r, &m);
+	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
+	CHECK(fl & RAFT_MSGF_RESUME);
+	CHECK_EQ(ap, 3);
+	m.flags |= RAFT_MSGF_FRESH;
 	raft_step(r, &m);
 	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
 	CHECK(fl & RAFT_MSGF_REJECT);
