@@ -451,6 +451,13 @@ static int rraft_snap_install(struct rraft_dev *dev,
 		if (err)
 			return err;
 		dev->inconsistent = true;
+		rr_dev_info(dev, "receiving snapshot at index %llu term %llu (%s, base %llu)",
+			    si->meta.index, si->meta.term,
+			    si->base_applied ? "incremental" : "full copy",
+			    si->base_applied);
+	} else if (si->offset != dev->snap_done) {
+		rr_dev_info(dev, "snapshot at index %llu: restarting at offset %llu (was at %llu)",
+			    si->meta.index, si->offset, dev->snap_done);
 	}
 	if (len) {
 		/* what a chunk brings is newer than anything we know */
@@ -936,6 +943,13 @@ static int rraft_create(const struct rr_create_args *a)
 	dev->applied_conf = s->st.snap_conf;
 	dev->hs_commit = s->st.commit;
 	dev->inconsistent = !!(s->st.flags & RR_STF_INCONSISTENT);
+	if (dev->inconsistent) {
+		u64 total = rraft_store_data_bytes(s);
+
+		dev->snap_done = s->st.pend_offset;
+		dev->snap_left = total > s->st.pend_offset ?
+				 total - s->st.pend_offset : 0;
+	}
 	dev->role = raft_role(dev->raft);
 
 	if (a->has_listen || a->n_peers) {

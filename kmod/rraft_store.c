@@ -731,6 +731,8 @@ int rraft_store_load(struct rraft_store *s, struct raft_boot *boot)
 		boot->pending.conf = s->st.pend_conf;
 		boot->pending_offset = s->st.pend_offset;
 		boot->pending_base = s->st.pend_base;
+		pr_info("rraft: %s: snapshot install at index %llu unfinished: Inconsistent, continues at offset %llu\n",
+			s->path, s->st.pend_index, s->st.pend_offset);
 	}
 	pr_info("rraft: %s: recovered term %llu, checkpoint %llu, log %llu..%llu (%u records, replay stopped: %s)\n",
 		s->path, s->st.term, s->st.snap_index, s->st.snap_index + 1,

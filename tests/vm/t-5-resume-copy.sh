@@ -51,7 +51,7 @@ rr_cluster_up "$N" "log=4M"
 L=$(rr_leader "$N")
 log "leader vm$L"
 rr_load 4
-rr_ctl_ok 4 format "backing=/dev/vda node=4 cluster=$RR_CLUSTER"
+rr_ctl_ok 4 format "backing=/dev/vda node=4 cluster=$RR_CLUSTER log=4M"
 rr_cluster_create 4 "$ALL"
 dsize=$(( $(vm_ok "$L" 'rr_sb_u64 /dev/vda 104' 30) * 4096 ))
 
