@@ -762,10 +762,19 @@ static void rraft_wire_handshake_test(struct kunit *test)
 	h.cluster_id = 0xc1c1c1c1c1ull;
 	h.from = 2;
 	h.to = 1;
+	h.data_bytes = 0x123456789a00ull;
 	for (i = 0; i < RRAFT_WIRE_NONCE_SIZE; i++)
 		h.nonce[i] = (u8)(i * 3 + 1);
 	rraft_wire_encode_hello(&h, hello);
+	KUNIT_EXPECT_EQ(test, RRAFT_WIRE_HELLO_SIZE, 64);
+	/* body: data_bytes LE at +24, nonce at +32 */
+	KUNIT_EXPECT_EQ(test, rr_get_le64(hello + RRAFT_WIRE_HDR_SIZE + 24),
+			0x123456789a00ull);
+	KUNIT_EXPECT_EQ(test, hello[RRAFT_WIRE_HDR_SIZE + 24], 0x00);
+	KUNIT_EXPECT_EQ(test, hello[RRAFT_WIRE_HDR_SIZE + 29], 0x12);
+	KUNIT_EXPECT_EQ(test, hello[RRAFT_WIRE_HDR_SIZE + 32], 1);
 	KUNIT_ASSERT_EQ(test, 0, rraft_wire_decode_hello(hello, sizeof(hello), &out));
+	KUNIT_EXPECT_EQ(test, out.data_bytes, h.data_bytes);
 	KUNIT_EXPECT_EQ(test, out.proto, h.proto);
 	KUNIT_EXPECT_EQ(test, out.flags, h.flags);
 	KUNIT_EXPECT_EQ(test, out.cluster_id, h.cluster_id);
@@ -781,6 +790,15 @@ static void rraft_wire_handshake_test(struct kunit *test)
 	}
 	KUNIT_EXPECT_LT(test, rraft_wire_decode_hello(hello, sizeof(hello) - 1,
 						      &out), 0);
+	/* a data size that is not whole sectors is malformed; 0 is "unset" */
+	h.data_bytes = 0x123456789a00ull + 8;
+	rraft_wire_encode_hello(&h, hello);
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			rraft_wire_decode_hello(hello, sizeof(hello), &out));
+	h.data_bytes = 0;
+	rraft_wire_encode_hello(&h, hello);
+	KUNIT_EXPECT_EQ(test, 0, rraft_wire_decode_hello(hello, sizeof(hello), &out));
+	KUNIT_EXPECT_EQ(test, out.data_bytes, 0ull);
 	/* a hello is not an auth frame and the other way round */
 	KUNIT_EXPECT_LT(test, rraft_wire_decode_auth(hello, sizeof(hello), mac), 0);
 

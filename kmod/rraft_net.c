@@ -64,6 +64,7 @@
 #define RR_TX_BUDGET		SZ_1M		/* bytes per tx_work run */
 #define RR_RXBUF_SIZE		(RRAFT_WIRE_HDR_SIZE + RRAFT_WIRE_SLICE + \
 				 RRAFT_WIRE_TRAILER_SIZE)
+#define RR_WHY_MAX		96		/* a formatted failure reason */
 
 enum rr_conn_state { RR_CONN_HS, RR_CONN_UP, RR_CONN_DEAD };
 
@@ -89,6 +90,7 @@ struct rraft_conn {
 	u32 secret_gen;
 	struct list_head node;		/* net->conns or net->dead */
 	struct sockaddr_in addr;	/* remote, for messages */
+	char why_buf[RR_WHY_MAX];	/* handshake failure with details */
 	struct work_struct hs_work;
 	struct work_struct rx_work;
 	struct work_struct tx_work;
@@ -134,7 +136,7 @@ struct rraft_peer {
 	bool reported_up;		/* state_mutex */
 	bool ever_up;
 	u32 hs_state;			/* enum rraft_peer_conn while dialing */
-	const char *last_why;		/* last logged failure, NULL after success */
+	char last_why[RR_WHY_MAX];	/* last logged failure, "" after success */
 	unsigned int backoff_ms;
 	struct delayed_work dial_work;
 	struct rraft_net_peer_stats st;
@@ -181,7 +183,8 @@ static bool rr_we_dial(struct rraft_net *net, u32 id)
 
 /*
  * Log a failure about a known peer once per episode: a repeat of the
- * failure logged last (reconnect loops) stays quiet until a success.
+ * failure logged last (same text; reconnect loops) stays quiet until a
+ * success.
  */
 static void rr_log_peer_failure(struct rraft_net *net, u32 id,
 				const struct sockaddr_in *addr, int err,
@@ -194,8 +197,8 @@ static void rr_log_peer_failure(struct rraft_net *net, u32 id,
 	p = rr_find_peer(net, id);
 	known = p;
 	if (p) {
-		quiet = p->last_why == why;
-		p->last_why = why;
+		quiet = !strcmp(p->last_why, why);
+		strscpy(p->last_why, why, sizeof(p->last_why));
 	}
 	spin_unlock(&net->lock);
 	if (quiet)
@@ -640,6 +643,19 @@ static int rr_hs_check_hello(struct rraft_conn *conn, struct rr_hs *hs,
 		*why = "peer requires authentication, no secret set here";
 		return -EKEYREJECTED;
 	}
+	/*
+	 * Last check, so that a mismatch here means everything else matched:
+	 * the acceptor then still answers with its HELLO, and both sides log
+	 * both sizes.  Replicating between different sizes would fail the
+	 * smaller member at the first write or snapshot chunk past its end.
+	 */
+	if (net->cfg.data_bytes && t->data_bytes != net->cfg.data_bytes) {
+		snprintf(conn->why_buf, sizeof(conn->why_buf),
+			 "data area size differs (peer %llu KiB, ours %llu KiB)",
+			 t->data_bytes >> 10, net->cfg.data_bytes >> 10);
+		*why = conn->why_buf;
+		return -EMEDIUMTYPE;
+	}
 	return 0;
 }
 
@@ -721,6 +737,7 @@ static int rr_handshake(struct rraft_conn *conn, struct rr_hs *hs,
 	hs->mine.flags = hs->secret_len ? RRAFT_WIRE_HELLO_AUTH : 0;
 	hs->mine.cluster_id = net->cfg.cluster_id;
 	hs->mine.from = net->cfg.node_id;
+	hs->mine.data_bytes = net->cfg.data_bytes;
 	get_random_bytes(hs->mine.nonce, sizeof(hs->mine.nonce));
 
 	if (conn->dialer) {
@@ -737,15 +754,20 @@ static int rr_handshake(struct rraft_conn *conn, struct rr_hs *hs,
 	if (err)
 		return err;
 	err = rr_hs_check_hello(conn, hs, why);
-	if (err)
+	/* on a size mismatch the dialer gets our HELLO, to log it too */
+	if (err && (err != -EMEDIUMTYPE || conn->dialer))
 		return err;
 	if (!conn->dialer) {
+		int serr;
+
 		hs->mine.to = conn->peer_id;
 		rraft_wire_encode_hello(&hs->mine, hs->buf);
-		err = rr_send_all(sock, hs->buf, RRAFT_WIRE_HELLO_FRAME);
-		if (err) {
-			*why = "send failed";
+		serr = rr_send_all(sock, hs->buf, RRAFT_WIRE_HELLO_FRAME);
+		if (err)
 			return err;
+		if (serr) {
+			*why = "send failed";
+			return serr;
 		}
 	}
 	if (hs->secret_len) {
@@ -810,7 +832,7 @@ static int rr_conn_up(struct rraft_conn *conn, const char **why)
 	}
 	p->conn = conn;
 	p->hs_state = RRAFT_PEER_CONNECTED;
-	p->last_why = NULL;
+	p->last_why[0] = '\0';
 	p->backoff_ms = RR_BACKOFF_MIN_MS;
 	if (p->ever_up)
 		p->st.reconnects++;
@@ -1391,7 +1413,8 @@ struct rraft_net *rraft_net_create(const struct rraft_net_cfg *cfg,
 	struct rraft_net *net;
 
 	if (!cfg || !ops || !ops->deliver || cfg->node_id == RAFT_NONE ||
-	    cfg->secret_len > RRAFT_SECRET_MAX)
+	    cfg->secret_len > RRAFT_SECRET_MAX ||
+	    (cfg->data_bytes & (RRAFT_WIRE_SECTOR - 1)))
 		return ERR_PTR(-EINVAL);
 	net = kzalloc(sizeof(*net), GFP_KERNEL);
 	if (!net)

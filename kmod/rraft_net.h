@@ -5,8 +5,8 @@
  * The transport knows nothing of block devices: it moves struct raft_msg
  * between node ids.  One listener per device, one connection per peer pair
  * (the node with the lower id dials, the other accepts), a handshake with
- * magic, protocol version, cluster id and node id, then an HMAC
- * challenge-response when a secret is set.  Messages are framed and
+ * magic, protocol version, cluster id, node id and data area size, then an
+ * HMAC challenge-response when a secret is set.  Messages are framed and
  * checksummed by the wire codec (rraft_wire.h).  Votes, heartbeats and their
  * responses go ahead of bulk appends and snapshot chunks: control messages
  * have their own queue that the sender always drains first, and bulk data
@@ -38,6 +38,12 @@ struct rraft_net_cfg {
 	struct sockaddr_in listen;
 	u8 secret[RRAFT_SECRET_MAX];
 	u32 secret_len;			/* 0: no authentication */
+	/*
+	 * Size of our data area in bytes, sent in the HELLO.  A peer whose
+	 * size differs is refused at the handshake.  0: not checked (test
+	 * transports).
+	 */
+	u64 data_bytes;
 };
 
 struct rraft_net_ops {

@@ -5,8 +5,10 @@
  * port, connect as a full mesh (the lower id dials), authenticate with a
  * shared secret, and exchange raft messages: small control messages, an
  * append bigger than one wire slice (so it travels in fragments), and a
- * snapshot chunk.  Also: a wrong secret never connects, a restarted peer
- * is reconnected, a message to a peer that is down is dropped and counted.
+ * snapshot chunk.  Also: a wrong secret never connects, nor does a node of
+ * another cluster or one whose data area has another size; a restarted
+ * peer is reconnected, a message to a peer that is down is dropped and
+ * counted.
  *
  * Runs under UML: the loopback device is brought up by the suite.
  */
@@ -26,6 +28,8 @@
 #define NT_NODES	3
 #define NT_MAX_RX	64
 #define NT_WAIT		(10 * HZ)
+#define NT_DATA_BYTES	(64ull << 20)	/* the common data area size */
+#define NT_NOCHECK	1		/* nt_ctx.data[]: configure 0 */
 
 /* What a node received: the fields of each message plus data checksums. */
 struct nt_rx {
@@ -52,6 +56,7 @@ struct nt_ctx {
 	void (*cleanup)(void *arg);	/* after the transports are stopped */
 	void *cleanup_arg;
 	u64 cluster[NT_NODES + 1];	/* 0: the common cluster id */
+	u64 data[NT_NODES + 1];		/* 0: NT_DATA_BYTES */
 };
 
 static u32 nt_ents_crc(const struct raft_msg *m, u64 *bytes)
@@ -134,6 +139,8 @@ static int nt_start_ops(struct nt_ctx *c, u32 id, const char *secret,
 	n->id = id;
 	cfg.node_id = id;
 	cfg.cluster_id = c->cluster[id] ? c->cluster[id] : 0xc0ffee;
+	cfg.data_bytes = !c->data[id] ? NT_DATA_BYTES :
+			 c->data[id] == NT_NOCHECK ? 0 : c->data[id];
 	cfg.minor = id;
 	nt_addr(&cfg.listen, c->port + id);
 	if (secret) {
@@ -845,11 +852,72 @@ static void rraft_net_stranger_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nt_n_rx(&c->node[3]), 0u);
 }
 
+/*
+ * Members whose data areas differ in size never connect: node 3's is one
+ * block bigger (both sides refuse), then node 3 does not check (node 1 and
+ * 2 refuse its HELLO on their own), then node 3 gets the common size and
+ * the refused peers reconnect.
+ */
+static void rraft_net_size_test(struct kunit *test)
+{
+	struct nt_ctx *c = test->priv;
+	struct rraft_net_peer_stats st;
+	struct rraft_net_cfg bad = { .node_id = 1, .data_bytes = 4096 + 100 };
+	struct raft_msg m = { .type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 3,
+			      .term = 2 };
+	struct rraft_net *net;
+	int round;
+
+	/* a size the HELLO cannot carry is refused at create */
+	net = rraft_net_create(&bad, &nt_ops, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(net), -EINVAL);
+	if (!IS_ERR(net))
+		rraft_net_destroy(net);
+
+	for (round = 0; round < 2; round++) {
+		c->data[3] = round ? NT_NOCHECK : NT_DATA_BYTES + 4096;
+		KUNIT_ASSERT_EQ(test, 0, nt_start(c, 1, NULL));
+		KUNIT_ASSERT_EQ(test, 0, nt_start(c, 2, NULL));
+		KUNIT_ASSERT_EQ(test, 0, nt_start(c, 3, NULL));
+		KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq,
+							 nt_is_up(&c->node[1], 2) &&
+							 nt_is_up(&c->node[2], 1),
+							 NT_WAIT), 0L);
+		/* several dial attempts, all refused */
+		msleep(1500);
+		KUNIT_EXPECT_FALSE_MSG(test, nt_is_up(&c->node[1], 3), "round %d", round);
+		KUNIT_EXPECT_FALSE_MSG(test, nt_is_up(&c->node[2], 3), "round %d", round);
+		KUNIT_EXPECT_FALSE_MSG(test, nt_is_up(&c->node[3], 1), "round %d", round);
+		KUNIT_EXPECT_FALSE_MSG(test, nt_is_up(&c->node[3], 2), "round %d", round);
+		KUNIT_EXPECT_EQ(test, -ENOTCONN, rraft_net_send(c->node[1].net, &m));
+		KUNIT_ASSERT_EQ(test, 0, rraft_net_peer_stats(c->node[1].net, 3, &st));
+		KUNIT_EXPECT_NE(test, st.conn, (u32)RRAFT_PEER_CONNECTED);
+		KUNIT_EXPECT_GE(test, st.msgs_dropped, 1ull);
+		KUNIT_EXPECT_EQ(test, nt_n_rx(&c->node[3]), 0u);
+		if (!round) {
+			nt_stop(c, 1);
+			nt_stop(c, 2);
+		}
+		nt_stop(c, 3);
+	}
+
+	/* the same size lets it in: 1 and 2 redial it after their backoff */
+	c->data[3] = 0;
+	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 3, NULL));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_mesh_up(c), NT_WAIT), 0L);
+	KUNIT_EXPECT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_n_rx(&c->node[3]) >= 1,
+						 NT_WAIT), 0L);
+	KUNIT_EXPECT_EQ(test, c->node[3].rx[0].type, (u32)RAFT_MSG_HEARTBEAT);
+	KUNIT_EXPECT_EQ(test, c->node[3].rx[0].term, 2ull);
+}
+
 static struct kunit_case rraft_net_cases[] = {
 	KUNIT_CASE(rraft_net_mesh_test),
 	KUNIT_CASE(rraft_net_bulk_test),
 	KUNIT_CASE(rraft_net_auth_test),
 	KUNIT_CASE(rraft_net_stranger_test),
+	KUNIT_CASE(rraft_net_size_test),
 	KUNIT_CASE(rraft_net_reconnect_test),
 	KUNIT_CASE(rraft_net_priority_test),
 	KUNIT_CASE(rraft_net_raft_test),

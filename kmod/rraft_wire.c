@@ -215,11 +215,42 @@ void rraft_wire_msg_free(struct raft_msg *m)
 	m->len = 0;
 }
 
+/*
+ * Check the entry headers of an append: a contiguous run after prevLogIndex
+ * whose terms never decrease and never exceed the leader's term, each with
+ * its data inside the frame.  Done before anything is allocated, so a
+ * malformed run costs no allocation and a good one at most the entry array
+ * (RRAFT_WIRE_ENTRY_HDR bytes on the wire each) plus the data bytes.
+ */
+static int rr_check_entries(const struct raft_msg *m, const u8 *p, u32 rem)
+{
+	u64 prev_term = m->log_term, term, index;
+	u32 i, type, len;
+
+	for (i = 0; i < m->n_entries; i++) {
+		if (rem < RRAFT_WIRE_ENTRY_HDR)
+			return -EBADMSG;
+		term = rr_get_le64(p);
+		index = rr_get_le64(p + 8);
+		type = rr_get_le32(p + 16);
+		len = rr_get_le32(p + 20);
+		p += RRAFT_WIRE_ENTRY_HDR;
+		rem -= RRAFT_WIRE_ENTRY_HDR;
+		if (type > RAFT_ENTRY_CONF || len > rem ||
+		    index != m->index + 1 + i || term < prev_term ||
+		    term > m->term)
+			return -EBADMSG;
+		prev_term = term;
+		p += len;
+		rem -= len;
+	}
+	return 0;
+}
+
 static int rr_decode_entries(struct raft_msg *m, const u8 **pp, u32 *left)
 {
 	const u8 *p = *pp;
 	u32 rem = *left, i;
-	u64 prev_term = m->log_term;
 
 	if (m->n_entries > RRAFT_WIRE_MAX_ENTRIES ||
 	    (m->n_entries && m->type != RAFT_MSG_APPEND))
@@ -231,29 +262,20 @@ static int rr_decode_entries(struct raft_msg *m, const u8 **pp, u32 *left)
 		return -EBADMSG;
 	if (!m->n_entries)
 		return 0;
+	if (rr_check_entries(m, p, rem))
+		return -EBADMSG;
 	m->entries = raft_calloc(m->n_entries, sizeof(*m->entries));
 	if (!m->entries)
 		return -ENOMEM;
 	for (i = 0; i < m->n_entries; i++) {
 		struct raft_entry *e = &m->entries[i];
 
-		if (rem < RRAFT_WIRE_ENTRY_HDR)
-			return -EBADMSG;
 		e->term = rr_get_le64(p);
 		e->index = rr_get_le64(p + 8);
 		e->type = rr_get_le32(p + 16);
 		e->len = rr_get_le32(p + 20);
 		p += RRAFT_WIRE_ENTRY_HDR;
 		rem -= RRAFT_WIRE_ENTRY_HDR;
-		/*
-		 * An append carries a contiguous run after prevLogIndex whose
-		 * terms never decrease and never exceed the leader's term.
-		 */
-		if (e->type > RAFT_ENTRY_CONF || e->len > rem ||
-		    e->index != m->index + 1 + i || e->term < prev_term ||
-		    e->term > m->term)
-			return -EBADMSG;
-		prev_term = e->term;
 		if (e->len) {
 			e->data = raft_malloc(e->len);
 			if (!e->data)
@@ -364,7 +386,8 @@ void rraft_wire_encode_hello(const struct rraft_wire_hello *h,
 	rr_put_le64(h->cluster_id, p + 8);
 	rr_put_le32(h->from, p + 16);
 	rr_put_le32(h->to, p + 20);
-	memcpy(p + 24, h->nonce, RRAFT_WIRE_NONCE_SIZE);
+	rr_put_le64(h->data_bytes, p + 24);
+	memcpy(p + 32, h->nonce, RRAFT_WIRE_NONCE_SIZE);
 	rr_put_le32(rr_crc(p, RRAFT_WIRE_HELLO_SIZE), p + RRAFT_WIRE_HELLO_SIZE);
 }
 
@@ -399,8 +422,10 @@ int rraft_wire_decode_hello(const u8 *buf, u32 len, struct rraft_wire_hello *h)
 	h->cluster_id = rr_get_le64(p + 8);
 	h->from = rr_get_le32(p + 16);
 	h->to = rr_get_le32(p + 20);
-	memcpy(h->nonce, p + 24, RRAFT_WIRE_NONCE_SIZE);
-	if ((h->flags & ~RRAFT_WIRE_HELLO_AUTH) || h->from == RAFT_NONE)
+	h->data_bytes = rr_get_le64(p + 24);
+	memcpy(h->nonce, p + 32, RRAFT_WIRE_NONCE_SIZE);
+	if ((h->flags & ~RRAFT_WIRE_HELLO_AUTH) || h->from == RAFT_NONE ||
+	    (h->data_bytes & (RRAFT_WIRE_SECTOR - 1)))
 		return -EBADMSG;
 	return 0;
 }

@@ -60,10 +60,14 @@
 #define RRAFT_WIRE_SNAP_SIZE	(16 + RAFT_CONF_ENCODED_SIZE)
 #define RRAFT_WIRE_ENTRY_HDR	24
 
-/* Handshake. */
+/*
+ * Handshake.  HELLO body: proto u32, flags u32, cluster_id u64, from u32,
+ * to u32, data_bytes u64 (a multiple of RRAFT_WIRE_SECTOR), nonce.
+ */
+#define RRAFT_WIRE_SECTOR	512
 #define RRAFT_WIRE_NONCE_SIZE	32
 #define RRAFT_WIRE_MAC_SIZE	32	/* HMAC-SHA256 */
-#define RRAFT_WIRE_HELLO_SIZE	(4 + 4 + 8 + 4 + 4 + RRAFT_WIRE_NONCE_SIZE)
+#define RRAFT_WIRE_HELLO_SIZE	(4 + 4 + 8 + 4 + 4 + 8 + RRAFT_WIRE_NONCE_SIZE)
 #define RRAFT_WIRE_HELLO_AUTH	0x01	/* HELLO flag: sender has a secret */
 #define RRAFT_WIRE_AUTH_INPUT_SIZE (8 + 8 + 4 + 4 + 2 * RRAFT_WIRE_NONCE_SIZE)
 
@@ -79,6 +83,7 @@ struct rraft_wire_hello {
 	u64 cluster_id;
 	u32 from;		/* sender's node id */
 	u32 to;			/* node id the sender believes it talks to */
+	u64 data_bytes;		/* sender's data area size, 0: not checked */
 	u8 nonce[RRAFT_WIRE_NONCE_SIZE];
 };
 

@@ -771,6 +771,83 @@ static void test_alloc(void)
 	end();
 }
 
+/*
+ * An append whose entry run turns out malformed late (found by wire_fuzz:
+ * the entry array had been allocated for all of them, plus the data of the
+ * good ones, 2.1 times the frame) is refused before anything is allocated.
+ */
+static void test_alloc_bad_run(void)
+{
+	struct raft_entry ents[95];
+	u8 payload[95][16];
+	struct raft_msg m = {
+		.type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 7,
+		.index = 1000, .log_term = 6, .commit = 1000,
+		.n_entries = 95, .entries = ents,
+	}, d;
+	u32 i, len, at, body_len;
+	u8 *buf;
+	int k;
+
+	begin("malformed entry run: refused before any allocation");
+	for (i = 0; i < 95; i++) {
+		memset(payload[i], (int)i, sizeof(payload[i]));
+		ents[i] = (struct raft_entry){ .term = 7, .index = 1001 + i,
+			.type = RAFT_ENTRY_NORMAL, .len = 16, .data = payload[i] };
+	}
+	buf = encode_new(&m, &len);
+	CHECK(buf && len == RRAFT_WIRE_OVERHEAD + RRAFT_WIRE_MSG_FIXED +
+	      95 * (RRAFT_WIRE_ENTRY_HDR + 16), "encode (len %u)", len);
+	if (!buf) {
+		end();
+		return;
+	}
+	body_len = len - RRAFT_WIRE_OVERHEAD;
+	at = RRAFT_WIRE_HDR_SIZE + RRAFT_WIRE_MSG_FIXED +
+	     94 * (RRAFT_WIRE_ENTRY_HDR + 16);
+	for (k = 0; k < 4; k++) {
+		u8 save[RRAFT_WIRE_ENTRY_HDR];
+
+		memcpy(save, buf + at, sizeof(save));
+		if (k == 0)		/* a gap in the indexes */
+			rr_put_le64(1001 + 95, buf + at + 8);
+		else if (k == 1)	/* data beyond the frame */
+			rr_put_le32(17, buf + at + 20);
+		else if (k == 2)	/* a term going back */
+			rr_put_le64(5, buf + at);
+		else			/* unknown entry type */
+			rr_put_le32(RAFT_ENTRY_CONF + 1, buf + at + 16);
+		rr_put_le32(rraft_wire_crc(buf + RRAFT_WIRE_HDR_SIZE, body_len),
+			    buf + len - RRAFT_WIRE_TRAILER_SIZE);
+		alloc_fail_at = 1L << 30;	/* count, never fail */
+		alloc_count = 0;
+		alloc_bytes = 0;
+		raft_test_malloc_hook = count_malloc;
+		CHECK(rraft_wire_decode(buf, len, &d) == -EBADMSG,
+		      "case %d refused", k);
+		raft_test_malloc_hook = NULL;
+		CHECK(alloc_count == 0 && alloc_bytes == 0,
+		      "case %d: %ld allocations, %zu bytes", k, alloc_count,
+		      alloc_bytes);
+		CHECK(is_zero_msg(&d), "case %d: message left zeroed", k);
+		memcpy(buf + at, save, sizeof(save));
+	}
+	rr_put_le32(rraft_wire_crc(buf + RRAFT_WIRE_HDR_SIZE, body_len),
+		    buf + len - RRAFT_WIRE_TRAILER_SIZE);
+	alloc_fail_at = -1;
+	alloc_bytes = 0;
+	raft_test_malloc_hook = count_malloc;
+	CHECK(!rraft_wire_decode(buf, len, &d) && d.n_entries == 95 &&
+	      d.entries[94].index == 1095 && d.entries[94].data[0] == 94,
+	      "the unmodified frame decodes");
+	raft_test_malloc_hook = NULL;
+	CHECK(alloc_bytes <= 95 * sizeof(struct raft_entry) + 95 * 16,
+	      "allocated %zu", alloc_bytes);
+	rraft_wire_msg_free(&d);
+	free(buf);
+	end();
+}
+
 #define POOL 64
 
 static void test_garbage(u32 iters)
@@ -862,6 +939,7 @@ static void test_handshake(void)
 	struct rraft_wire_hello h = {
 		.proto = RRAFT_WIRE_VERSION, .flags = RRAFT_WIRE_HELLO_AUTH,
 		.cluster_id = 0x1122334455667788ull, .from = 3, .to = 7,
+		.data_bytes = 0x0000012345678e00ull,
 	}, g;
 	u8 hello[RRAFT_WIRE_HELLO_FRAME], auth[RRAFT_WIRE_AUTH_FRAME];
 	u8 ok[RRAFT_WIRE_AUTH_OK_FRAME], mac[32], mac2[32];
@@ -879,6 +957,47 @@ static void test_handshake(void)
 	rraft_wire_encode_hello(&h, hello);
 	CHECK(!rraft_wire_decode_hello(hello, sizeof(hello), &g), "hello");
 	CHECK(!memcmp(&g, &h, sizeof(g)), "hello fields");
+	CHECK(g.data_bytes == 0x0000012345678e00ull, "hello data size");
+	/* Pins the HELLO layout (wire version 2), byte for byte. */
+	CHECK(RRAFT_WIRE_HELLO_SIZE == 64 && sizeof(hello) == 88,
+	      "hello size %d", RRAFT_WIRE_HELLO_SIZE);
+	CHECK(!memcmp(hello, "RRFT", 4) && rr_get_le16(hello + 4) == 2 &&
+	      rr_get_le16(hello + 6) == RRAFT_WT_HELLO &&
+	      rr_get_le32(hello + 8) == 0 && rr_get_le32(hello + 12) == 64 &&
+	      rr_get_le32(hello + 16) == rraft_wire_crc(hello, 16),
+	      "hello header bytes");
+	CHECK(rr_get_le32(hello + 20) == RRAFT_WIRE_VERSION &&
+	      rr_get_le32(hello + 24) == RRAFT_WIRE_HELLO_AUTH &&
+	      hello[28] == 0x88 && hello[35] == 0x11 &&
+	      rr_get_le32(hello + 36) == 3 && rr_get_le32(hello + 40) == 7,
+	      "hello proto/flags/cluster/from/to at body+0..23");
+	CHECK(hello[44] == 0x00 && hello[45] == 0x8e && hello[46] == 0x67 &&
+	      hello[48] == 0x23 && hello[49] == 0x01 && hello[50] == 0 &&
+	      hello[51] == 0, "hello data size LE at body+24");
+	CHECK(hello[52] == 0 && hello[53] == 1 && hello[83] == 31,
+	      "hello nonce at body+32");
+	CHECK(rr_get_le32(hello + 84) == rraft_wire_crc(hello + 20, 64),
+	      "hello body crc");
+	h.data_bytes = 0;
+	rraft_wire_encode_hello(&h, hello);
+	CHECK(!rraft_wire_decode_hello(hello, sizeof(hello), &g) &&
+	      g.data_bytes == 0, "hello data size 0 (not checked)");
+	h.data_bytes = ~0ull << 9;
+	rraft_wire_encode_hello(&h, hello);
+	CHECK(!rraft_wire_decode_hello(hello, sizeof(hello), &g) &&
+	      g.data_bytes == ~0ull << 9, "hello largest data size");
+	h.data_bytes = (1ull << 30) + 1;
+	rraft_wire_encode_hello(&h, hello);
+	CHECK(rraft_wire_decode_hello(hello, sizeof(hello), &g) == -EBADMSG,
+	      "hello data size not a multiple of 512");
+	h.data_bytes = (1ull << 30) + 256;
+	rraft_wire_encode_hello(&h, hello);
+	CHECK(rraft_wire_decode_hello(hello, sizeof(hello), &g) == -EBADMSG,
+	      "hello data size with a half sector");
+	h.data_bytes = 1ull << 30;
+	rraft_wire_encode_hello(&h, hello);
+	CHECK(!rraft_wire_decode_hello(hello, sizeof(hello), &g) &&
+	      g.data_bytes == 1ull << 30, "hello data size 1 GiB");
 	CHECK(rraft_wire_decode_hello(hello, sizeof(hello) - 1, &g), "short hello");
 	for (i = 0; i < sizeof(hello); i++) {
 		hello[i] ^= 0x40;
@@ -1010,6 +1129,7 @@ int main(int argc, char **argv)
 	test_flips();
 	test_truncation();
 	test_alloc();
+	test_alloc_bad_run();
 	test_handshake();
 	test_garbage(iters);
 	printf("wire: %d passed, %d failed\n", passed, failed);
