@@ -338,6 +338,11 @@ static void rraft_snap_send(struct rraft_dev *dev,
 		raft_snapshot_failed(dev->raft, ss->to);
 		return;
 	}
+	if (!ss->offset)
+		rr_dev_info(dev, "sending snapshot at index %llu to node %u (%s, base %llu)",
+			    ss->meta.index, ss->to,
+			    ss->base_applied ? "incremental" : "full copy",
+			    ss->base_applied);
 	rsize = 1ull << dev->wmap_shift;
 	pos = min(ss->offset, total);
 	for (r = pos >> dev->wmap_shift; r < dev->wmap_n; r++)
@@ -439,6 +444,9 @@ static int rraft_snap_install(struct rraft_dev *dev,
 	}
 	if (!(s->st.flags & RR_STF_INCONSISTENT) ||
 	    s->st.pend_index != si->meta.index) {
+		if (s->st.flags & RR_STF_INCONSISTENT)
+			rr_dev_info(dev, "snapshot at index %llu abandoned at offset %llu",
+				    s->st.pend_index, dev->snap_done);
 		/* First chunk: the data area becomes Inconsistent, durably. */
 		nst = s->st;
 		nst.flags |= RR_STF_INCONSISTENT;
@@ -956,6 +964,7 @@ static int rraft_create(const struct rr_create_args *a)
 		memset(&ncfg, 0, sizeof(ncfg));
 		ncfg.node_id = dev->node_id;
 		ncfg.cluster_id = dev->cluster_id;
+		ncfg.data_bytes = rraft_store_data_bytes(&dev->store);
 		ncfg.minor = dev->minor;
 		if (a->has_listen) {
 			rraft_addr_to_sin(&a->listen, &ncfg.listen);
