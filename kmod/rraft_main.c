@@ -363,20 +363,28 @@ static void rraft_snap_send(struct rraft_dev *dev,
 		if (rr_wmap_dirty(dev, r, base))
 			break;
 	last = r >= dev->wmap_n || pos + len >= total;
-	buf = vmalloc(RRAFT_SNAP_HDR + len);
+	/*
+	 * The data is read into the page after the first one (reads need a
+	 * sector-aligned buffer); the chunk's header goes just before it.
+	 */
+	buf = vmalloc(PAGE_SIZE + len);
 	if (!buf) {
 		raft_snapshot_failed(dev->raft, ss->to);
 		return;
 	}
-	rr_put_le64(pos, buf);
+	rr_put_le64(pos, buf + PAGE_SIZE - RRAFT_SNAP_HDR);
 	err = len ? rraft_store_data_read_sync(&dev->store, pos,
-					       buf + RRAFT_SNAP_HDR, len) : 0;
-	if (err)
+					       buf + PAGE_SIZE, len) : 0;
+	if (err) {
+		rr_dev_warn(dev, "snapshot for node %u: reading %u bytes at %llu failed (%d)",
+			    ss->to, len, pos, err);
 		raft_snapshot_failed(dev->raft, ss->to);
-	else
+	} else {
 		raft_snapshot_chunk(dev->raft, ss->to, ss->meta.index,
-				    ss->offset, buf, RRAFT_SNAP_HDR + len,
+				    ss->offset, buf + PAGE_SIZE - RRAFT_SNAP_HDR,
+				    RRAFT_SNAP_HDR + len,
 				    last ? total : pos + len, last);
+	}
 	vfree(buf);
 }
 

@@ -71,17 +71,24 @@ static struct page *rr_vpage(const void *p)
 	return is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
 }
 
-/* Submit buf (page-aligned kmalloc/vmalloc memory) at sector; no wait. */
+/*
+ * Submit buf (kmalloc/vmalloc memory) at sector; no wait.  buf must be
+ * sector aligned, so that every piece of it within a page, and so every
+ * bio, is a whole number of sectors; len a multiple of 512.
+ */
 static void rr_submit_buf(struct block_device *bdev, sector_t sector,
 			  void *buf, size_t len, blk_opf_t opf,
 			  struct rraft_iowait *w)
 {
 	u8 *p = buf;
 
+	WARN_ON_ONCE(((unsigned long)buf | len) & (SECTOR_SIZE - 1));
 	if (is_vmalloc_addr(buf) && op_is_write(opf))
 		flush_kernel_vmap_range(buf, len);
 	while (len) {
-		unsigned int nr = min_t(size_t, DIV_ROUND_UP(len, PAGE_SIZE),
+		unsigned int nr = min_t(size_t,
+					DIV_ROUND_UP(offset_in_page(p) + len,
+						     PAGE_SIZE),
 					BIO_MAX_VECS);
 		struct bio *bio = bio_alloc(bdev, nr, opf, GFP_NOIO);
 
