@@ -342,10 +342,17 @@ static ssize_t promote_store(struct device *d, struct device_attribute *attr,
 	if (parse_one(dev, "promote", buf, count, 1, 1, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
-	if (dev->failed)
+	if (dev->failed) {
 		err = -EIO;
-	else
+	} else if (dev->writer && dev->writer != dev->node_id &&
+		   dev->writer == raft_leader(dev->raft)) {
+		/* like an open for write here (auto-promote) */
+		rr_dev_warn(dev, "promote refused: node %u (leader) has the device open for write",
+			    dev->writer);
+		err = -EBUSY;
+	} else {
 		err = rraft_promote(dev);
+	}
 	mutex_unlock(&dev->lock);
 	rraft_kick(dev);
 	return err ? err : count;
@@ -362,6 +369,17 @@ static ssize_t transfer_store(struct device *d, struct device_attribute *attr,
 	if (parse_one(dev, "transfer", buf, count, 1, RR_MAX_NODE_ID, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
+	/*
+	 * A file system mounted here would get I/O errors once we are not
+	 * leader any more: like DRBD's "secondary", refuse while open for
+	 * write (unmount first).
+	 */
+	if (raft_role(dev->raft) == RAFT_LEADER && READ_ONCE(dev->n_write) &&
+	    v != dev->node_id) {
+		rr_dev_warn(dev, "transfer refused: the device is open for write here (unmount first)");
+		mutex_unlock(&dev->lock);
+		return -EBUSY;
+	}
 	err = raft_transfer_leader(dev->raft, (u32)v);
 	mutex_unlock(&dev->lock);
 	if (err == -EINVAL)

@@ -3,7 +3,8 @@
 # Auto-promote: ext4 mounted on the leader L; on a follower F an open for
 # write fails with EBUSY (one dmesg line names L) while a read-only open
 # succeeds (follower reads are served through the leader only); every node
-# shows writer = L.  After umount on L the claim drops to 0; mounting on F
+# shows writer = L; promote on F and transfer on L fail with EBUSY (one
+# dmesg line each) while L has it mounted.  After umount on L the claim drops to 0; mounting on F
 # makes F the leader by itself, and L's files are there.  (-t ext4: a
 # probing mount would read the device before opening it for write.)
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +34,13 @@ except OSError as e:
 expect_eq "O_RDWR on follower vm$F" "$(vm_exec "$F" "python3 -c '$OPENW'" 60)" EBUSY
 vm_exec "$F" 'dmesg | grep -q "open for write refused: node '"$L"' (leader)"' 30 ||
 	fail "no dmesg line on vm$F naming the writer"
+# promote on F and transfer on L would pull the device from under L's mount
+expect_eq "promote on follower vm$F" "$(vm_exec "$F" 'wr /sys/block/rraft0/rraft/promote 1' 60)" EBUSY
+vm_exec "$F" 'dmesg | grep -q "promote refused: node '"$L"' (leader) has the device open for write"' 30 ||
+	fail "no dmesg line on vm$F for the refused promote"
+expect_eq "transfer on leader vm$L" "$(vm_exec "$L" "wr /sys/block/rraft0/rraft/transfer $F" 60)" EBUSY
+vm_exec "$L" 'dmesg | grep -q "transfer refused: the device is open for write here"' 30 ||
+	fail "no dmesg line on vm$L for the refused transfer"
 OPENR='import os; os.close(os.open("/dev/rraft0", os.O_RDONLY)); print("opened")'
 expect_eq "O_RDONLY on follower vm$F" "$(vm_exec "$F" "python3 -c '$OPENR'" 60)" opened
 expect_eq "role of vm$F after refusal" "$(rr_attr "$F" 0 role)" follower
