@@ -71,10 +71,10 @@ def crc(b):
         c = T[(c ^ x) & 0xff] ^ (c >> 8)
     return c ^ 0xffffffff
 def frame(t, body, flags=0):
-    h = struct.pack("<IHHII", 0x54465252, 1, t, flags, len(body))
+    h = struct.pack("<IHHII", 0x54465252, 2, t, flags, len(body))
     return h + struct.pack("<I", crc(h)) + body + struct.pack("<I", crc(body))
 def hello(cluster, frm, to, auth=0):
-    return frame(32, struct.pack("<IIQII", 1, auth, cluster, frm, to) + bytes(range(32)))
+    return frame(32, struct.pack("<IIQIIQ", 2, auth, cluster, frm, to, 0) + bytes(range(32)))
 '
 # stranger IP PYTHON-EXPR: connect, send the bytes, expect to be closed
 stranger() {
@@ -165,7 +165,7 @@ stranger 10.77.0.1 'hello(0x5eed, 3, 1)'
 stranger 10.77.0.2 'hello(0x5eed, 1, 2)'
 stranger 10.77.0.2 'hello(0x5eed, 1, 2, 1) + frame(33, bytes(32))'
 stranger 10.77.0.1 'frame(7, bytes(104))'
-stranger 10.77.0.1 'struct.pack("<IHHII", 0x54465252, 1, 32, 0, 1 << 30) + bytes(4)'
+stranger 10.77.0.1 'struct.pack("<IHHII", 0x54465252, 2, 32, 0, 1 << 30) + bytes(4)'
 sleep 1
 klog_since 1 "$m" | grep -E 'rraft0' >"$RUNDIR/stranger-vm1.txt"
 cat "$RUNDIR/stranger-vm1.txt"
@@ -199,12 +199,12 @@ def recvn(s, n):
         b += c
     return b
 nonce = os.urandom(32)
-h = frame(32, struct.pack("<IIQII", 1, 1, 0x5eed, 1, 2) + nonce)
+h = frame(32, struct.pack("<IIQIIQ", 2, 1, 0x5eed, 1, 2, 0) + nonce)
 s = socket.create_connection((ip, 7789), timeout=10)
 s.sendall(h)
-theirs = recvn(s, 80)
-tn = theirs[44:76]
-assert struct.unpack("<IIQII", theirs[20:44]) == (1, 1, 0x5eed, 2, 1), "vm2 HELLO"
+theirs = recvn(s, 88)
+tn = theirs[52:84]
+assert struct.unpack("<IIQIIQ", theirs[20:52]) == (2, 1, 0x5eed, 2, 1, 0), "vm2 HELLO"
 a = frame(33, mac(1, 2, tn, nonce))
 s.sendall(a)
 reply = recvn(s, 56)
@@ -214,7 +214,7 @@ s.close()
 # replay the recorded dialer bytes: vm2 picks a fresh nonce, the MAC is stale
 s = socket.create_connection((ip, 7789), timeout=10)
 s.sendall(h)
-recvn(s, 80)
+recvn(s, 88)
 s.sendall(a)
 s.settimeout(10)
 try:
@@ -253,8 +253,8 @@ def recvn(s, n):
 def auth():
     nonce = os.urandom(32)
     s = socket.create_connection((ip, 7789), timeout=10)
-    s.sendall(frame(32, struct.pack("<IIQII", 1, 1, 0x5eed, 1, 2) + nonce))
-    tn = recvn(s, 80)[44:76]
+    s.sendall(frame(32, struct.pack("<IIQIIQ", 2, 1, 0x5eed, 1, 2, 0) + nonce))
+    tn = recvn(s, 88)[52:84]
     s.sendall(frame(33, mac(1, 2, tn, nonce)))
     recvn(s, 56)
     s.sendall(frame(34, b""))
@@ -280,7 +280,7 @@ cases = [
     ("first fragment marked last", frame(35, big[:65536], 2)),
     ("fragment overrun", frame(35, big[:65536]) + frame(35, big[65536:] + bytes(100), 2)),
     ("unfragmented record over 64 KiB", big),
-    ("HELLO after the handshake", frame(32, bytes(56))),
+    ("HELLO after the handshake", frame(32, bytes(64))),
     ("garbage after the handshake", b"garbage" * 10),
 ]
 for what, data in cases:
