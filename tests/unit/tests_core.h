@@ -1312,22 +1312,6 @@ static void snapshot_resume_older(bool fail)
 	h_tick_all(&c, 2);
 	CHECK_EQ(h_compact(&c, l, h_node(&c, l)->applied), 0);
 	CHECK(h_node(&c, l)->applied > 8);
-	{
-		/* the stalled stream is continued where the follower was */
-		struct h_node *ln = h_node(&c, l);
-
-		ln->auto_snap = false;
-		ln->n_ss = 0;
-		for (k = 0; k < 10; k++)
-			h_tick(&c, l);
-		for (i = 0; i < ln->n_ss; i++) {
-			CHECK_EQ(ln->ss[i].meta.index, 8);
-			CHECK_EQ(ln->ss[i].offset, 8);
-		}
-		CHECK(ln->n_ss > 0);
-		ln->n_ss = 0;
-		ln->auto_snap = true;
-	}
 	h_restart(&c, f);
 	CHECK(h_status(&c, f)->inconsistent);
 	for (k = 0; k < 300 && (h_status(&c, f)->inconsistent ||
