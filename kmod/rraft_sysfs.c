@@ -347,7 +347,7 @@ static ssize_t promote_store(struct device *d, struct device_attribute *attr,
 	} else if (dev->writer && dev->writer != dev->node_id &&
 		   dev->writer == raft_leader(dev->raft)) {
 		/* like an open for write here (auto-promote) */
-		rr_dev_warn(dev, "promote refused: node %u (leader) has the device open for write",
+		rr_dev_warn(dev, "promote refused: node %u (leader) has the device open for write (unmount there first)",
 			    dev->writer);
 		err = -EBUSY;
 	} else {
