@@ -29,6 +29,7 @@
 #define RRAFT_NAME		"rraft"
 #define RRAFT_TICK_MS		50
 #define RRAFT_ELECTION_TICKS	40		/* 2 s: tolerant of starved VMs */
+#define RRAFT_PROMOTE_SECS	10		/* promote keeps asking new leaders */
 #define RRAFT_HEARTBEAT_TICKS	2
 #define RRAFT_LEASE_DRIFT_TICKS	4
 #define RRAFT_MAX_IO_BYTES	(128u << 10)	/* largest request */
@@ -186,6 +187,10 @@ struct rraft_dev {
 	u64 hs_commit;			/* commit index, persisted lazily */
 	u32 role;
 	u32 writer;			/* applied writer claim: node id or 0 */
+	/* promote: asking each new leader for a transfer until this time */
+	bool promote_pending;
+	unsigned long promote_until;	/* jiffies */
+	u32 promote_lead;		/* the leader last asked */
 	bool inconsistent;
 	u64 snap_done, snap_left;	/* sync_progress while installing */
 	/*

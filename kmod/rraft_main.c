@@ -275,29 +275,43 @@ static int rraft_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 }
 
 /*
- * Ask for leadership now (the promote attribute, auto-promote): with a live
- * leader, act as if it had handed leadership to us (a transfer's
- * TIMEOUT_NOW), so the election is not stopped by pre-vote or the lease;
- * votes still go only to an up-to-date log.  dev->lock held.
+ * Make this node leader: ask the leader for a transfer (it catches us up
+ * and sends TimeoutNow), or campaign with pre-vote when no leader is known.
+ * A node cut off from the cluster never raises its term by asking, so it
+ * cannot force a re-election when it comes back.  For RRAFT_PROMOTE_SECS
+ * the loop asks again whenever another leader shows up (the one asked may
+ * have been dead: the survivors elect one, then it hands over).
+ * dev->lock held.
  */
 int rraft_promote(struct rraft_dev *dev)
 {
+	int err = raft_request_leadership(dev->raft);
+
+	if (err)
+		return err;
+	dev->promote_pending = raft_role(dev->raft) != RAFT_LEADER;
+	dev->promote_until = jiffies + RRAFT_PROMOTE_SECS * HZ;
+	dev->promote_lead = raft_leader(dev->raft);
+	return 0;
+}
+
+static void rraft_promote_step(struct rraft_dev *dev)
+{
 	u32 lead;
 
-	if (raft_role(dev->raft) == RAFT_LEADER)
-		return 0;
-	lead = raft_leader(dev->raft);
-	if (lead != RAFT_NONE && lead != dev->node_id) {
-		struct raft_msg m = {
-			.type = RAFT_MSG_TIMEOUT_NOW,
-			.from = lead,
-			.to = dev->node_id,
-			.term = raft_term(dev->raft),
-		};
-
-		return raft_step(dev->raft, &m);
+	if (!dev->promote_pending)
+		return;
+	if (raft_role(dev->raft) == RAFT_LEADER ||
+	    time_after(jiffies, dev->promote_until)) {
+		dev->promote_pending = false;
+		return;
 	}
-	return raft_campaign(dev->raft);
+	lead = raft_leader(dev->raft);
+	if (lead == dev->promote_lead)
+		return;
+	dev->promote_lead = lead;
+	if (lead != RAFT_NONE && lead != dev->node_id)
+		raft_request_leadership(dev->raft);
 }
 
 /* ---- snapshots: block ranges of the data area ---- */
@@ -735,6 +749,7 @@ static void rraft_pass(struct rraft_dev *dev)
 	for (i = 0; i < n_down; i++)
 		raft_report_unreachable(dev->raft, down[i]);
 	rraft_blk_admit(dev);
+	rraft_promote_step(dev);
 	if (ckpt_req || rraft_store_used(&dev->store) > dev->store.ring_bytes / 2)
 		rraft_checkpoint(dev);
 	rraft_replace_step(dev);

@@ -373,7 +373,7 @@ const char *raft_msg_type_name(u32 type)
 	static const char * const names[] = {
 		"none", "prevote", "prevote_resp", "vote", "vote_resp",
 		"append", "append_resp", "heartbeat", "heartbeat_resp",
-		"snapshot", "snapshot_resp", "timeout_now",
+		"snapshot", "snapshot_resp", "timeout_now", "transfer_req",
 	};
 
 	if (type > RAFT_MSG_TYPE_MAX)
@@ -1945,6 +1945,13 @@ reject_vote:
 			return 0;
 		campaign(r, false, true);
 		return 0;
+	case RAFT_MSG_TRANSFER_REQ:
+		/* a voter asks for leadership: hand it over (catch-up first) */
+		if (r->role == RAFT_LEADER && is_voter(r, m->from) &&
+		    !(m->flags & RAFT_MSGF_INCONSISTENT) &&
+		    r->transferee == RAFT_NONE)
+			raft_transfer_leader(r, m->from);
+		return 0;
 	case RAFT_MSG_APPEND_RESP:
 	case RAFT_MSG_HEARTBEAT_RESP:
 	case RAFT_MSG_SNAPSHOT_RESP:
@@ -2105,6 +2112,23 @@ void raft_tick(struct raft *r)
 		r->election_elapsed = 0;
 		campaign(r, r->cfg.pre_vote, false);
 	}
+}
+
+int raft_request_leadership(struct raft *r)
+{
+	int err;
+
+	if (r->role == RAFT_LEADER)
+		return 0;
+	if (!promotable(r))
+		return -EPERM;
+	if (r->lead == RAFT_NONE || r->lead == r->id)
+		return raft_campaign(r);
+	err = reserve_out(r);
+	if (err)
+		return err;
+	new_msg(r, RAFT_MSG_TRANSFER_REQ, r->lead);
+	return 0;
 }
 
 int raft_campaign(struct raft *r)

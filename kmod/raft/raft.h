@@ -137,7 +137,8 @@ enum raft_msg_type {
 	RAFT_MSG_SNAPSHOT = 9,
 	RAFT_MSG_SNAPSHOT_RESP = 10,
 	RAFT_MSG_TIMEOUT_NOW = 11,
-	RAFT_MSG_TYPE_MAX = 11,
+	RAFT_MSG_TRANSFER_REQ = 12,
+	RAFT_MSG_TYPE_MAX = 12,
 };
 
 /* raft_msg.flags */
@@ -181,6 +182,8 @@ enum raft_msg_type {
  *                         starting over (it may be older than the leader's
  *                         checkpoint: the host serves any index <= applied)
  *  TIMEOUT_NOW:           term
+ *  TRANSFER_REQ:          term; a voter asks the leader to transfer
+ *                         leadership to it (raft_request_leadership)
  * Any response from a node that is mid-install (Inconsistent) carries
  * flags&INCONSISTENT with snap = the snapshot being installed, offset = the
  * next offset it needs and applied = the base_applied of that transfer, so
@@ -364,6 +367,14 @@ int raft_propose(struct raft *r, const void *data, u32 len,
 void raft_persisted(struct raft *r, u64 index, u64 term);
 int raft_read_index(struct raft *r, u64 ctx);
 int raft_campaign(struct raft *r);		/* start an election now */
+/*
+ * Make this node leader without disturbing a working cluster: ask the
+ * known leader for a transfer (it runs raft_transfer_leader: catch-up,
+ * TimeoutNow), or, with no leader known, campaign (with pre-vote).  A node
+ * cut off from the leader thus never raises its term by asking.  0 when
+ * asked (or already leader), -EPERM for a learner or an Inconsistent node.
+ */
+int raft_request_leadership(struct raft *r);
 int raft_transfer_leader(struct raft *r, u32 to);
 /*
  * Propose a new configuration.  Learner-only changes take one entry; any

@@ -607,8 +607,8 @@ static void test_header(void)
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 3");
 	rraft_wire_put_header(buf, 0, 0, 10);
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "type 0");
-	rraft_wire_put_header(buf, 12, 0, 10);
-	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "type 12");
+	rraft_wire_put_header(buf, RAFT_MSG_TYPE_MAX + 1, 0, 10);
+	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "type max + 1");
 	rraft_wire_put_header(buf, 0xffff, 0, 10);
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "type 0xffff");
 	rraft_wire_put_header(buf, RAFT_MSG_VOTE, RRAFT_WF_LAST, 10);

@@ -175,6 +175,13 @@ static void fault_transfer(struct sim *s)
 	to = st.conf.voters[rnd(&s->rng, st.conf.n_voters)];
 	if (to == l->id)
 		return;
+	if (rnd(&s->rng, 2) && s->nodes[to].alive) {
+		/* the target asks for it (rraft's promote) */
+		err = raft_request_leadership(s->nodes[to].r);
+		sim_trace(s, "REQUEST LEADERSHIP n%u (leader n%u): %d", to, l->id, err);
+		sim_process(s, &s->nodes[to]);
+		return;
+	}
 	err = raft_transfer_leader(l->r, to);
 	sim_trace(s, "TRANSFER n%u -> n%u: %d", l->id, to, err);
 	sim_process(s, l);

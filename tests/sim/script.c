@@ -127,7 +127,7 @@ static u32 type_mask(const char *list)
 	static const char *const names[] = {
 		"none", "prevote", "prevote_resp", "vote", "vote_resp", "append",
 		"append_resp", "heartbeat", "heartbeat_resp", "snapshot",
-		"snapshot_resp", "timeout_now",
+		"snapshot_resp", "timeout_now", "transfer_req",
 	};
 	char buf[256], *t, *sv = NULL;
 	u32 m = 0, i;

@@ -1114,6 +1114,69 @@ out:
 }
 
 /* Leadership transfer: proposals refused, target catches up and wins. */
+/*
+ * raft_request_leadership: a follower asks the leader (TRANSFER_REQ), which
+ * catches it up and hands over; a follower cut off from the leader asks in
+ * vain and keeps its term (it cannot force an election after the heal); a
+ * learner may not ask; with no leader known it campaigns with pre-vote.
+ */
+static void test_request_leadership(void)
+{
+	struct h_cluster c;
+	u32 l, t, i;
+	u64 term;
+
+	h_init(&c, 3, NULL);
+	l = elect_stable(&c);
+	CHECK(l);
+	if (!l)
+		goto out;
+	t = l % 3 + 1;
+	for (i = 0; i < 3; i++)
+		h_propose(&c, l, "x");
+	h_stabilize(&c);
+	term = raft_term(h_node(&c, l)->r);
+	CHECK_EQ(raft_request_leadership(h_node(&c, l)->r), 0);
+	CHECK_EQ(raft_request_leadership(h_node(&c, t)->r), 0);
+	h_process(&c, t);
+	CHECK_EQ(h_count(&c, RAFT_MSG_TRANSFER_REQ, t, l), 1);
+	h_stabilize(&c);
+	CHECK_EQ(h_leader(&c), t);
+	CHECK(raft_term(h_node(&c, t)->r) > term);
+	CHECK_EQ(h_node(&c, t)->n_applied_normal, 3);
+	/* cut off: the request is lost, the term does not move */
+	l = t;
+	t = l % 3 + 1;
+	h_isolate(&c, t, true);
+	term = raft_term(h_node(&c, t)->r);
+	CHECK_EQ(raft_request_leadership(h_node(&c, t)->r), 0);
+	h_stabilize(&c);
+	CHECK_EQ(raft_term(h_node(&c, t)->r), term);
+	h_isolate(&c, t, false);
+	h_tick_all(&c, 3);
+	CHECK_EQ(h_leader(&c), l);
+	CHECK_EQ(raft_term(h_node(&c, l)->r), term);
+	/* ignored by the leader: during a transfer, from a stranger */
+	{
+		struct raft_msg m = mk(RAFT_MSG_TRANSFER_REQ, t, l, term);
+
+		CHECK_EQ(raft_transfer_leader(h_node(&c, l)->r, t), 0);
+		CHECK_EQ(raft_step(h_node(&c, l)->r, &m), 0);
+		CHECK_EQ(h_status(&c, l)->transferee, t);
+		h_stabilize(&c);
+		CHECK_EQ(h_leader(&c), t);
+		l = t;
+		m = mk(RAFT_MSG_TRANSFER_REQ, 7, l, raft_term(h_node(&c, l)->r));
+		CHECK_EQ(raft_step(h_node(&c, l)->r, &m), 0);
+		CHECK_EQ(h_status(&c, l)->transferee, 0);
+		CHECK_EQ(h_leader(&c), l);
+	}
+out:
+	SAFE(&c);
+	h_free(&c);
+}
+
+
 static void test_transfer(void)
 {
 	struct h_cluster c;
@@ -1352,6 +1415,80 @@ out:
 	h_free(&c);
 }
 
+/* RESUME offers the leader must not take, and TRANSFER_REQ odds and ends. */
+static void test_resume_offer_refusals(void)
+{
+	struct h_cluster c;
+	struct h_node *fn;
+	struct raft_msg m;
+	u32 l, f, i;
+	int k;
+
+	h_init(&c, 3, NULL);
+	l = elect_stable(&c);
+	CHECK(l);
+	if (!l)
+		goto out;
+	f = l % 3 + 1;
+	fn = h_node(&c, f);
+	h_crash(&c, f);
+	for (k = 0; k < 10; k++)
+		h_propose(&c, l, "r");
+	h_tick_all(&c, 2);
+	CHECK_EQ(h_compact(&c, l, 8), 0);
+	h_restart(&c, f);
+	for (i = 0; i < 200 && !fn->inst_pending; i++) {
+		if (!h_deliver_one(&c)) {
+			h_tick(&c, l);
+			h_tick(&c, f);
+		}
+	}
+	CHECK(fn->inst_pending);
+	{
+		struct raft_status *st = h_status(&c, l);
+
+		for (i = 0; i < st->n_peers; i++)
+			if (st->peers[i].id == f)
+				CHECK_EQ(st->peers[i].state, 2);	/* snapshot */
+	}
+	m = mk(RAFT_MSG_SNAPSHOT_RESP, f, l, raft_term(h_node(&c, l)->r));
+	m.flags = RAFT_MSGF_REJECT | RAFT_MSGF_RESUME | RAFT_MSGF_INCONSISTENT;
+	m.offset = 8;
+	/* not applied that far here: the offer comes again later */
+	m.snap.index = 1000;
+	m.snap.term = 1;
+	CHECK_EQ(raft_step(h_node(&c, l)->r, &m), 0);
+	/* base above its index: not servable, the leader starts over */
+	m.snap.index = 5;
+	m.applied = 6;
+	CHECK_EQ(raft_step(h_node(&c, l)->r, &m), 0);
+	CHECK_EQ(raft_step(h_node(&c, l)->r, &m), 0);
+	m.snap.index = 0;
+	m.applied = 0;
+	CHECK_EQ(raft_step(h_node(&c, l)->r, &m), 0);
+	/* TRANSFER_REQ: from a node mid-install, or to a follower: ignored */
+	m = mk(RAFT_MSG_TRANSFER_REQ, f, l, raft_term(h_node(&c, l)->r));
+	m.flags = RAFT_MSGF_INCONSISTENT;
+	CHECK_EQ(raft_step(h_node(&c, l)->r, &m), 0);
+	CHECK_EQ(h_status(&c, l)->transferee, 0);
+	m = mk(RAFT_MSG_TRANSFER_REQ, l, l % 3 + 1 == f ? f % 3 + 1 : l % 3 + 1,
+	       raft_term(h_node(&c, l)->r));
+	CHECK_EQ(raft_step(h_node(&c, m.to)->r, &m), 0);
+	/* the install still completes (a fresh transfer) */
+	for (k = 0; k < 300 && h_status(&c, f)->inconsistent; k++) {
+		if (!h_deliver_one(&c)) {
+			h_tick(&c, l);
+			h_tick(&c, f);
+		}
+	}
+	CHECK(!h_status(&c, f)->inconsistent);
+	h_tick_all(&c, 5);
+	CHECK_EQ(fn->hash, h_node(&c, l)->hash);
+out:
+	SAFE(&c);
+	h_free(&c);
+}
+
 static void test_snapshot_resume_older(void)
 {
 	snapshot_resume_older(false);
@@ -1432,6 +1569,27 @@ static struct raft_conf mkconf(const u32 *v, u32 nv, const u32 *lr, u32 nl)
 		cf.learners[i] = lr[i];
 	cf.n_learners = (u8)nl;
 	return cf;
+}
+
+/* A learner may not ask; with no leader known, asking is a pre-vote campaign. */
+static void test_request_leadership_edges(void)
+{
+	const u32 v3[] = { 1, 2, 3 }, l4[] = { 4 };
+	struct raft_conf conf = mkconf(v3, 3, l4, 1);
+	struct h_cluster c;
+	u64 term;
+
+	h_init_conf(&c, 4, NULL, &conf);
+	CHECK_EQ(raft_request_leadership(h_node(&c, 4)->r), -EPERM);
+	term = raft_term(h_node(&c, 1)->r);
+	CHECK_EQ(raft_request_leadership(h_node(&c, 1)->r), 0);
+	CHECK_EQ(h_status(&c, 1)->role, RAFT_PRECANDIDATE);
+	CHECK_EQ(raft_term(h_node(&c, 1)->r), term);
+	h_stabilize(&c);
+	CHECK_EQ(h_leader(&c), 1);
+	CHECK_EQ(raft_request_leadership(h_node(&c, 1)->r), 0);
+	SAFE(&c);
+	h_free(&c);
 }
 
 /* Joint consensus: learner add, promotion, removal of the leader, refusals. */
