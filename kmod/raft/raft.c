@@ -1017,6 +1017,17 @@ static bool can_resume(const struct raft *r, const struct raft_pr *pr,
 	return s->index < r->snap.index || term_at(r, s->index) == s->term;
 }
 
+/* (Re)start the transfer in pr->snap at offset off. */
+static void snap_restart(struct raft *r, struct raft_pr *pr, u64 off)
+{
+	pr->snap_stall = 0;
+	pr->snap_inflight = 0;
+	pr->snap_sent_last = false;
+	pr->snap_restarted = false;
+	pr->snap_sent_next = off;
+	snap_request(r, pr, off);
+}
+
 static void become_snapshot(struct raft *r, struct raft_pr *pr)
 {
 	u64 off = 0;
@@ -1031,10 +1042,6 @@ static void become_snapshot(struct raft *r, struct raft_pr *pr)
 	 * every chunk of one stream is computed against the same base.
 	 */
 	pr->snap_base = pr->applied;
-	pr->snap_inflight = 0;
-	pr->snap_sent_last = false;
-	pr->snap_stall = 0;
-	pr->snap_restarted = false;
 	if (pr->resume_valid && pr->resume_index == r->snap.index) {
 		off = pr->resume_offset;
 	} else if (pr->resume_valid && pr->resume_offset &&
@@ -1049,8 +1056,7 @@ static void become_snapshot(struct raft *r, struct raft_pr *pr)
 		pr->snap = pr->resume_meta;
 		off = pr->resume_offset;
 	}
-	pr->snap_sent_next = off;
-	snap_request(r, pr, off);
+	snap_restart(r, pr, off);
 }
 
 static void send_append(struct raft *r, struct raft_pr *pr)
@@ -1505,17 +1511,6 @@ static void handle_heartbeat_resp(struct raft *r, struct raft_pr *pr,
 	reads_poll(r);
 }
 
-/* (Re)start the transfer in pr->snap at offset off. */
-static void snap_restart(struct raft *r, struct raft_pr *pr, u64 off)
-{
-	pr->snap_stall = 0;
-	pr->snap_inflight = 0;
-	pr->snap_sent_last = false;
-	pr->snap_restarted = false;
-	pr->snap_sent_next = off;
-	snap_request(r, pr, off);
-}
-
 /*
  * The follower got a chunk of our transfer in the middle of another one
  * (a previous leader's, or ours before a checkpoint and a lost connection):
@@ -1588,13 +1583,10 @@ static void handle_snapshot_resp(struct raft *r, struct raft_pr *pr,
 		if (pr->snap_restarted && pr->snap_restart_off == m->offset &&
 		    pr->snap_base == base)
 			return;
+		pr->snap_base = base;
+		snap_restart(r, pr, m->offset);
 		pr->snap_restarted = true;
 		pr->snap_restart_off = m->offset;
-		pr->snap_base = base;
-		pr->snap_inflight = 0;
-		pr->snap_sent_last = false;
-		pr->snap_sent_next = m->offset;
-		snap_request(r, pr, m->offset);
 		return;
 	}
 	pr->snap_restarted = false;
