@@ -443,6 +443,15 @@ static void rraft_snap_pump(struct rraft_dev *dev, int ticks)
 	}
 }
 
+/* sync_progress of an install that has everything before offset done. */
+static void rraft_snap_progress(struct rraft_dev *dev, u64 done)
+{
+	u64 total = rraft_store_data_bytes(&dev->store);
+
+	dev->snap_done = done;
+	dev->snap_left = total > done ? total - done : 0;
+}
+
 /* Write one received chunk durably; returns 0 if it may be acknowledged. */
 static int rraft_snap_install(struct rraft_dev *dev,
 			      const struct raft_snap_install *si)
@@ -502,8 +511,7 @@ static int rraft_snap_install(struct rraft_dev *dev,
 		if (err)
 			return err;
 	}
-	dev->snap_done = si->next_offset;
-	dev->snap_left = total > si->next_offset ? total - si->next_offset : 0;
+	rraft_snap_progress(dev, si->next_offset);
 	nst = s->st;
 	nst.pend_offset = si->next_offset;
 	return rraft_store_write_state(s, &nst);
@@ -974,13 +982,8 @@ static int rraft_create(const struct rr_create_args *a)
 	dev->applied_conf = s->st.snap_conf;
 	dev->hs_commit = s->st.commit;
 	dev->inconsistent = !!(s->st.flags & RR_STF_INCONSISTENT);
-	if (dev->inconsistent) {
-		u64 total = rraft_store_data_bytes(s);
-
-		dev->snap_done = s->st.pend_offset;
-		dev->snap_left = total > s->st.pend_offset ?
-				 total - s->st.pend_offset : 0;
-	}
+	if (dev->inconsistent)
+		rraft_snap_progress(dev, s->st.pend_offset);
 	dev->role = raft_role(dev->raft);
 
 	if (a->has_listen || a->n_peers) {
