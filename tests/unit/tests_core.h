@@ -1277,6 +1277,40 @@ out:
 }
 
 /* An interrupted install resumes at the durable offset after a restart. */
+/*
+ * Leader l of a fresh 3-node cluster c compacts past a follower f that was
+ * down; f restarts and makes the first chunk of the snapshot (index 8)
+ * durable.  Returns l (0 if no leader), f in *fp.
+ */
+static u32 snap_mid_install(struct h_cluster *c, u32 *fp)
+{
+	struct h_node *fn;
+	u32 l, f, i;
+	int k;
+
+	l = elect_stable(c);
+	CHECK(l);
+	if (!l)
+		return 0;
+	f = l % 3 + 1;
+	fn = h_node(c, f);
+	h_crash(c, f);
+	for (k = 0; k < 10; k++)
+		h_propose(c, l, "r");
+	h_tick_all(c, 2);
+	CHECK_EQ(h_compact(c, l, 8), 0);
+	h_restart(c, f);
+	for (i = 0; i < 200 && !fn->inst_pending; i++) {
+		if (!h_deliver_one(c)) {
+			h_tick(c, l);
+			h_tick(c, f);
+		}
+	}
+	CHECK(fn->inst_pending);
+	*fp = f;
+	return l;
+}
+
 static void test_snapshot_resume(void)
 {
 	struct h_cluster c;
@@ -1286,26 +1320,10 @@ static void test_snapshot_resume(void)
 	bool resumed = false;
 
 	h_init(&c, 3, NULL);
-	l = elect_stable(&c);
-	CHECK(l);
+	l = snap_mid_install(&c, &f);
 	if (!l)
 		goto out;
-	f = l % 3 + 1;
 	fn = h_node(&c, f);
-	h_crash(&c, f);
-	for (k = 0; k < 10; k++)
-		h_propose(&c, l, "r");
-	h_tick_all(&c, 2);
-	CHECK_EQ(h_compact(&c, l, 8), 0);
-	h_restart(&c, f);
-	/* run until the follower made the first chunk durable, then crash */
-	for (i = 0; i < 200 && !fn->inst_pending; i++) {
-		if (!h_deliver_one(&c)) {
-			h_tick(&c, l);
-			h_tick(&c, f);
-		}
-	}
-	CHECK(fn->inst_pending);
 	CHECK_EQ(fn->inst_off, 8);
 	h_crash(&c, f);
 	h_restart(&c, f);
@@ -1348,25 +1366,10 @@ static void snapshot_resume_older(bool fail)
 	bool resumed = false, topup = false, fresh = false;
 
 	h_init(&c, 3, NULL);
-	l = elect_stable(&c);
-	CHECK(l);
+	l = snap_mid_install(&c, &f);
 	if (!l)
 		goto out;
-	f = l % 3 + 1;
 	fn = h_node(&c, f);
-	h_crash(&c, f);
-	for (k = 0; k < 10; k++)
-		h_propose(&c, l, "r");
-	h_tick_all(&c, 2);
-	CHECK_EQ(h_compact(&c, l, 8), 0);
-	h_restart(&c, f);
-	for (i = 0; i < 200 && !fn->inst_pending; i++) {
-		if (!h_deliver_one(&c)) {
-			h_tick(&c, l);
-			h_tick(&c, f);
-		}
-	}
-	CHECK(fn->inst_pending);
 	CHECK_EQ(fn->inst_off, 8);
 	h_crash(&c, f);
 	raft_report_unreachable(h_node(&c, l)->r, f);
@@ -1425,25 +1428,10 @@ static void test_resume_offer_refusals(void)
 	int k;
 
 	h_init(&c, 3, NULL);
-	l = elect_stable(&c);
-	CHECK(l);
+	l = snap_mid_install(&c, &f);
 	if (!l)
 		goto out;
-	f = l % 3 + 1;
 	fn = h_node(&c, f);
-	h_crash(&c, f);
-	for (k = 0; k < 10; k++)
-		h_propose(&c, l, "r");
-	h_tick_all(&c, 2);
-	CHECK_EQ(h_compact(&c, l, 8), 0);
-	h_restart(&c, f);
-	for (i = 0; i < 200 && !fn->inst_pending; i++) {
-		if (!h_deliver_one(&c)) {
-			h_tick(&c, l);
-			h_tick(&c, f);
-		}
-	}
-	CHECK(fn->inst_pending);
 	{
 		struct raft_status *st = h_status(&c, l);
 
