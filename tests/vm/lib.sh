@@ -370,6 +370,32 @@ rr_ctl_ok() {
 	[ "$r" = OK ] || fail "vm$1: $2 '$3' -> $r"
 }
 
+# dev_ctl N ATTR VALUE: write a per-device attribute of /dev/rraft0, print
+# OK or the errno name; dev_ctl_ok: the write must succeed
+dev_ctl() { vm_exec "$1" "wr /sys/block/rraft0/rraft/$2 $(printf %q "$3")" 60; }
+dev_ctl_ok() {
+	local r
+	r=$(dev_ctl "$@")
+	[ "$r" = OK ] || fail "vm$1: $2 '$3' -> $r"
+}
+
+# The tests/vm/blockio.py writer on vm$L logs its acknowledged writes in
+# the shared acks file: lastgen prints the last generation; progress WHAT
+# waits until it moved since the last call (GEN).
+lastgen() { python3 "$VM_LIB_DIR/blockio.py" lastgen "$(vm_dir "$L")/acks"; }
+GEN=-1
+progress() {
+	local g i
+	for ((i = 0; i < 100; i++)); do
+		g=$(lastgen)
+		[ "$g" -gt "$GEN" ] && break
+		sleep 0.3
+	done
+	[ "$g" -gt "$GEN" ] || fail "no write acknowledged $1 (gen $g)"
+	log "writes acknowledged $1: gen $GEN -> $g"
+	GEN=$g
+}
+
 # rr_attr N MINOR NAME: read a per-device attribute
 rr_attr() { vm_exec "$1" "cat /sys/block/rraft$2/rraft/$3" 30; }
 

@@ -20,13 +20,6 @@ ALL="1 2 3 4"
 SLOTS=256
 BIO=$VM_LIB_DIR/blockio.py
 
-# dev_ctl N ATTR VALUE: write a per-device attribute, print OK or the errno
-dev_ctl() { vm_exec "$1" "wr /sys/block/rraft0/rraft/$2 $(printf %q "$3")" 60; }
-dev_ctl_ok() {
-	local r
-	r=$(dev_ctl "$@")
-	[ "$r" = OK ] || fail "vm$1: $2 '$3' -> $r"
-}
 # members N: the members attribute with each id list sorted
 members() {
 	vm_ok "$1" 'for kv in $(rr_attr 0 members); do echo -n "${kv%%=*}=$(echo ${kv#*=} | tr , "\n" | sort -n | paste -sd, -) "; done' 30 | sed 's/ $//'
@@ -41,20 +34,6 @@ wait_conf() {
 		sleep 0.5
 	done
 	fail "vm$1: members '$m' phase $p, wanted '$2' stable"
-}
-lastgen() { python3 "$BIO" lastgen "$(vm_dir "$L")/acks"; }
-# progress WHAT: the writer acknowledged new writes since the last call
-GEN=-1
-progress() {
-	local g i
-	for ((i = 0; i < 100; i++)); do
-		g=$(lastgen)
-		[ "$g" -gt "$GEN" ] && break
-		sleep 0.3
-	done
-	[ "$g" -gt "$GEN" ] || fail "no write acknowledged $1 (gen $g)"
-	log "writes acknowledged $1: gen $GEN -> $g"
-	GEN=$g
 }
 
 vm_start $ALL

@@ -18,12 +18,6 @@ ALL="1 2 3 4"
 SLOTS=256
 BIO=$VM_LIB_DIR/blockio.py
 
-dev_ctl() { vm_exec "$1" "wr /sys/block/rraft0/rraft/$2 $(printf %q "$3")" 60; }
-dev_ctl_ok() {
-	local r
-	r=$(dev_ctl "$@")
-	[ "$r" = OK ] || fail "vm$1: $2 '$3' -> $r"
-}
 members() {
 	vm_ok "$1" 'for kv in $(rr_attr 0 members); do echo -n "${kv%%=*}=$(echo ${kv#*=} | tr , "\n" | sort -n | paste -sd, -) "; done' 30 | sed 's/ $//'
 }

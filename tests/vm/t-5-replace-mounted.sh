@@ -15,7 +15,6 @@ rr_need_module
 N="1 2 3"
 ALL="1 2 3 4"
 
-dev_ctl() { vm_exec "$1" "wr /sys/block/rraft0/rraft/$2 $(printf %q "$3")" 60; }
 members() {
 	vm_ok "$1" 'for kv in $(rr_attr 0 members); do echo -n "${kv%%=*}=$(echo ${kv#*=} | tr , "\n" | sort -n | paste -sd, -) "; done' 30 | sed 's/ $//'
 }

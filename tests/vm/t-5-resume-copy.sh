@@ -24,25 +24,6 @@ SLOTS=256
 BIO=$VM_LIB_DIR/blockio.py
 RATE=6144	# KiB/s while node 4 copies
 
-dev_ctl() { vm_exec "$1" "wr /sys/block/rraft0/rraft/$2 $(printf %q "$3")" 60; }
-dev_ctl_ok() {
-	local r
-	r=$(dev_ctl "$@")
-	[ "$r" = OK ] || fail "vm$1: $2 '$3' -> $r"
-}
-lastgen() { python3 "$BIO" lastgen "$(vm_dir "$L")/acks"; }
-GEN=-1
-progress() {
-	local g i
-	for ((i = 0; i < 100; i++)); do
-		g=$(lastgen)
-		[ "$g" -gt "$GEN" ] && break
-		sleep 0.3
-	done
-	[ "$g" -gt "$GEN" ] || fail "no write acknowledged $1 (gen $g)"
-	log "writes acknowledged $1: gen $GEN -> $g"
-	GEN=$g
-}
 # done4: vm4's sync_progress done= (0 when not installing)
 done4() { vm_ok 4 'rr_attr 0 sync_progress' 30 | sed -E 's/.*done=([0-9]+).*/\1/'; }
 
