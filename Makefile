@@ -11,20 +11,33 @@
 # KERNEL=6.12 selects Debian's 6.12 kernel; KDIR=<build dir> overrides.
 
 KERNEL ?= 6.1
-KVER ?= $(shell scripts/kver.sh $(KERNEL) 2>/dev/null)
-KDIR ?= /lib/modules/$(KVER)/build
-export KERNEL KVER KDIR
+export KERNEL
 
-.PHONY: all module tools sim unit coverage check demo bench kunit vmtest clean deps style
+# The kernel version and build dir are looked up when a recipe needs them
+# (a recursively expanded variable), never when make starts: `make check` and
+# `make demo` install the headers first (scripts/install-deps.sh), and a value
+# computed before that would be empty.  Neither is exported: each script
+# below looks them up itself (scripts/kver.sh) unless KVER/KDIR are given.
+# tests: scripts/check.d/01-fresh-order.sh
+rr_kver = $(or $(KVER),$(shell scripts/kver.sh $(KERNEL) 2>/dev/null))
+rr_kdir = $(or $(KDIR),/lib/modules/$(rr_kver)/build)
+RRAFT_INSTALL_DEPS ?= scripts/install-deps.sh
+
+.PHONY: all module tools sim unit coverage check demo bench kunit vmtest clean deps style kernel-info
 
 all: module tools
 
 deps:
-	@scripts/install-deps.sh
+	@$(RRAFT_INSTALL_DEPS)
 
 module:
-	@test -d "$(KDIR)" || { echo "no kernel build dir '$(KDIR)' (run scripts/install-deps.sh, or set KDIR=)"; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	@kdir='$(rr_kdir)'; \
+	test -d "$$kdir" || { echo "no kernel build dir '$$kdir' for KERNEL=$(KERNEL) (run make deps, or set KDIR=)"; exit 1; }; \
+	$(MAKE) -C "$$kdir" M=$(CURDIR) W=1 modules
+
+# what the build would use now, and what the scripts inherit
+kernel-info:
+	@echo "kver=$(rr_kver) kdir=$(rr_kdir) env-KVER=$${KVER-unset} env-KDIR=$${KDIR-unset}"
 
 tools:
 	$(MAKE) -C userspace-tools
@@ -57,7 +70,7 @@ style:
 	@scripts/style.sh
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	-$(MAKE) -C '$(rr_kdir)' M=$(CURDIR) clean 2>/dev/null
 	-$(MAKE) -C userspace-tools clean
 	-$(MAKE) -C tests/sim clean
 	-$(MAKE) -C tests/unit clean
