@@ -11,19 +11,7 @@
 #include <stdlib.h>
 #include "rraft_format.h"
 #include "rraft_parse.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...) do {						\
-	if (cond) {							\
-		passed++;						\
-	} else {							\
-		failed++;						\
-		printf("FAIL %s:%d: %s: ", __func__, __LINE__, #cond);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "../lib/check.h"
 
 static const u8 uuid[RR_UUID_LEN] = {
 	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
