@@ -74,4 +74,5 @@ clean:
 	-$(MAKE) -C userspace-tools clean
 	-$(MAKE) -C tests/sim clean
 	-$(MAKE) -C tests/unit clean
+	-$(MAKE) -C tests/wmap clean
 	-$(MAKE) -C tests/fuzz clean

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * rraft.h - rraft's kernel glue: the device, its storage and its event loop.
+ * rraft.h - rraft's kernel glue: the device (configuration and runtime
+ * state), its storage and the interfaces between the glue's files.
  *
  * Locking (see Documentation/design/kernel-glue.rst):
- *  - rraft_ctl_mutex (rraft_main.c): the device table, format/create/remove.
+ *  - rr_ctl_mutex (rraft_main.c): the device table, format/create/remove.
  *  - dev->lock (mutex): every raft_* call, the store, the request lists
  *    owned by the event loop, the peer table.  Taken by the event loop work
  *    and by the per-device sysfs attributes, never from atomic context.
@@ -25,6 +26,7 @@
 #include "rraft_format.h"
 #include "rraft_parse.h"
 #include "rraft_compat.h"
+#include "rraft_wmap.h"
 
 #define RRAFT_NAME		"rraft"
 #define RRAFT_TICK_MS		50
@@ -39,8 +41,6 @@
 #define RRAFT_SNAP_CHUNK	(256u << 10)
 #define RRAFT_SNAP_PER_PASS	4		/* chunks read per loop pass */
 #define RRAFT_MAX_INMSG_BYTES	(64u << 20)	/* receive queue bound */
-#define RRAFT_WMAP_UNKNOWN	(~0ull)
-#define RRAFT_WMAP_MAX		(1024u * 1024)	/* regions */
 #define RRAFT_SNAP_HDR		8		/* chunk: u64 data offset */
 
 /* ---- storage: rraft_store.c ---- */
@@ -148,13 +148,42 @@ struct rraft_inmsg {
 	struct raft_msg m;	/* entries and data follow in the same buffer */
 };
 
+/*
+ * Configuration of a device (as null_blk's nullb_device): what create was
+ * given and the superblock says, and the sysfs tunables.  Fixed after
+ * create except the tunables (io_timeout, sync_rate: READ_ONCE/WRITE_ONCE)
+ * and the secret (dev->lock).
+ */
+struct rraft_dev_config {
+	u32 node_id;
+	u64 cluster_id;
+	struct sockaddr_in listen;
+	bool has_listen;
+	u8 secret[RR_SECRET_MAX];
+	u32 secret_len;
+	unsigned int io_timeout;	/* seconds */
+	unsigned int sync_rate;		/* KiB/s, 0 = unlimited */
+	struct raft_config raft;	/* the core's */
+};
+
+/* Catch-up copies (rraft_catchup.c), under dev->lock. */
+struct rraft_catchup {
+	/* leader: chunk requests, answered at sync_rate */
+	struct raft_snap_send q[RR_MAX_PEERS];
+	u32 n_q;
+	s64 budget;		/* bytes sync_rate still allows */
+	/* follower: sync_progress while installing */
+	u64 done, left;
+};
+
+/* The runtime state of a device (as null_blk's nullb). */
 struct rraft_dev {
 	unsigned int minor;
+	struct rraft_dev_config cfg;
 	struct mutex lock;		/* raft_*, store, loop-owned lists */
 	struct raft *raft;
 	struct rraft_net *net;
 	struct rraft_store store;
-	struct raft_config rcfg;
 
 	/* block layer */
 	struct blk_mq_tag_set tag_set;
@@ -187,36 +216,21 @@ struct rraft_dev {
 	u64 hs_commit;			/* commit index, persisted lazily */
 	u32 role;
 	u32 writer;			/* applied writer claim: node id or 0 */
+	bool inconsistent;
+	/*
+	 * Write map (rraft_wmap.h): catch-up copies send only regions written
+	 * after the follower's applied index.
+	 */
+	struct rraft_wmap wmap;
+	struct rraft_catchup catchup;
+
+	/* membership (rraft_member.c), under lock */
+	struct rraft_peer peers[RR_MAX_PEERS];	/* and in_lock to change */
+	u32 n_peers;
 	/* promote: asking each new leader for a transfer until this time */
 	bool promote_pending;
 	unsigned long promote_until;	/* jiffies */
 	u32 promote_lead;		/* the leader last asked */
-	bool inconsistent;
-	u64 snap_done, snap_left;	/* sync_progress while installing */
-	/*
-	 * Write map: for each region of the data area, the index of the last
-	 * entry that wrote it (a bound; RRAFT_WMAP_UNKNOWN after a snapshot
-	 * chunk).  Catch-up copies send only regions written after the
-	 * follower's applied index.
-	 */
-	u64 *wmap;
-	u64 wmap_n;
-	unsigned int wmap_shift;
-	struct raft_snap_send snap_q[RR_MAX_PEERS]; /* chunks to send */
-	u32 n_snap_q;
-	s64 sync_budget;		/* bytes sync_rate still allows */
-
-	/* configuration */
-	u32 node_id;
-	u64 cluster_id;
-	struct sockaddr_in listen;
-	bool has_listen;
-	struct rraft_peer peers[RR_MAX_PEERS];
-	u32 n_peers;
-	u8 secret[RR_SECRET_MAX];
-	u32 secret_len;
-	unsigned int io_timeout;	/* seconds */
-	unsigned int sync_rate;		/* KiB/s, 0 = unlimited */
 	u32 pending_replace_old;	/* replace: old id waiting for catch-up */
 	u32 pending_replace_new;
 
@@ -224,12 +238,39 @@ struct rraft_dev {
 	u64 stat_checkpoints;
 };
 
-/* rraft_main.c */
-void rraft_kick(struct rraft_dev *dev);
-int rraft_checkpoint(struct rraft_dev *dev);		/* dev->lock held */
-int rraft_dev_add_peer(struct rraft_dev *dev, const struct rr_peer_arg *p);
+/* rraft_dev.c: device life cycle */
+int rraft_dev_create(const struct rr_create_args *a, struct rraft_dev **devp);
+void rraft_dev_destroy(struct rraft_dev *dev);
 void rraft_addr_to_sin(const struct rr_addr *a, struct sockaddr_in *sin);
-int rraft_promote(struct rraft_dev *dev);		/* dev->lock held */
+
+/* rraft_loop.c: the event loop */
+extern const struct rraft_net_ops rraft_loop_net_ops;
+void rraft_loop_init(struct rraft_dev *dev);
+void rraft_loop_start(struct rraft_dev *dev);
+void rraft_kick(struct rraft_dev *dev);
+void rraft_fail(struct rraft_dev *dev, const char *what, int err);
+int rraft_checkpoint(struct rraft_dev *dev);		/* dev->lock held */
+
+/* rraft_catchup.c: catch-up data; dev->lock held */
+void rraft_catchup_queue(struct rraft_dev *dev, const struct raft_snap_send *ss);
+void rraft_catchup_pump(struct rraft_dev *dev, int ticks);
+bool rraft_catchup_pending(const struct rraft_dev *dev);
+void rraft_catchup_progress(struct rraft_dev *dev, u64 done);
+int rraft_catchup_install(struct rraft_dev *dev,
+			  const struct raft_snap_install *si);
+int rraft_catchup_installed(struct rraft_dev *dev,
+			    const struct raft_snap_meta *snap);
+
+/* rraft_member.c: membership policy; dev->lock held */
+int rraft_member_add_peer(struct rraft_dev *dev, const struct rr_peer_arg *p);
+int rraft_member_add_learner(struct rraft_dev *dev, const struct rr_peer_arg *p);
+int rraft_member_promote_voter(struct rraft_dev *dev, u32 id);
+int rraft_member_remove(struct rraft_dev *dev, u32 id);
+int rraft_member_replace(struct rraft_dev *dev, u32 old,
+			 const struct rr_peer_arg *p);
+void rraft_member_replace_step(struct rraft_dev *dev);
+int rraft_promote(struct rraft_dev *dev);
+void rraft_promote_step(struct rraft_dev *dev);
 
 /* rraft_blk.c */
 int rraft_blk_init(struct rraft_dev *dev);
@@ -248,6 +289,7 @@ extern const struct block_device_operations rraft_fops;
 /* rraft_sysfs.c */
 extern const struct attribute_group *rraft_disk_groups[];
 
+/* rraft_main.c */
 extern int rraft_major;
 
 #define rr_dev_warn(dev, fmt, ...) \

@@ -25,23 +25,23 @@
 #include <linux/mm.h>
 #include "rraft.h"
 
-static struct rraft_cmd *rq_cmd(struct request *rq)
+static struct rraft_cmd *rr_rq_cmd(struct request *rq)
 {
 	return blk_mq_rq_to_pdu(rq);
 }
 
-static struct request *cmd_rq(struct rraft_cmd *cmd)
+static struct request *rr_cmd_rq(struct rraft_cmd *cmd)
 {
 	return blk_mq_rq_from_pdu(cmd);
 }
 
-static void cmd_end(struct rraft_cmd *cmd, blk_status_t sts)
+static void rr_cmd_end(struct rraft_cmd *cmd, blk_status_t sts)
 {
 	list_del_init(&cmd->node);
-	blk_mq_end_request(cmd_rq(cmd), sts);
+	blk_mq_end_request(rr_cmd_rq(cmd), sts);
 }
 
-static void cmd_wait(struct rraft_dev *dev, struct rraft_cmd *cmd)
+static void rr_cmd_wait(struct rraft_dev *dev, struct rraft_cmd *cmd)
 {
 	list_del_init(&cmd->node);
 	cmd->wait_start = jiffies;
@@ -49,12 +49,12 @@ static void cmd_wait(struct rraft_dev *dev, struct rraft_cmd *cmd)
 	list_add_tail(&cmd->node, &dev->wait_leader);
 }
 
-static blk_status_t rraft_queue_rq(struct blk_mq_hw_ctx *hctx,
-				   const struct blk_mq_queue_data *bd)
+static blk_status_t rr_queue_rq(struct blk_mq_hw_ctx *hctx,
+				const struct blk_mq_queue_data *bd)
 {
 	struct rraft_dev *dev = hctx->queue->queuedata;
 	struct request *rq = bd->rq;
-	struct rraft_cmd *cmd = rq_cmd(rq);
+	struct rraft_cmd *cmd = rr_rq_cmd(rq);
 	unsigned long flags;
 
 	blk_mq_start_request(rq);
@@ -93,18 +93,18 @@ static blk_status_t rraft_queue_rq(struct blk_mq_hw_ctx *hctx,
 }
 
 /* The event loop owns every started request: just re-arm. */
-static enum blk_eh_timer_return rraft_timeout(struct request *rq)
+static enum blk_eh_timer_return rr_timeout(struct request *rq)
 {
 	return BLK_EH_RESET_TIMER;
 }
 
-static const struct blk_mq_ops rraft_mq_ops = {
-	.queue_rq = rraft_queue_rq,
-	.timeout = rraft_timeout,
+static const struct blk_mq_ops rr_mq_ops = {
+	.queue_rq = rr_queue_rq,
+	.timeout = rr_timeout,
 };
 
 /* Propose a writer claim for node (0: nobody); dev->lock held, leader. */
-static int rraft_propose_claim(struct rraft_dev *dev, u32 node)
+static int rr_propose_claim(struct rraft_dev *dev, u32 node)
 {
 	u8 buf[RR_CMD_HDR_SIZE];
 	u64 index, term;
@@ -125,9 +125,9 @@ static int rraft_propose_claim(struct rraft_dev *dev, u32 node)
  * open succeeds: I/O then waits for a leader up to io_timeout, as before.
  * Called under disk->open_mutex; dev->lock is dropped while waiting.
  */
-static int rraft_claim_write(struct rraft_dev *dev)
+static int rr_claim_write(struct rraft_dev *dev)
 {
-	unsigned long end = jiffies + min(dev->io_timeout,
+	unsigned long end = jiffies + min(dev->cfg.io_timeout,
 					 RRAFT_CLAIM_WAIT_MAX) * HZ;
 	bool asked = false, proposed = false;
 	u32 lead = RAFT_NONE;
@@ -142,14 +142,14 @@ static int rraft_claim_write(struct rraft_dev *dev)
 		}
 		lead = raft_leader(dev->raft);
 		if (raft_role(dev->raft) == RAFT_LEADER) {
-			if (dev->writer == dev->node_id) {
+			if (dev->writer == dev->cfg.node_id) {
 				mutex_unlock(&dev->lock);
 				return 0;
 			}
 			if (!proposed || term != raft_term(dev->raft)) {
 				term = raft_term(dev->raft);
-				proposed = !rraft_propose_claim(dev,
-								dev->node_id);
+				proposed = !rr_propose_claim(dev,
+								dev->cfg.node_id);
 			}
 			/* Already leading before this open: don't wait. */
 			if (!asked && proposed) {
@@ -157,7 +157,7 @@ static int rraft_claim_write(struct rraft_dev *dev)
 				rraft_kick(dev);
 				return 0;
 			}
-		} else if (dev->writer && dev->writer != dev->node_id &&
+		} else if (dev->writer && dev->writer != dev->cfg.node_id &&
 			   dev->writer == lead) {
 			mutex_unlock(&dev->lock);
 			pr_warn_ratelimited("rraft%u: open for write refused: node %u (leader) has it open for write\n",
@@ -177,14 +177,14 @@ static int rraft_claim_write(struct rraft_dev *dev)
 		if (msleep_interruptible(RRAFT_TICK_MS))
 			return -ERESTARTSYS;
 	}
-	if (lead == RAFT_NONE || lead == dev->node_id)
+	if (lead == RAFT_NONE || lead == dev->cfg.node_id)
 		return 0;
 	pr_warn_ratelimited("rraft%u: open for write refused: leadership did not move here from node %u\n",
 			    dev->minor, lead);
 	return -EBUSY;
 }
 
-static int rraft_open(RRAFT_BDOPS_OPEN_ARGS)
+static int rr_open(RRAFT_BDOPS_OPEN_ARGS)
 {
 	struct rraft_dev *dev = (RRAFT_BDOPS_OPEN_DISK)->private_data;
 	bool write = RRAFT_BDOPS_OPEN_WRITE;
@@ -194,7 +194,7 @@ static int rraft_open(RRAFT_BDOPS_OPEN_ARGS)
 	if (dev->removing)
 		return -ENXIO;
 	if (write) {
-		err = rraft_claim_write(dev);
+		err = rr_claim_write(dev);
 		if (err)
 			return err;
 		dev->n_write++;
@@ -203,7 +203,7 @@ static int rraft_open(RRAFT_BDOPS_OPEN_ARGS)
 	return 0;
 }
 
-static void rraft_release(RRAFT_BDOPS_RELEASE_ARGS)
+static void rr_release(RRAFT_BDOPS_RELEASE_ARGS)
 {
 	struct rraft_dev *dev = disk->private_data;
 	int write = RRAFT_BDOPS_RELEASE_WRITE;
@@ -224,9 +224,9 @@ static void rraft_release(RRAFT_BDOPS_RELEASE_ARGS)
 		return;
 	}
 	mutex_lock(&dev->lock);
-	if (dev->writer == dev->node_id &&
+	if (dev->writer == dev->cfg.node_id &&
 	    raft_role(dev->raft) == RAFT_LEADER &&
-	    !rraft_propose_claim(dev, 0)) {
+	    !rr_propose_claim(dev, 0)) {
 		mutex_unlock(&dev->lock);
 		rraft_kick(dev);
 		return;
@@ -236,8 +236,8 @@ static void rraft_release(RRAFT_BDOPS_RELEASE_ARGS)
 
 const struct block_device_operations rraft_fops = {
 	.owner = THIS_MODULE,
-	.open = rraft_open,
-	.release = rraft_release,
+	.open = rr_open,
+	.release = rr_release,
 };
 
 /* ---- called by the event loop, dev->lock held ---- */
@@ -252,7 +252,7 @@ void rraft_blk_admit(struct rraft_dev *dev)
 	list_splice_init(&dev->in_reqs, &list);
 	spin_unlock_irqrestore(&dev->in_lock, flags);
 	list_for_each_entry_safe(cmd, tmp, &list, node)
-		cmd_wait(dev, cmd);
+		rr_cmd_wait(dev, cmd);
 }
 
 void rraft_blk_fail_all(struct rraft_dev *dev)
@@ -261,14 +261,14 @@ void rraft_blk_fail_all(struct rraft_dev *dev)
 
 	rraft_blk_admit(dev);
 	list_for_each_entry_safe(cmd, tmp, &dev->wait_leader, node)
-		cmd_end(cmd, BLK_STS_IOERR);
+		rr_cmd_end(cmd, BLK_STS_IOERR);
 	list_for_each_entry_safe(cmd, tmp, &dev->proposed, node)
-		cmd_end(cmd, BLK_STS_IOERR);
+		rr_cmd_end(cmd, BLK_STS_IOERR);
 	list_for_each_entry_safe(cmd, tmp, &dev->reading, node)
-		cmd_end(cmd, BLK_STS_IOERR);
+		rr_cmd_end(cmd, BLK_STS_IOERR);
 }
 
-static void *cmd_payload(struct request *rq, u32 *len)
+static void *rr_cmd_payload(struct request *rq, u32 *len)
 {
 	struct req_iterator iter;
 	struct bio_vec bv;
@@ -287,13 +287,13 @@ static void *cmd_payload(struct request *rq, u32 *len)
 }
 
 /* Ring bytes one more proposal of len data bytes may take. */
-static u64 prop_bytes(u32 len)
+static u64 rr_prop_bytes(u32 len)
 {
 	return rr_blocks_up(RR_LOG_HDR_SIZE + RR_LOG_ENT_HDR_SIZE +
 			    RR_CMD_HDR_SIZE + (u64)len) << RR_BLOCK_SHIFT;
 }
 
-static bool ring_has_room(struct rraft_dev *dev, u64 extra)
+static bool rr_ring_has_room(struct rraft_dev *dev, u64 extra)
 {
 	struct rraft_store *s = &dev->store;
 	u64 slack = min_t(u64, s->ring_bytes / 4, 4ull << 20);
@@ -315,23 +315,23 @@ void rraft_blk_submit(struct rraft_dev *dev)
 	if (list_empty(&dev->wait_leader) || raft_role(dev->raft) != RAFT_LEADER)
 		return;
 	list_for_each_entry_safe(cmd, tmp, &dev->wait_leader, node) {
-		struct request *rq = cmd_rq(cmd);
+		struct request *rq = rr_cmd_rq(cmd);
 		void *buf;
 
 		if (req_op(rq) == REQ_OP_READ) {
 			list_move_tail(&cmd->node, &reads);
 			continue;
 		}
-		if (!ring_has_room(dev, pending + prop_bytes(blk_rq_bytes(rq)))) {
+		if (!rr_ring_has_room(dev, pending + rr_prop_bytes(blk_rq_bytes(rq)))) {
 			/* Backpressure: free what is applied, else wait. */
 			if (checkpointed || pending)
 				break;
 			checkpointed = true;
 			rraft_checkpoint(dev);
-			if (!ring_has_room(dev, prop_bytes(blk_rq_bytes(rq))))
+			if (!rr_ring_has_room(dev, rr_prop_bytes(blk_rq_bytes(rq))))
 				break;
 		}
-		buf = cmd_payload(rq, &len);
+		buf = rr_cmd_payload(rq, &len);
 		if (!buf)
 			break;
 		err = raft_propose(dev->raft, buf, len, &cmd->index, &cmd->term);
@@ -341,10 +341,10 @@ void rraft_blk_submit(struct rraft_dev *dev)
 			break;		/* retried on a later pass */
 		if (err) {
 			rr_dev_warn(dev, "proposal refused (%d), failing write", err);
-			cmd_end(cmd, BLK_STS_IOERR);
+			rr_cmd_end(cmd, BLK_STS_IOERR);
 			continue;
 		}
-		pending += prop_bytes(blk_rq_bytes(rq));
+		pending += rr_prop_bytes(blk_rq_bytes(rq));
 		list_move_tail(&cmd->node, &dev->proposed);
 	}
 	if (list_empty(&reads))
@@ -378,9 +378,9 @@ void rraft_blk_committed(struct rraft_dev *dev, const struct raft_entry *ents,
 			continue;
 		if (cmd->index >= first &&
 		    ents[cmd->index - first].term == cmd->term)
-			cmd_end(cmd, BLK_STS_OK);
+			rr_cmd_end(cmd, BLK_STS_OK);
 		else
-			cmd_wait(dev, cmd);	/* overwritten: propose again */
+			rr_cmd_wait(dev, cmd);	/* overwritten: propose again */
 	}
 }
 
@@ -400,7 +400,7 @@ void rraft_blk_reads(struct rraft_dev *dev, const struct raft_read_state *rs,
 	}
 }
 
-static void rraft_read_end(struct bio *bio)
+static void rr_read_end(struct bio *bio)
 {
 	struct rraft_cmd *cmd = bio->bi_private;
 
@@ -408,12 +408,12 @@ static void rraft_read_end(struct bio *bio)
 		cmd->status = bio->bi_status;
 	bio_put(bio);
 	if (atomic_dec_and_test(&cmd->bios))
-		blk_mq_end_request(cmd_rq(cmd), cmd->status);
+		blk_mq_end_request(rr_cmd_rq(cmd), cmd->status);
 }
 
-static void rraft_read_submit(struct rraft_dev *dev, struct rraft_cmd *cmd)
+static void rr_read_submit(struct rraft_dev *dev, struct rraft_cmd *cmd)
 {
-	struct request *rq = cmd_rq(cmd);
+	struct request *rq = rr_cmd_rq(cmd);
 	struct rraft_store *s = &dev->store;
 	sector_t sector = (s->sb.data_off << (RR_BLOCK_SHIFT - SECTOR_SHIFT)) +
 			  blk_rq_pos(rq);
@@ -438,7 +438,7 @@ static void rraft_read_submit(struct rraft_dev *dev, struct rraft_cmd *cmd)
 		}
 		bio = bio_alloc(s->bdev, nr, REQ_OP_READ, GFP_NOIO);
 		bio->bi_iter.bi_sector = sector;
-		bio->bi_end_io = rraft_read_end;
+		bio->bi_end_io = rr_read_end;
 		bio->bi_private = cmd;
 		__bio_add_page(bio, bv.bv_page, bv.bv_len, bv.bv_offset);
 		sector += bv.bv_len >> SECTOR_SHIFT;
@@ -458,7 +458,7 @@ void rraft_blk_serve_reads(struct rraft_dev *dev)
 	list_for_each_entry_safe(cmd, tmp, &dev->reading, node) {
 		if (cmd->read_ready && dev->applied >= cmd->read_index &&
 		    !dev->inconsistent)
-			rraft_read_submit(dev, cmd);
+			rr_read_submit(dev, cmd);
 	}
 }
 
@@ -469,7 +469,7 @@ void rraft_blk_serve_reads(struct rraft_dev *dev)
  */
 void rraft_blk_check(struct rraft_dev *dev)
 {
-	unsigned long tmo = (unsigned long)dev->io_timeout * HZ;
+	unsigned long tmo = (unsigned long)dev->cfg.io_timeout * HZ;
 	bool leader = raft_role(dev->raft) == RAFT_LEADER;
 	struct rraft_cmd *cmd, *tmp;
 
@@ -482,18 +482,18 @@ void rraft_blk_check(struct rraft_dev *dev)
 		 */
 		if (cmd->index <= dev->applied ||
 		    raft_term_at(dev->raft, cmd->index) != cmd->term)
-			cmd_wait(dev, cmd);
+			rr_cmd_wait(dev, cmd);
 	}
 	if (!leader) {
 		list_for_each_entry_safe(cmd, tmp, &dev->reading, node)
 			if (!cmd->read_ready)
-				cmd_wait(dev, cmd);
+				rr_cmd_wait(dev, cmd);
 	}
 	list_for_each_entry_safe(cmd, tmp, &dev->wait_leader, node) {
 		if (leader && !dev->inconsistent)
 			break;
 		if (time_after(jiffies, cmd->wait_start + tmo))
-			cmd_end(cmd, BLK_STS_IOERR);
+			rr_cmd_end(cmd, BLK_STS_IOERR);
 	}
 }
 
@@ -504,7 +504,7 @@ int rraft_blk_init(struct rraft_dev *dev)
 	int err;
 
 	memset(set, 0, sizeof(*set));
-	set->ops = &rraft_mq_ops;
+	set->ops = &rr_mq_ops;
 	set->nr_hw_queues = 1;
 	set->queue_depth = RRAFT_QUEUE_DEPTH;
 	set->numa_node = NUMA_NO_NODE;

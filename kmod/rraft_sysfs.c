@@ -12,7 +12,7 @@
 #include <linux/sysfs.h>
 #include "rraft.h"
 
-static struct rraft_dev *to_rdev(struct device *d)
+static struct rraft_dev *rr_to_dev(struct device *d)
 {
 	return dev_to_disk(d)->private_data;
 }
@@ -34,7 +34,7 @@ static struct raft_status *rr_status(struct rraft_dev *dev)
 static ssize_t name##_show(struct device *d, struct device_attribute *attr, \
 			   char *buf)					\
 {									\
-	struct raft_status *st = rr_status(to_rdev(d));			\
+	struct raft_status *st = rr_status(rr_to_dev(d));			\
 	ssize_t ret;							\
 									\
 	if (!st)							\
@@ -60,35 +60,35 @@ RR_STATUS_ATTR(snap_term, "%llu", st->snap_term);
 static ssize_t node_id_show(struct device *d, struct device_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%u\n", to_rdev(d)->node_id);
+	return sysfs_emit(buf, "%u\n", rr_to_dev(d)->cfg.node_id);
 }
 static DEVICE_ATTR_RO(node_id);
 
 static ssize_t writer_show(struct device *d, struct device_attribute *attr,
 			   char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_rdev(d)->writer));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rr_to_dev(d)->writer));
 }
 static DEVICE_ATTR_RO(writer);
 
 static ssize_t cluster_id_show(struct device *d, struct device_attribute *attr,
 			       char *buf)
 {
-	return sysfs_emit(buf, "0x%llx\n", to_rdev(d)->cluster_id);
+	return sysfs_emit(buf, "0x%llx\n", rr_to_dev(d)->cfg.cluster_id);
 }
 static DEVICE_ATTR_RO(cluster_id);
 
 static ssize_t backing_show(struct device *d, struct device_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%s\n", to_rdev(d)->store.path);
+	return sysfs_emit(buf, "%s\n", rr_to_dev(d)->store.path);
 }
 static DEVICE_ATTR_RO(backing);
 
 static ssize_t log_used_show(struct device *d, struct device_attribute *attr,
 			     char *buf)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	u64 used;
 
 	mutex_lock(&dev->lock);
@@ -101,11 +101,11 @@ static DEVICE_ATTR_RO(log_used);
 static ssize_t log_capacity_show(struct device *d,
 				 struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", to_rdev(d)->store.ring_bytes);
+	return sysfs_emit(buf, "%llu\n", rr_to_dev(d)->store.ring_bytes);
 }
 static DEVICE_ATTR_RO(log_capacity);
 
-static int emit_ids(char *buf, int at, const char *name, const u32 *ids, u8 n)
+static int rr_emit_ids(char *buf, int at, const char *name, const u32 *ids, u8 n)
 {
 	u8 i;
 
@@ -118,18 +118,18 @@ static int emit_ids(char *buf, int at, const char *name, const u32 *ids, u8 n)
 static ssize_t members_show(struct device *d, struct device_attribute *attr,
 			    char *buf)
 {
-	struct raft_status *st = rr_status(to_rdev(d));
+	struct raft_status *st = rr_status(rr_to_dev(d));
 	int at = 0;
 
 	if (!st)
 		return -ENOMEM;
-	at = emit_ids(buf, at, "voters", st->conf.voters, st->conf.n_voters);
+	at = rr_emit_ids(buf, at, "voters", st->conf.voters, st->conf.n_voters);
 	at += sysfs_emit_at(buf, at, " ");
-	at = emit_ids(buf, at, "old", st->conf.voters_old,
-		      st->conf.n_voters_old);
+	at = rr_emit_ids(buf, at, "old", st->conf.voters_old,
+			 st->conf.n_voters_old);
 	at += sysfs_emit_at(buf, at, " ");
-	at = emit_ids(buf, at, "learners", st->conf.learners,
-		      st->conf.n_learners);
+	at = rr_emit_ids(buf, at, "learners", st->conf.learners,
+			 st->conf.n_learners);
 	at += sysfs_emit_at(buf, at, "\n");
 	kfree(st);
 	return at;
@@ -139,7 +139,7 @@ static DEVICE_ATTR_RO(members);
 static ssize_t conf_phase_show(struct device *d, struct device_attribute *attr,
 			       char *buf)
 {
-	struct raft_status *st = rr_status(to_rdev(d));
+	struct raft_status *st = rr_status(rr_to_dev(d));
 	const char *p;
 
 	if (!st)
@@ -154,7 +154,7 @@ static DEVICE_ATTR_RO(conf_phase);
 static ssize_t disk_state_show(struct device *d, struct device_attribute *attr,
 			       char *buf)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	struct raft_status *st = rr_status(dev);
 	const char *p;
 
@@ -174,32 +174,32 @@ static DEVICE_ATTR_RO(disk_state);
 static ssize_t sync_progress_show(struct device *d,
 				  struct device_attribute *attr, char *buf)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	u64 done = 0, left = 0;
 
 	mutex_lock(&dev->lock);
 	if (dev->inconsistent) {
-		done = dev->snap_done;
-		left = dev->snap_left;
+		done = dev->catchup.done;
+		left = dev->catchup.left;
 	}
 	mutex_unlock(&dev->lock);
 	return sysfs_emit(buf, "done=%llu left=%llu\n", done, left);
 }
 static DEVICE_ATTR_RO(sync_progress);
 
-static const char *const conn_names[] = {
+static const char *const rr_conn_names[] = {
 	[RRAFT_PEER_DISCONNECTED] = "disconnected",
 	[RRAFT_PEER_CONNECTING] = "connecting",
 	[RRAFT_PEER_HANDSHAKE] = "handshake",
 	[RRAFT_PEER_CONNECTED] = "connected",
 };
 
-static const char *const progress_names[] = { "probe", "replicate", "snapshot" };
+static const char *const rr_progress_names[] = { "probe", "replicate", "snapshot" };
 
 static ssize_t peers_show(struct device *d, struct device_attribute *attr,
 			  char *buf)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	struct rraft_net_peer_stats ns;
 	struct raft_status *st;
 	int at = 0;
@@ -224,11 +224,11 @@ static ssize_t peers_show(struct device *d, struct device_attribute *attr,
 				    "%u addr=%pI4:%u conn=%s match=%llu next=%llu state=%s active=%d learner=%d sent=%llu recv=%llu\n",
 				    p->id, &p->addr.sin_addr,
 				    ntohs(p->addr.sin_port),
-				    ns.conn < ARRAY_SIZE(conn_names) ?
-				    conn_names[ns.conn] : "unknown",
+				    ns.conn < ARRAY_SIZE(rr_conn_names) ?
+				    rr_conn_names[ns.conn] : "unknown",
 				    ps ? ps->match : 0, ps ? ps->next : 0,
-				    ps && ps->state < ARRAY_SIZE(progress_names) ?
-				    progress_names[ps->state] : "probe",
+				    ps && ps->state < ARRAY_SIZE(rr_progress_names) ?
+				    rr_progress_names[ps->state] : "probe",
 				    ps ? ps->recent_active : 0,
 				    ps ? ps->is_learner :
 				    raft_conf_is_member(&st->conf, p->id) &&
@@ -253,13 +253,13 @@ static void rr_perr_dev(struct rraft_dev *dev, const char *what,
 static ssize_t io_timeout_show(struct device *d, struct device_attribute *attr,
 			       char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_rdev(d)->io_timeout));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rr_to_dev(d)->cfg.io_timeout));
 }
 
 static ssize_t io_timeout_store(struct device *d, struct device_attribute *attr,
 				const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	struct rr_perr e;
 	u64 v;
 
@@ -267,7 +267,7 @@ static ssize_t io_timeout_store(struct device *d, struct device_attribute *attr,
 		rr_perr_dev(dev, "io_timeout", &e);
 		return -EINVAL;
 	}
-	WRITE_ONCE(dev->io_timeout, (unsigned int)v);
+	WRITE_ONCE(dev->cfg.io_timeout, (unsigned int)v);
 	return count;
 }
 static DEVICE_ATTR_RW(io_timeout);
@@ -275,13 +275,13 @@ static DEVICE_ATTR_RW(io_timeout);
 static ssize_t sync_rate_show(struct device *d, struct device_attribute *attr,
 			      char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_rdev(d)->sync_rate));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rr_to_dev(d)->cfg.sync_rate));
 }
 
 static ssize_t sync_rate_store(struct device *d, struct device_attribute *attr,
 			       const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	struct rr_perr e;
 	u64 v;
 
@@ -289,7 +289,7 @@ static ssize_t sync_rate_store(struct device *d, struct device_attribute *attr,
 		rr_perr_dev(dev, "sync_rate", &e);
 		return -EINVAL;
 	}
-	WRITE_ONCE(dev->sync_rate, (unsigned int)v);
+	WRITE_ONCE(dev->cfg.sync_rate, (unsigned int)v);
 	return count;
 }
 static DEVICE_ATTR_RW(sync_rate);
@@ -297,7 +297,7 @@ static DEVICE_ATTR_RW(sync_rate);
 static ssize_t secret_store(struct device *d, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	u8 sec[RR_SECRET_MAX];
 	struct rr_perr e;
 	u32 len;
@@ -311,8 +311,8 @@ static ssize_t secret_store(struct device *d, struct device_attribute *attr,
 	if (dev->net)
 		err = rraft_net_set_secret(dev->net, sec, len);
 	if (!err) {
-		memcpy(dev->secret, sec, len);
-		dev->secret_len = len;
+		memcpy(dev->cfg.secret, sec, len);
+		dev->cfg.secret_len = len;
 	}
 	mutex_unlock(&dev->lock);
 	memzero_explicit(sec, sizeof(sec));
@@ -320,8 +320,8 @@ static ssize_t secret_store(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_WO(secret);
 
-static int parse_one(struct rraft_dev *dev, const char *what, const char *buf,
-		     size_t count, u64 min, u64 max, u64 *v)
+static int rr_parse_one(struct rraft_dev *dev, const char *what,
+			const char *buf, size_t count, u64 min, u64 max, u64 *v)
 {
 	struct rr_perr e;
 
@@ -335,16 +335,16 @@ static int parse_one(struct rraft_dev *dev, const char *what, const char *buf,
 static ssize_t promote_store(struct device *d, struct device_attribute *attr,
 			     const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	int err = 0;
 	u64 v;
 
-	if (parse_one(dev, "promote", buf, count, 1, 1, &v))
+	if (rr_parse_one(dev, "promote", buf, count, 1, 1, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
 	if (dev->failed) {
 		err = -EIO;
-	} else if (dev->writer && dev->writer != dev->node_id &&
+	} else if (dev->writer && dev->writer != dev->cfg.node_id &&
 		   dev->writer == raft_leader(dev->raft)) {
 		/* like an open for write here (auto-promote) */
 		rr_dev_warn(dev, "promote refused: node %u (leader) has the device open for write (unmount there first)",
@@ -362,11 +362,11 @@ static DEVICE_ATTR_WO(promote);
 static ssize_t transfer_store(struct device *d, struct device_attribute *attr,
 			      const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	int err;
 	u64 v;
 
-	if (parse_one(dev, "transfer", buf, count, 1, RR_MAX_NODE_ID, &v))
+	if (rr_parse_one(dev, "transfer", buf, count, 1, RR_MAX_NODE_ID, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
 	/*
@@ -375,7 +375,7 @@ static ssize_t transfer_store(struct device *d, struct device_attribute *attr,
 	 * write (unmount first).
 	 */
 	if (raft_role(dev->raft) == RAFT_LEADER && READ_ONCE(dev->n_write) &&
-	    v != dev->node_id) {
+	    v != dev->cfg.node_id) {
 		rr_dev_warn(dev, "transfer refused: the device is open for write here (unmount first)");
 		mutex_unlock(&dev->lock);
 		return -EBUSY;
@@ -392,11 +392,11 @@ static DEVICE_ATTR_WO(transfer);
 static ssize_t checkpoint_store(struct device *d, struct device_attribute *attr,
 				const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	int err;
 	u64 v;
 
-	if (parse_one(dev, "checkpoint", buf, count, 1, 1, &v))
+	if (rr_parse_one(dev, "checkpoint", buf, count, 1, 1, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
 	err = rraft_checkpoint(dev);
@@ -406,129 +406,13 @@ static ssize_t checkpoint_store(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_WO(checkpoint);
 
-/* ---- membership ---- */
-
-static bool conf_del(u32 *ids, u8 *n, u32 id)
-{
-	u8 i;
-
-	for (i = 0; i < *n; i++) {
-		if (ids[i] == id) {
-			ids[i] = ids[--(*n)];
-			return true;
-		}
-	}
-	return false;
-}
-
-static int conf_change(struct rraft_dev *dev, struct raft_conf *c,
-		       const char *what)
-{
-	int err;
-
-	c->n_voters_old = 0;
-	err = raft_change_conf(dev->raft, c);
-	switch (err) {
-	case 0:
-		break;
-	case -EINVAL:
-		rr_dev_warn(dev, "%s: the core refused the configuration", what);
-		break;
-	case -EBUSY:
-		rr_dev_warn(dev, "%s: another membership change is in progress",
-			    what);
-		break;
-	case -EAGAIN:
-		rr_dev_warn(dev, "%s: the leader has not committed an entry of its term yet, retry",
-			    what);
-		break;
-	case -EPERM:
-		rr_dev_warn(dev, "%s: not the leader", what);
-		break;
-	default:
-		rr_dev_warn(dev, "%s: refused (%d)", what, err);
-		break;
-	}
-	return err;
-}
-
-/*
- * Current configuration; -EPERM unless leader, -EBUSY while joint.  Each
- * refusal logs one line naming the attribute.  dev->lock held.
- */
-static int conf_get(struct rraft_dev *dev, struct raft_conf *c,
-		    const char *what)
-{
-	struct raft_status *st;
-
-	if (raft_role(dev->raft) != RAFT_LEADER) {
-		rr_dev_warn(dev, "%s: not the leader (leader is %u)", what,
-			    raft_leader(dev->raft));
-		return -EPERM;
-	}
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return -ENOMEM;
-	raft_get_status(dev->raft, st);
-	*c = st->conf;
-	kfree(st);
-	if (c->n_voters_old) {
-		rr_dev_warn(dev, "%s: a membership change is in progress",
-			    what);
-		return -EBUSY;
-	}
-	return 0;
-}
-
-static int add_learner(struct rraft_dev *dev, const struct rr_peer_arg *p,
-		       const char *what)
-{
-	struct raft_conf c;
-	bool added = false;
-	u32 i;
-	int err;
-
-	err = conf_get(dev, &c, what);
-	if (err)
-		return err;
-	if (raft_conf_is_member(&c, p->id) || p->id == dev->node_id) {
-		rr_dev_warn(dev, "%s: %u is already a member", what, p->id);
-		return -EINVAL;
-	}
-	if (c.n_learners == RAFT_MAX_MEMBERS) {
-		rr_dev_warn(dev, "%s: too many learners", what);
-		return -EINVAL;
-	}
-	for (i = 0; i < dev->n_peers; i++)
-		if (dev->peers[i].id == p->id)
-			break;
-	if (i == dev->n_peers) {
-		err = rraft_dev_add_peer(dev, p);
-		if (err) {
-			rr_dev_warn(dev, "%s: cannot add peer %u (%d)", what,
-				    p->id, err);
-			return err == -ENOTCONN ? -EINVAL : err;
-		}
-		added = true;
-	}
-	c.learners[c.n_learners++] = p->id;
-	err = conf_change(dev, &c, what);
-	if (err && added && dev->net) {
-		unsigned long flags;
-
-		rraft_net_remove_peer(dev->net, p->id);
-		spin_lock_irqsave(&dev->in_lock, flags);
-		dev->n_peers--;
-		spin_unlock_irqrestore(&dev->in_lock, flags);
-	}
-	return err;
-}
+/* ---- membership (policy in rraft_member.c) ---- */
 
 static ssize_t add_learner_store(struct device *d,
 				 struct device_attribute *attr,
 				 const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	struct rr_peer_arg p;
 	struct rr_perr e;
 	int err;
@@ -538,7 +422,7 @@ static ssize_t add_learner_store(struct device *d,
 		return -EINVAL;
 	}
 	mutex_lock(&dev->lock);
-	err = add_learner(dev, &p, "add_learner");
+	err = rraft_member_add_learner(dev, &p);
 	mutex_unlock(&dev->lock);
 	rraft_kick(dev);
 	return err ? err : count;
@@ -549,25 +433,14 @@ static ssize_t promote_voter_store(struct device *d,
 				   struct device_attribute *attr,
 				   const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
-	struct raft_conf c;
+	struct rraft_dev *dev = rr_to_dev(d);
 	int err;
 	u64 v;
 
-	if (parse_one(dev, "promote_voter", buf, count, 1, RR_MAX_NODE_ID, &v))
+	if (rr_parse_one(dev, "promote_voter", buf, count, 1, RR_MAX_NODE_ID, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
-	err = conf_get(dev, &c, "promote_voter");
-	if (!err) {
-		if (!conf_del(c.learners, &c.n_learners, (u32)v) ||
-		    c.n_voters == RAFT_MAX_MEMBERS) {
-			rr_dev_warn(dev, "promote_voter: %llu is not a learner", v);
-			err = -EINVAL;
-		} else {
-			c.voters[c.n_voters++] = (u32)v;
-			err = conf_change(dev, &c, "promote_voter");
-		}
-	}
+	err = rraft_member_promote_voter(dev, (u32)v);
 	mutex_unlock(&dev->lock);
 	rraft_kick(dev);
 	return err ? err : count;
@@ -577,24 +450,14 @@ static DEVICE_ATTR_WO(promote_voter);
 static ssize_t remove_store(struct device *d, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
-	struct raft_conf c;
+	struct rraft_dev *dev = rr_to_dev(d);
 	int err;
 	u64 v;
 
-	if (parse_one(dev, "remove", buf, count, 1, RR_MAX_NODE_ID, &v))
+	if (rr_parse_one(dev, "remove", buf, count, 1, RR_MAX_NODE_ID, &v))
 		return -EINVAL;
 	mutex_lock(&dev->lock);
-	err = conf_get(dev, &c, "remove");
-	if (!err) {
-		if (!conf_del(c.voters, &c.n_voters, (u32)v) &&
-		    !conf_del(c.learners, &c.n_learners, (u32)v)) {
-			rr_dev_warn(dev, "remove: %llu is not a member", v);
-			err = -EINVAL;
-		} else {
-			err = conf_change(dev, &c, "remove");
-		}
-	}
+	err = rraft_member_remove(dev, (u32)v);
 	mutex_unlock(&dev->lock);
 	rraft_kick(dev);
 	return err ? err : count;
@@ -604,9 +467,8 @@ static DEVICE_ATTR_WO(remove);
 static ssize_t replace_store(struct device *d, struct device_attribute *attr,
 			     const char *buf, size_t count)
 {
-	struct rraft_dev *dev = to_rdev(d);
+	struct rraft_dev *dev = rr_to_dev(d);
 	struct rr_peer_arg p;
-	struct raft_conf c;
 	struct rr_perr e;
 	u32 old;
 	int err;
@@ -616,29 +478,14 @@ static ssize_t replace_store(struct device *d, struct device_attribute *attr,
 		return -EINVAL;
 	}
 	mutex_lock(&dev->lock);
-	err = conf_get(dev, &c, "replace");
-	if (!err && dev->pending_replace_new) {
-		rr_dev_warn(dev, "replace: replacing %u by %u is in progress",
-			    dev->pending_replace_old, dev->pending_replace_new);
-		err = -EBUSY;
-	}
-	if (!err && !raft_conf_is_voter(&c, old)) {
-		rr_dev_warn(dev, "replace: %u is not a voter", old);
-		err = -EINVAL;
-	}
-	if (!err)
-		err = add_learner(dev, &p, "replace");
-	if (!err) {
-		dev->pending_replace_old = old;
-		dev->pending_replace_new = p.id;
-	}
+	err = rraft_member_replace(dev, old, &p);
 	mutex_unlock(&dev->lock);
 	rraft_kick(dev);
 	return err ? err : count;
 }
 static DEVICE_ATTR_WO(replace);
 
-static struct attribute *rraft_attrs[] = {
+static struct attribute *rr_attrs[] = {
 	&dev_attr_node_id.attr,
 	&dev_attr_cluster_id.attr,
 	&dev_attr_role.attr,
@@ -674,12 +521,12 @@ static struct attribute *rraft_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group rraft_attr_group = {
+static const struct attribute_group rr_attr_group = {
 	.name = "rraft",
-	.attrs = rraft_attrs,
+	.attrs = rr_attrs,
 };
 
 const struct attribute_group *rraft_disk_groups[] = {
-	&rraft_attr_group,
+	&rr_attr_group,
 	NULL,
 };

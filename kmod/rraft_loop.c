@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rraft_loop.c - the per-device event loop that drives the Raft core: its
+ * inputs, one pass, the handling of each ready, apply and checkpoints.
+ *
+ * One ordered workqueue (WQ_MEM_RECLAIM) and one work item per device.
+ * Inputs - requests from queue_rq, messages from the transport, ticks from
+ * a 50 ms timer, peer-down reports - are queued under dev->in_lock and the
+ * work is kicked.  The work takes dev->lock, feeds the inputs to the core
+ * and handles every ready in the order raft.h prescribes.  See
+ * Documentation/design/kernel-glue.rst.
+ */
+#include <linux/slab.h>
+#include "rraft.h"
+
+void rraft_kick(struct rraft_dev *dev)
+{
+	queue_work(dev->wq, &dev->work);
+}
+
+/* ---- inputs ---- */
+
+static void rr_tick_fn(struct timer_list *t)
+{
+	struct rraft_dev *dev = from_timer(dev, t, tick_timer);
+
+	atomic_inc(&dev->ticks);
+	rraft_kick(dev);
+	mod_timer(&dev->tick_timer, jiffies + msecs_to_jiffies(RRAFT_TICK_MS));
+}
+
+static void rr_deliver(void *ctx, const struct raft_msg *m)
+{
+	struct rraft_dev *dev = ctx;
+	struct rraft_inmsg *im;
+	unsigned long flags;
+	size_t bytes = sizeof(*im);
+	u8 *p;
+	u32 i;
+
+	if (m->n_entries > 65536)
+		return;
+	bytes += (size_t)m->n_entries * sizeof(struct raft_entry) + m->len;
+	for (i = 0; i < m->n_entries; i++)
+		bytes += m->entries[i].len;
+	if (READ_ONCE(dev->in_msg_bytes) + bytes > RRAFT_MAX_INMSG_BYTES)
+		return;		/* Raft retransmits */
+	im = kvmalloc(bytes, GFP_NOIO);
+	if (!im)
+		return;
+	im->bytes = bytes;
+	im->m = *m;
+	p = (u8 *)(im + 1);
+	if (m->n_entries) {
+		im->m.entries = (struct raft_entry *)p;
+		memcpy(p, m->entries, m->n_entries * sizeof(struct raft_entry));
+		p += m->n_entries * sizeof(struct raft_entry);
+		for (i = 0; i < m->n_entries; i++) {
+			im->m.entries[i].data = NULL;
+			if (!m->entries[i].len)
+				continue;
+			memcpy(p, m->entries[i].data, m->entries[i].len);
+			im->m.entries[i].data = p;
+			p += m->entries[i].len;
+		}
+	} else {
+		im->m.entries = NULL;
+	}
+	im->m.data = NULL;
+	if (m->len) {
+		memcpy(p, m->data, m->len);
+		im->m.data = p;
+	}
+	spin_lock_irqsave(&dev->in_lock, flags);
+	if (dev->dying) {
+		spin_unlock_irqrestore(&dev->in_lock, flags);
+		kvfree(im);
+		return;
+	}
+	list_add_tail(&im->node, &dev->in_msgs);
+	dev->in_msg_bytes += bytes;
+	spin_unlock_irqrestore(&dev->in_lock, flags);
+	rraft_kick(dev);
+}
+
+static void rr_peer_state(void *ctx, u32 id, bool up)
+{
+	struct rraft_dev *dev = ctx;
+	unsigned long flags;
+	u32 i;
+
+	spin_lock_irqsave(&dev->in_lock, flags);
+	for (i = 0; i < dev->n_peers; i++) {
+		if (dev->peers[i].id != id)
+			continue;
+		dev->peers[i].up = up;
+		if (!up)
+			dev->peers[i].down_reported = true;
+	}
+	spin_unlock_irqrestore(&dev->in_lock, flags);
+	if (!up)
+		rraft_kick(dev);
+}
+
+const struct rraft_net_ops rraft_loop_net_ops = {
+	.deliver = rr_deliver,
+	.peer_state = rr_peer_state,
+};
+
+/* ---- failure ---- */
+
+void rraft_fail(struct rraft_dev *dev, const char *what, int err)
+{
+	unsigned long flags;
+
+	if (dev->failed)
+		return;
+	rr_dev_err(dev, "%s failed (%d): device fails all I/O until removed",
+		   what, err);
+	spin_lock_irqsave(&dev->in_lock, flags);
+	dev->failed = true;
+	spin_unlock_irqrestore(&dev->in_lock, flags);
+	rraft_blk_fail_all(dev);
+}
+
+/* ---- checkpoint ---- */
+
+int rraft_checkpoint(struct rraft_dev *dev)
+{
+	struct rraft_store *s = &dev->store;
+	struct rr_state nst;
+	u64 a = dev->applied, head, head_seq;
+	int err;
+
+	if (dev->failed)
+		return -EIO;
+	if (a <= s->st.snap_index || dev->inconsistent)
+		return 0;
+	err = rraft_store_flush(s);
+	if (err)
+		goto fail;
+	rraft_store_compact(s, a, &head, &head_seq);
+	nst = s->st;
+	nst.snap_index = a;
+	nst.snap_term = dev->applied_term;
+	nst.snap_conf = dev->applied_conf;
+	nst.ring_head = head;
+	nst.ring_head_seq = head_seq;
+	nst.commit = max(dev->hs_commit, a);
+	err = rraft_store_write_state(s, &nst);
+	if (err)
+		goto fail;
+	rraft_store_drop_before(s, head);
+	err = raft_compact(dev->raft, a);
+	if (err && err != -EINVAL)
+		rr_dev_warn(dev, "raft_compact(%llu) returned %d", a, err);
+	dev->stat_checkpoints++;
+	return 0;
+fail:
+	rraft_fail(dev, "checkpoint", err);
+	return err;
+}
+
+/* ---- apply ---- */
+
+static int rr_apply(struct rraft_dev *dev, const struct raft_entry *ents,
+		    u32 n)
+{
+	struct rraft_store *s = &dev->store;
+	u64 dev_bytes = rraft_store_data_bytes(s);
+	struct rraft_wbatch batch;
+	struct rraft_iowait w;
+	struct rr_cmd c;
+	int err = 0;
+	u32 i;
+
+	rraft_iowait_init(&w);
+	rraft_wbatch_reset(&batch);
+	for (i = 0; i < n; i++) {
+		const struct raft_entry *e = &ents[i];
+
+		if (e->type == RAFT_ENTRY_NORMAL) {
+			if (rr_cmd_decode(&c, e->data, e->len, dev_bytes)) {
+				rr_dev_err(dev, "committed entry %llu is not a valid block write",
+					   e->index);
+				err = -EUCLEAN;
+				break;
+			}
+			if (c.claim) {
+				dev->writer = c.writer;
+				continue;
+			}
+			/* Overlapping writes are never reordered. */
+			if (!rraft_wbatch_add(&batch, c.offset, c.len)) {
+				err = rraft_iowait_wait(&w);
+				if (err)
+					break;
+				rraft_wbatch_reset(&batch);
+				rraft_wbatch_add(&batch, c.offset, c.len);
+			}
+			rraft_wmap_mark(&dev->wmap, c.offset, c.len, e->index);
+			rraft_store_data_write(s, c.offset, c.data, c.len, &w);
+		} else if (e->type == RAFT_ENTRY_CONF) {
+			struct raft_conf conf;
+
+			if (!raft_conf_decode(&conf, e->data, e->len))
+				dev->applied_conf = conf;
+		}
+	}
+	if (!err)
+		err = rraft_iowait_wait(&w);
+	else
+		rraft_iowait_wait(&w);
+	if (err)
+		return err;
+	dev->applied = ents[n - 1].index;
+	dev->applied_term = ents[n - 1].term;
+	rraft_blk_committed(dev, ents, n);
+	return 0;
+}
+
+/* ---- ready ---- */
+
+/* Votes and terms are durable before anyone hears of them. */
+static int rr_ready_hard_state(struct rraft_dev *dev,
+			       const struct raft_ready *rd)
+{
+	struct rraft_store *s = &dev->store;
+	struct rr_state nst;
+
+	dev->hs_commit = rd->hs.commit;
+	if (!rd->hs_changed ||
+	    (rd->hs.term == s->st.term && rd->hs.vote == s->st.vote))
+		return 0;
+	nst = s->st;
+	nst.term = rd->hs.term;
+	nst.vote = rd->hs.vote;
+	nst.commit = rd->hs.commit;
+	return rraft_store_write_state(s, &nst);
+}
+
+static void rr_ready_role(struct rraft_dev *dev)
+{
+	struct raft *r = dev->raft;
+	u32 role = raft_role(r);
+
+	if (role != dev->role)
+		rr_dev_info(dev, "%s in term %llu (leader %u)",
+			    raft_role_name(role), raft_term(r), raft_leader(r));
+	dev->role = role;
+}
+
+static int rr_handle_ready(struct rraft_dev *dev)
+{
+	struct rraft_store *s = &dev->store;
+	struct raft *r = dev->raft;
+	struct raft_snap_install si;
+	struct raft_snap_meta snap;
+	bool install = false, installed = false;
+	struct raft_ready rd;
+	u64 last_index = 0, last_term = 0;
+	const char *what = "";
+	u32 i;
+	int err;
+
+	err = raft_ready(r, &rd);
+	if (err)
+		return err;
+	/* 1. votes and terms */
+	err = rr_ready_hard_state(dev, &rd);
+	if (err) {
+		what = "hard state write";
+		goto fatal;
+	}
+	/* 2. start the log append */
+	if (rd.n_entries) {
+		last_index = rd.entries[rd.n_entries - 1].index;
+		last_term = rd.entries[rd.n_entries - 1].term;
+		err = rraft_store_append(s, rd.entries, rd.n_entries);
+		if (err) {
+			what = err == -ENOSPC ? "log append (ring full)" :
+						"log append";
+			goto fatal;
+		}
+	}
+	/* 3. messages (a leader may send before its own append completes) */
+	if (dev->net)
+		for (i = 0; i < rd.n_msgs; i++)
+			rraft_net_send(dev->net, &rd.msgs[i]);
+	/* a completed install moves applied to the snapshot, before entries */
+	if (rd.snap_installed) {
+		err = rraft_catchup_installed(dev, &rd.snap);
+		if (err) {
+			what = "snapshot checkpoint";
+			goto fatal;
+		}
+		snap = rd.snap;
+		installed = true;
+	}
+	/* 4. apply */
+	if (rd.n_committed) {
+		err = rr_apply(dev, rd.committed, rd.n_committed);
+		if (err) {
+			what = "apply";
+			goto fatal;
+		}
+	}
+	/* 5. reads */
+	if (rd.n_reads)
+		rraft_blk_reads(dev, rd.reads, rd.n_reads);
+	/* 6. snapshots */
+	for (i = 0; i < rd.n_snap_sends; i++)
+		rraft_catchup_queue(dev, &rd.snap_sends[i]);
+	if (rd.has_snap_install) {
+		err = rraft_catchup_install(dev, &rd.snap_install);
+		if (err) {
+			what = "snapshot chunk install";
+			goto fatal;
+		}
+		si = rd.snap_install;
+		install = true;
+	}
+	err = rraft_store_append_wait(s);
+	if (err) {
+		what = "log append";
+		goto fatal;
+	}
+	raft_advance(r, &rd);
+	if (last_index)
+		raft_persisted(r, last_index, last_term);
+	if (install)
+		raft_snapshot_chunk_done(r, si.meta.index, si.offset,
+					 si.next_offset, si.last);
+	if (installed)
+		raft_compact(r, snap.index);
+	if (rd.soft_changed)
+		rr_ready_role(dev);
+	rraft_blk_serve_reads(dev);
+	return 0;
+fatal:
+	rraft_store_append_wait(s);
+	rraft_fail(dev, what, err);
+	return err;
+}
+
+/* ---- one pass ---- */
+
+/*
+ * Feed what arrived since the last pass: messages, then ticks, then
+ * peer-down reports.  Returns the ticks fed (before the cap) and whether a
+ * checkpoint was asked for.
+ */
+static int rr_feed_inputs(struct rraft_dev *dev, bool *ckpt_req)
+{
+	struct rraft_inmsg *im, *tmp;
+	u32 down[RR_MAX_PEERS], n_down = 0, i;
+	unsigned long flags;
+	int ticks, ticks_in;
+	LIST_HEAD(msgs);
+
+	ticks = atomic_xchg(&dev->ticks, 0);
+	ticks_in = ticks;
+	spin_lock_irqsave(&dev->in_lock, flags);
+	list_splice_init(&dev->in_msgs, &msgs);
+	dev->in_msg_bytes = 0;
+	for (i = 0; i < dev->n_peers; i++) {
+		if (dev->peers[i].down_reported) {
+			dev->peers[i].down_reported = false;
+			down[n_down++] = dev->peers[i].id;
+		}
+	}
+	*ckpt_req = dev->checkpoint_req;
+	dev->checkpoint_req = false;
+	spin_unlock_irqrestore(&dev->in_lock, flags);
+
+	/*
+	 * Messages first: they arrived during the ticks being fed now, and a
+	 * leader must not count a slow pass as a lost quorum.
+	 */
+	list_for_each_entry_safe(im, tmp, &msgs, node) {
+		list_del(&im->node);
+		if (!dev->failed)
+			raft_step(dev->raft, &im->m);
+		kvfree(im);
+	}
+	if (ticks > 4 * RRAFT_ELECTION_TICKS)
+		ticks = 4 * RRAFT_ELECTION_TICKS;
+	while (ticks-- > 0 && !dev->failed)
+		raft_tick(dev->raft);
+	if (!dev->failed)
+		for (i = 0; i < n_down; i++)
+			raft_report_unreachable(dev->raft, down[i]);
+	return ticks_in;
+}
+
+static void rr_pass(struct rraft_dev *dev)
+{
+	bool ckpt_req;
+	int ticks_in, rounds;
+	u32 i;
+
+	ticks_in = rr_feed_inputs(dev, &ckpt_req);
+	if (dev->failed) {
+		rraft_blk_fail_all(dev);
+		return;
+	}
+	rraft_blk_admit(dev);
+	rraft_promote_step(dev);
+	if (ckpt_req || rraft_store_used(&dev->store) > dev->store.ring_bytes / 2)
+		rraft_checkpoint(dev);
+	rraft_member_replace_step(dev);
+	for (rounds = 0; rounds < 4 && !dev->failed; rounds++) {
+		u64 applied = dev->applied;
+
+		rraft_blk_submit(dev);
+		rraft_catchup_pump(dev, rounds ? 0 : ticks_in);
+		for (i = 0; i < 32 && raft_has_ready(dev->raft); i++)
+			if (rr_handle_ready(dev))
+				break;
+		if (dev->failed)
+			return;
+		/* Commits free ring space and proposal slots: go again. */
+		if (applied == dev->applied || list_empty(&dev->wait_leader))
+			break;
+	}
+	rraft_blk_check(dev);
+	rraft_blk_serve_reads(dev);
+	if (raft_has_ready(dev->raft) || rraft_catchup_pending(dev))
+		rraft_kick(dev);
+}
+
+static void rr_work_fn(struct work_struct *w)
+{
+	struct rraft_dev *dev = container_of(w, struct rraft_dev, work);
+
+	mutex_lock(&dev->lock);
+	if (dev->raft)
+		rr_pass(dev);
+	mutex_unlock(&dev->lock);
+}
+
+/* ---- life cycle ---- */
+
+/* The loop's locks, lists, work and timer (nothing runs yet). */
+void rraft_loop_init(struct rraft_dev *dev)
+{
+	mutex_init(&dev->lock);
+	spin_lock_init(&dev->in_lock);
+	INIT_LIST_HEAD(&dev->in_reqs);
+	INIT_LIST_HEAD(&dev->in_msgs);
+	INIT_LIST_HEAD(&dev->wait_leader);
+	INIT_LIST_HEAD(&dev->proposed);
+	INIT_LIST_HEAD(&dev->reading);
+	INIT_WORK(&dev->work, rr_work_fn);
+	timer_setup(&dev->tick_timer, rr_tick_fn, 0);
+}
+
+static bool rr_sole_voter(struct rraft_dev *dev)
+{
+	struct raft_status *st = kmalloc(sizeof(*st), GFP_KERNEL);
+	bool sole;
+
+	if (!st)
+		return false;
+	raft_get_status(dev->raft, st);
+	sole = st->conf.n_voters == 1 && !st->conf.n_voters_old &&
+	       st->conf.voters[0] == dev->cfg.node_id;
+	kfree(st);
+	return sole;
+}
+
+/* Start ticking; a node that is the only voter campaigns at once. */
+void rraft_loop_start(struct rraft_dev *dev)
+{
+	mutex_lock(&dev->lock);
+	if (rr_sole_voter(dev))
+		raft_campaign(dev->raft);
+	mutex_unlock(&dev->lock);
+	mod_timer(&dev->tick_timer, jiffies + msecs_to_jiffies(RRAFT_TICK_MS));
+	rraft_kick(dev);
+}
