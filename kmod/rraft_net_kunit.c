@@ -29,28 +29,28 @@
 #define NT_MAX_RX	64
 #define NT_WAIT		(10 * HZ)
 #define NT_DATA_BYTES	(64ull << 20)	/* the common data area size */
-#define NT_NOCHECK	1		/* nt_ctx.data[]: configure 0 */
+#define NT_NOCHECK	1		/* rr_nt_ctx.data[]: configure 0 */
 
 /* What a node received: the fields of each message plus data checksums. */
-struct nt_rx {
+struct rr_nt_rx {
 	u32 type, from, to, flags, n_entries, len;
 	u64 term, index, commit, ctx, offset, snap_index;
 	u32 ents_crc, data_crc;
 	u64 ents_bytes;
 };
 
-struct nt_node {
+struct rr_nt_node {
 	u32 id;
 	struct rraft_net *net;
 	spinlock_t lock;		/* rx, n_rx, up */
-	struct nt_rx rx[NT_MAX_RX];
+	struct rr_nt_rx rx[NT_MAX_RX];
 	u32 n_rx;
 	bool up[NT_NODES + 1];
 	u32 n_state;
 };
 
-struct nt_ctx {
-	struct nt_node node[NT_NODES + 1];
+struct rr_nt_ctx {
+	struct rr_nt_node node[NT_NODES + 1];
 	u16 port;
 	wait_queue_head_t wq;
 	void (*cleanup)(void *arg);	/* after the transports are stopped */
@@ -59,7 +59,7 @@ struct nt_ctx {
 	u64 data[NT_NODES + 1];		/* 0: NT_DATA_BYTES */
 };
 
-static u32 nt_ents_crc(const struct raft_msg *m, u64 *bytes)
+static u32 rr_nt_ents_crc(const struct raft_msg *m, u64 *bytes)
 {
 	u32 crc = ~0u, i;
 
@@ -75,48 +75,48 @@ static u32 nt_ents_crc(const struct raft_msg *m, u64 *bytes)
 	return crc;
 }
 
-static struct nt_ctx *nt_ctx_of(struct nt_node *n)
+static struct rr_nt_ctx *rr_nt_ctx_of(struct rr_nt_node *n)
 {
-	return container_of(n - n->id, struct nt_ctx, node[0]);
+	return container_of(n - n->id, struct rr_nt_ctx, node[0]);
 }
 
-static void nt_deliver(void *ctx, const struct raft_msg *m)
+static void rr_nt_deliver(void *ctx, const struct raft_msg *m)
 {
-	struct nt_node *n = ctx;
-	struct nt_rx r = {
+	struct rr_nt_node *n = ctx;
+	struct rr_nt_rx r = {
 		.type = m->type, .from = m->from, .to = m->to,
 		.flags = m->flags, .n_entries = m->n_entries, .len = m->len,
 		.term = m->term, .index = m->index, .commit = m->commit,
 		.ctx = m->ctx, .offset = m->offset, .snap_index = m->snap.index,
 	};
 
-	r.ents_crc = nt_ents_crc(m, &r.ents_bytes);
+	r.ents_crc = rr_nt_ents_crc(m, &r.ents_bytes);
 	r.data_crc = m->len ? crc32c(~0u, m->data, m->len) : 0;
 	spin_lock(&n->lock);
 	if (n->n_rx < NT_MAX_RX)
 		n->rx[n->n_rx++] = r;
 	spin_unlock(&n->lock);
-	wake_up_all(&nt_ctx_of(n)->wq);
+	wake_up_all(&rr_nt_ctx_of(n)->wq);
 }
 
-static void nt_peer_state(void *ctx, u32 id, bool up)
+static void rr_nt_peer_state(void *ctx, u32 id, bool up)
 {
-	struct nt_node *n = ctx;
+	struct rr_nt_node *n = ctx;
 
 	spin_lock(&n->lock);
 	if (id <= NT_NODES)
 		n->up[id] = up;
 	n->n_state++;
 	spin_unlock(&n->lock);
-	wake_up_all(&nt_ctx_of(n)->wq);
+	wake_up_all(&rr_nt_ctx_of(n)->wq);
 }
 
-static const struct rraft_net_ops nt_ops = {
-	.deliver = nt_deliver,
-	.peer_state = nt_peer_state,
+static const struct rraft_net_ops rr_nt_ops = {
+	.deliver = rr_nt_deliver,
+	.peer_state = rr_nt_peer_state,
 };
 
-static void nt_addr(struct sockaddr_in *a, u16 port)
+static void rr_nt_addr(struct sockaddr_in *a, u16 port)
 {
 	memset(a, 0, sizeof(*a));
 	a->sin_family = AF_INET;
@@ -128,10 +128,10 @@ static void nt_addr(struct sockaddr_in *a, u16 port)
  * Create and start node id's transport with the given secret and the other
  * nodes as peers; messages go to ops->deliver(ctx, ...).
  */
-static int nt_start_ops(struct nt_ctx *c, u32 id, const char *secret,
-			const struct rraft_net_ops *ops, void *ctx)
+static int rr_nt_start_ops(struct rr_nt_ctx *c, u32 id, const char *secret,
+			   const struct rraft_net_ops *ops, void *ctx)
 {
-	struct nt_node *n = &c->node[id];
+	struct rr_nt_node *n = &c->node[id];
 	struct rraft_net_cfg cfg = {};
 	u32 o;
 	int err;
@@ -142,7 +142,7 @@ static int nt_start_ops(struct nt_ctx *c, u32 id, const char *secret,
 	cfg.data_bytes = !c->data[id] ? NT_DATA_BYTES :
 			 c->data[id] == NT_NOCHECK ? 0 : c->data[id];
 	cfg.minor = id;
-	nt_addr(&cfg.listen, c->port + id);
+	rr_nt_addr(&cfg.listen, c->port + id);
 	if (secret) {
 		cfg.secret_len = strlen(secret);
 		memcpy(cfg.secret, secret, cfg.secret_len);
@@ -158,7 +158,7 @@ static int nt_start_ops(struct nt_ctx *c, u32 id, const char *secret,
 
 		if (o == id)
 			continue;
-		nt_addr(&pc.addr, c->port + o);
+		rr_nt_addr(&pc.addr, c->port + o);
 		err = rraft_net_add_peer(n->net, &pc);
 		if (err)
 			return err;
@@ -166,14 +166,14 @@ static int nt_start_ops(struct nt_ctx *c, u32 id, const char *secret,
 	return rraft_net_start(n->net);
 }
 
-static int nt_start(struct nt_ctx *c, u32 id, const char *secret)
+static int rr_nt_start(struct rr_nt_ctx *c, u32 id, const char *secret)
 {
-	return nt_start_ops(c, id, secret, &nt_ops, &c->node[id]);
+	return rr_nt_start_ops(c, id, secret, &rr_nt_ops, &c->node[id]);
 }
 
-static void nt_stop(struct nt_ctx *c, u32 id)
+static void rr_nt_stop(struct rr_nt_ctx *c, u32 id)
 {
-	struct nt_node *n = &c->node[id];
+	struct rr_nt_node *n = &c->node[id];
 
 	rraft_net_destroy(n->net);
 	n->net = NULL;
@@ -182,7 +182,7 @@ static void nt_stop(struct nt_ctx *c, u32 id)
 	spin_unlock(&n->lock);
 }
 
-static bool nt_is_up(struct nt_node *n, u32 peer)
+static bool rr_nt_is_up(struct rr_nt_node *n, u32 peer)
 {
 	bool up;
 
@@ -192,18 +192,18 @@ static bool nt_is_up(struct nt_node *n, u32 peer)
 	return up;
 }
 
-static bool nt_mesh_up(struct nt_ctx *c)
+static bool rr_nt_mesh_up(struct rr_nt_ctx *c)
 {
 	u32 a, b;
 
 	for (a = 1; a <= NT_NODES; a++)
 		for (b = 1; b <= NT_NODES; b++)
-			if (a != b && (!c->node[a].net || !nt_is_up(&c->node[a], b)))
+			if (a != b && (!c->node[a].net || !rr_nt_is_up(&c->node[a], b)))
 				return false;
 	return true;
 }
 
-static u32 nt_n_rx(struct nt_node *n)
+static u32 rr_nt_n_rx(struct rr_nt_node *n)
 {
 	u32 k;
 
@@ -214,7 +214,7 @@ static u32 nt_n_rx(struct nt_node *n)
 }
 
 /* Bring lo up once: nothing in a KUnit boot does it. */
-static int nt_suite_init(struct kunit_suite *suite)
+static int rr_nt_suite_init(struct kunit_suite *suite)
 {
 	struct net_device *lo = init_net.loopback_dev;
 	int err = 0;
@@ -228,19 +228,19 @@ static int nt_suite_init(struct kunit_suite *suite)
 	return err;
 }
 
-static u16 nt_next_port = 17700;
+static u16 rr_nt_next_port = 17700;
 
-static int nt_init(struct kunit *test)
+static int rr_nt_init(struct kunit *test)
 {
-	struct nt_ctx *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct rr_nt_ctx *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	u32 id;
 
 	if (!c)
 		return -ENOMEM;
 	init_waitqueue_head(&c->wq);
 	/* fresh ports per test: no TIME_WAIT or lingering listener in the way */
-	c->port = nt_next_port;
-	nt_next_port += 10;
+	c->port = rr_nt_next_port;
+	rr_nt_next_port += 10;
 	for (id = 0; id <= NT_NODES; id++) {
 		c->node[id].id = id;
 		spin_lock_init(&c->node[id].lock);
@@ -249,37 +249,37 @@ static int nt_init(struct kunit *test)
 	return 0;
 }
 
-static void nt_exit(struct kunit *test)
+static void rr_nt_exit(struct kunit *test)
 {
-	struct nt_ctx *c = test->priv;
+	struct rr_nt_ctx *c = test->priv;
 	u32 id;
 
 	for (id = 1; id <= NT_NODES; id++)
 		if (c->node[id].net)
-			nt_stop(c, id);
+			rr_nt_stop(c, id);
 	if (c->cleanup)
 		c->cleanup(c->cleanup_arg);
 }
 
-static void nt_start_all(struct kunit *test, const char *secret)
+static void rr_nt_start_all(struct kunit *test, const char *secret)
 {
-	struct nt_ctx *c = test->priv;
+	struct rr_nt_ctx *c = test->priv;
 	u32 id;
 
 	for (id = 1; id <= NT_NODES; id++)
-		KUNIT_ASSERT_EQ(test, 0, nt_start(c, id, secret));
-	KUNIT_ASSERT_GT_MSG(test, wait_event_timeout(c->wq, nt_mesh_up(c), NT_WAIT),
+		KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, id, secret));
+	KUNIT_ASSERT_GT_MSG(test, wait_event_timeout(c->wq, rr_nt_mesh_up(c), NT_WAIT),
 			    0L, "the three nodes did not connect");
 }
 
-static void rraft_net_mesh_test(struct kunit *test)
+static void rr_net_mesh_test(struct kunit *test)
 {
-	struct nt_ctx *c = test->priv;
+	struct rr_nt_ctx *c = test->priv;
 	struct rraft_net_peer_stats st;
 	struct raft_msg m = {};
 	u32 a, b;
 
-	nt_start_all(test, NULL);
+	rr_nt_start_all(test, NULL);
 	for (a = 1; a <= NT_NODES; a++)
 		for (b = 1; b <= NT_NODES; b++) {
 			if (a == b)
@@ -304,15 +304,15 @@ static void rraft_net_mesh_test(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, 0, rraft_net_send(c->node[a].net, &m));
 		}
 	for (b = 1; b <= NT_NODES; b++) {
-		struct nt_node *n = &c->node[b];
+		struct rr_nt_node *n = &c->node[b];
 		u32 i;
 
 		KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq,
-							 nt_n_rx(n) >= NT_NODES - 1,
+							 rr_nt_n_rx(n) >= NT_NODES - 1,
 							 NT_WAIT), 0L);
-		KUNIT_EXPECT_EQ(test, nt_n_rx(n), (u32)NT_NODES - 1);
+		KUNIT_EXPECT_EQ(test, rr_nt_n_rx(n), (u32)NT_NODES - 1);
 		for (i = 0; i < n->n_rx; i++) {
-			struct nt_rx *r = &n->rx[i];
+			struct rr_nt_rx *r = &n->rx[i];
 
 			KUNIT_EXPECT_EQ(test, r->type, (u32)RAFT_MSG_HEARTBEAT);
 			KUNIT_EXPECT_EQ(test, r->to, b);
@@ -336,18 +336,18 @@ static void rraft_net_mesh_test(struct kunit *test)
 }
 
 /* An append bigger than a wire slice, and a snapshot chunk, arrive intact. */
-static void rraft_net_bulk_test(struct kunit *test)
+static void rr_net_bulk_test(struct kunit *test)
 {
 	const u32 n_ents = 5, ent_len = 40000;	/* 200 KB > RRAFT_WIRE_SLICE */
-	struct nt_ctx *c = test->priv;
+	struct rr_nt_ctx *c = test->priv;
 	struct raft_entry *ents;
 	struct raft_msg m = {};
-	struct nt_rx *r;
+	struct rr_nt_rx *r;
 	u64 bytes;
 	u32 i, j, crc;
 	u8 *snap;
 
-	nt_start_all(test, "s3cret");
+	rr_nt_start_all(test, "s3cret");
 	ents = kunit_kcalloc(test, n_ents, sizeof(*ents), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ents);
 	for (i = 0; i < n_ents; i++) {
@@ -370,7 +370,7 @@ static void rraft_net_bulk_test(struct kunit *test)
 	m.entries = ents;
 	m.n_entries = n_ents;
 	KUNIT_EXPECT_GT(test, rraft_wire_msg_size(&m), (u64)RRAFT_WIRE_SLICE);
-	crc = nt_ents_crc(&m, &bytes);
+	crc = rr_nt_ents_crc(&m, &bytes);
 	KUNIT_ASSERT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
 
 	snap = kunit_kmalloc(test, 3000, GFP_KERNEL);
@@ -395,7 +395,7 @@ static void rraft_net_bulk_test(struct kunit *test)
 	m.len = 3000;
 	KUNIT_ASSERT_EQ(test, 0, rraft_net_send(c->node[2].net, &m));
 
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_n_rx(&c->node[3]) >= 2,
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_n_rx(&c->node[3]) >= 2,
 						 NT_WAIT), 0L);
 	for (i = 0; i < 2; i++) {
 		r = &c->node[3].rx[i];
@@ -421,63 +421,63 @@ static void rraft_net_bulk_test(struct kunit *test)
 }
 
 /* A peer with another secret never gets a connection, nor messages. */
-static void rraft_net_auth_test(struct kunit *test)
+static void rr_net_auth_test(struct kunit *test)
 {
-	struct nt_ctx *c = test->priv;
+	struct rr_nt_ctx *c = test->priv;
 	struct rraft_net_peer_stats st;
 	struct raft_msg m = { .type = RAFT_MSG_VOTE, .from = 1, .to = 2,
 			      .term = 4, .index = 3, .log_term = 2 };
 
-	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 1, "right-secret"));
-	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 2, "wrong-secret"));
-	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 3, "right-secret"));
+	KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, 1, "right-secret"));
+	KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, 2, "wrong-secret"));
+	KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, 3, "right-secret"));
 	/* 1 and 3 agree */
 	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq,
-						 nt_is_up(&c->node[1], 3) &&
-						 nt_is_up(&c->node[3], 1),
+						 rr_nt_is_up(&c->node[1], 3) &&
+						 rr_nt_is_up(&c->node[3], 1),
 						 NT_WAIT), 0L);
 	/* 2 never comes up with either, even after several dial attempts */
 	msleep(1500);
-	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[1], 2));
-	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[2], 1));
-	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[2], 3));
-	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[3], 2));
+	KUNIT_EXPECT_FALSE(test, rr_nt_is_up(&c->node[1], 2));
+	KUNIT_EXPECT_FALSE(test, rr_nt_is_up(&c->node[2], 1));
+	KUNIT_EXPECT_FALSE(test, rr_nt_is_up(&c->node[2], 3));
+	KUNIT_EXPECT_FALSE(test, rr_nt_is_up(&c->node[3], 2));
 	/* a message to it is dropped and counted */
 	KUNIT_EXPECT_EQ(test, -ENOTCONN, rraft_net_send(c->node[1].net, &m));
 	KUNIT_ASSERT_EQ(test, 0, rraft_net_peer_stats(c->node[1].net, 2, &st));
 	KUNIT_EXPECT_NE(test, st.conn, (u32)RRAFT_PEER_CONNECTED);
 	KUNIT_EXPECT_GE(test, st.msgs_dropped, 1ull);
-	KUNIT_EXPECT_EQ(test, nt_n_rx(&c->node[2]), 0u);
+	KUNIT_EXPECT_EQ(test, rr_nt_n_rx(&c->node[2]), 0u);
 
 	/* the right secret lets it in */
 	KUNIT_ASSERT_EQ(test, 0, rraft_net_set_secret(c->node[2].net,
 						      "right-secret", 12));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_mesh_up(c), NT_WAIT), 0L);
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_mesh_up(c), NT_WAIT), 0L);
 	KUNIT_EXPECT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_n_rx(&c->node[2]) >= 1,
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_n_rx(&c->node[2]) >= 1,
 						 NT_WAIT), 0L);
 	KUNIT_EXPECT_EQ(test, c->node[2].rx[0].type, (u32)RAFT_MSG_VOTE);
 	KUNIT_EXPECT_EQ(test, c->node[2].rx[0].index, 3ull);
 }
 
 /* A peer that goes away is reported down, and reconnected when back. */
-static void rraft_net_reconnect_test(struct kunit *test)
+static void rr_net_reconnect_test(struct kunit *test)
 {
-	struct nt_ctx *c = test->priv;
+	struct rr_nt_ctx *c = test->priv;
 	struct raft_msg m = { .type = RAFT_MSG_TIMEOUT_NOW, .from = 1, .to = 2,
 			      .term = 9 };
 
-	nt_start_all(test, NULL);
-	nt_stop(c, 2);
+	rr_nt_start_all(test, NULL);
+	rr_nt_stop(c, 2);
 	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq,
-						 !nt_is_up(&c->node[1], 2) &&
-						 !nt_is_up(&c->node[3], 2),
+						 !rr_nt_is_up(&c->node[1], 2) &&
+						 !rr_nt_is_up(&c->node[3], 2),
 						 NT_WAIT), 0L);
 	KUNIT_EXPECT_EQ(test, -ENOTCONN, rraft_net_send(c->node[1].net, &m));
-	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 2, NULL));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_mesh_up(c), NT_WAIT), 0L);
+	KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, 2, NULL));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_mesh_up(c), NT_WAIT), 0L);
 	KUNIT_EXPECT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_n_rx(&c->node[2]) >= 1,
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_n_rx(&c->node[2]) >= 1,
 						 NT_WAIT), 0L);
 	KUNIT_EXPECT_EQ(test, c->node[2].rx[0].type, (u32)RAFT_MSG_TIMEOUT_NOW);
 	KUNIT_EXPECT_EQ(test, c->node[2].rx[0].term, 9ull);
@@ -493,14 +493,14 @@ static void rraft_net_reconnect_test(struct kunit *test)
  */
 #define RT_MAX_APPLY	64
 
-struct rt_msg {
+struct rr_rt_msg {
 	struct list_head node;
 	struct raft_msg m;
 };
 
-struct rt_node {
+struct rr_rt_node {
 	u32 id;
-	struct nt_node *nt;		/* peer_state goes there */
+	struct rr_nt_node *nt;		/* peer_state goes there */
 	struct raft *r;
 	spinlock_t lock;		/* inbox */
 	struct list_head inbox;
@@ -509,12 +509,12 @@ struct rt_node {
 	u64 last_persisted;
 };
 
-struct rt_ctx {
-	struct nt_ctx *nc;
-	struct rt_node node[NT_NODES + 1];
+struct rr_rt_ctx {
+	struct rr_nt_ctx *nc;
+	struct rr_rt_node node[NT_NODES + 1];
 };
 
-static void rt_msg_free(struct rt_msg *q)
+static void rr_rt_msg_free(struct rr_rt_msg *q)
 {
 	u32 i;
 
@@ -528,10 +528,10 @@ static void rt_msg_free(struct rt_msg *q)
 }
 
 /* Transport receive work: copy (m is freed after we return) and queue. */
-static void rt_deliver(void *ctx, const struct raft_msg *m)
+static void rr_rt_deliver(void *ctx, const struct raft_msg *m)
 {
-	struct rt_node *n = ctx;
-	struct rt_msg *q = kzalloc(sizeof(*q), GFP_KERNEL);
+	struct rr_rt_node *n = ctx;
+	struct rr_rt_msg *q = kzalloc(sizeof(*q), GFP_KERNEL);
 	u32 i;
 
 	if (!q)
@@ -570,24 +570,24 @@ static void rt_deliver(void *ctx, const struct raft_msg *m)
 	spin_unlock(&n->lock);
 	return;
 drop:
-	rt_msg_free(q);
+	rr_rt_msg_free(q);
 }
 
-static void rt_peer_state(void *ctx, u32 id, bool up)
+static void rr_rt_peer_state(void *ctx, u32 id, bool up)
 {
-	struct rt_node *n = ctx;
+	struct rr_rt_node *n = ctx;
 
-	nt_peer_state(n->nt, id, up);
+	rr_nt_peer_state(n->nt, id, up);
 }
 
-static const struct rraft_net_ops rt_ops = {
-	.deliver = rt_deliver,
-	.peer_state = rt_peer_state,
+static const struct rraft_net_ops rr_rt_ops = {
+	.deliver = rr_rt_deliver,
+	.peer_state = rr_rt_peer_state,
 };
 
-static void rt_step_inbox(struct kunit *test, struct rt_node *n)
+static void rr_rt_step_inbox(struct kunit *test, struct rr_rt_node *n)
 {
-	struct rt_msg *q, *t;
+	struct rr_rt_msg *q, *t;
 	LIST_HEAD(todo);
 
 	spin_lock(&n->lock);
@@ -597,11 +597,11 @@ static void rt_step_inbox(struct kunit *test, struct rt_node *n)
 		list_del(&q->node);
 		if (n->r)
 			KUNIT_EXPECT_EQ(test, 0, raft_step(n->r, &q->m));
-		rt_msg_free(q);
+		rr_rt_msg_free(q);
 	}
 }
 
-static void rt_ready(struct kunit *test, struct rt_ctx *rc, struct rt_node *n)
+static void rr_rt_ready(struct kunit *test, struct rr_rt_ctx *rc, struct rr_rt_node *n)
 {
 	struct rraft_net *net = rc->nc->node[n->id].net;
 
@@ -633,23 +633,23 @@ static void rt_ready(struct kunit *test, struct rt_ctx *rc, struct rt_node *n)
 }
 
 /* One round: deliver what arrived, tick, run the ready loops. */
-static void rt_round(struct kunit *test, struct rt_ctx *rc, bool tick)
+static void rr_rt_round(struct kunit *test, struct rr_rt_ctx *rc, bool tick)
 {
 	u32 id;
 
 	for (id = 1; id <= NT_NODES; id++) {
-		struct rt_node *n = &rc->node[id];
+		struct rr_rt_node *n = &rc->node[id];
 
 		if (!n->r)
 			continue;
-		rt_step_inbox(test, n);
+		rr_rt_step_inbox(test, n);
 		if (tick)
 			raft_tick(n->r);
-		rt_ready(test, rc, n);
+		rr_rt_ready(test, rc, n);
 	}
 }
 
-static u32 rt_leader(struct rt_ctx *rc)
+static u32 rr_rt_leader(struct rr_rt_ctx *rc)
 {
 	u32 id, lead = 0, cnt = 0;
 
@@ -666,13 +666,13 @@ static u32 rt_leader(struct rt_ctx *rc)
 	unsigned long __end = jiffies + NT_WAIT;			\
 	bool __ok;							\
 	while (!(__ok = (cond)) && time_before(jiffies, __end)) {	\
-		rt_round(test, rc, true);				\
+		rr_rt_round(test, rc, true);				\
 		usleep_range(4000, 6000);				\
 	}								\
 	__ok;								\
 })
 
-static bool rt_all_applied(struct rt_ctx *rc, u64 index)
+static bool rr_rt_all_applied(struct rr_rt_ctx *rc, u64 index)
 {
 	u32 id;
 
@@ -682,31 +682,31 @@ static bool rt_all_applied(struct rt_ctx *rc, u64 index)
 	return true;
 }
 
-static void rt_destroy(struct rt_node *n)
+static void rr_rt_destroy(struct rr_rt_node *n)
 {
-	struct rt_msg *q, *t;
+	struct rr_rt_msg *q, *t;
 
 	raft_destroy(n->r);
 	n->r = NULL;
 	list_for_each_entry_safe(q, t, &n->inbox, node) {
 		list_del(&q->node);
-		rt_msg_free(q);
+		rr_rt_msg_free(q);
 	}
 }
 
-static void rt_cleanup(void *arg)
+static void rr_rt_cleanup(void *arg)
 {
-	struct rt_ctx *rc = arg;
+	struct rr_rt_ctx *rc = arg;
 	u32 id;
 
 	for (id = 1; id <= NT_NODES; id++)
-		rt_destroy(&rc->node[id]);
+		rr_rt_destroy(&rc->node[id]);
 }
 
-static void rraft_net_raft_test(struct kunit *test)
+static void rr_net_raft_test(struct kunit *test)
 {
-	struct nt_ctx *c = test->priv;
-	struct rt_ctx *rc = kunit_kzalloc(test, sizeof(*rc), GFP_KERNEL);
+	struct rr_nt_ctx *c = test->priv;
+	struct rr_rt_ctx *rc = kunit_kzalloc(test, sizeof(*rc), GFP_KERNEL);
 	struct raft_config cfg = {
 		.election_ticks = 20, .heartbeat_ticks = 3, .max_inflight = 8,
 		.pre_vote = true, .check_quorum = true, .seed = 42,
@@ -718,7 +718,7 @@ static void rraft_net_raft_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, rc);
 	rc->nc = c;
 	for (id = 1; id <= NT_NODES; id++) {
-		struct rt_node *n = &rc->node[id];
+		struct rr_rt_node *n = &rc->node[id];
 
 		n->id = id;
 		n->nt = &c->node[id];
@@ -727,26 +727,26 @@ static void rraft_net_raft_test(struct kunit *test)
 		boot.snap.conf.voters[id - 1] = id;
 	}
 	boot.snap.conf.n_voters = NT_NODES;
-	c->cleanup = rt_cleanup;
+	c->cleanup = rr_rt_cleanup;
 	c->cleanup_arg = rc;
 	for (id = 1; id <= NT_NODES; id++) {
 		cfg.id = id;
 		KUNIT_ASSERT_EQ(test, 0, raft_create(&rc->node[id].r, &cfg, &boot));
 	}
 	for (id = 1; id <= NT_NODES; id++)
-		KUNIT_ASSERT_EQ(test, 0, nt_start_ops(c, id, "raft", &rt_ops,
-						      &rc->node[id]));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_mesh_up(c), NT_WAIT), 0L);
+		KUNIT_ASSERT_EQ(test, 0, rr_nt_start_ops(c, id, "raft", &rr_rt_ops,
+							 &rc->node[id]));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_mesh_up(c), NT_WAIT), 0L);
 
-	KUNIT_ASSERT_TRUE_MSG(test, RT_RUN_UNTIL(test, rc, rt_leader(rc) != 0),
+	KUNIT_ASSERT_TRUE_MSG(test, RT_RUN_UNTIL(test, rc, rr_rt_leader(rc) != 0),
 			      "no leader elected over TCP");
-	lead = rt_leader(rc);
+	lead = rr_rt_leader(rc);
 	for (i = 0; i < 20; i++) {
 		v = 0x1000 + i;
 		KUNIT_EXPECT_EQ(test, 0, raft_propose(rc->node[lead].r, &v,
 						      sizeof(v), &idx, &term));
 	}
-	KUNIT_ASSERT_TRUE_MSG(test, RT_RUN_UNTIL(test, rc, rt_all_applied(rc, idx)),
+	KUNIT_ASSERT_TRUE_MSG(test, RT_RUN_UNTIL(test, rc, rr_rt_all_applied(rc, idx)),
 			      "writes not applied everywhere");
 	for (id = 1; id <= NT_NODES; id++)
 		for (i = 1; i <= idx; i++)
@@ -755,16 +755,16 @@ static void rraft_net_raft_test(struct kunit *test)
 
 	/* the leader's node goes away: the other two take over */
 	old = lead;
-	nt_stop(c, old);
-	rt_destroy(&rc->node[old]);
-	KUNIT_ASSERT_TRUE_MSG(test, RT_RUN_UNTIL(test, rc, rt_leader(rc) != 0),
+	rr_nt_stop(c, old);
+	rr_rt_destroy(&rc->node[old]);
+	KUNIT_ASSERT_TRUE_MSG(test, RT_RUN_UNTIL(test, rc, rr_rt_leader(rc) != 0),
 			      "no new leader after the old one left");
-	lead = rt_leader(rc);
+	lead = rr_rt_leader(rc);
 	KUNIT_EXPECT_NE(test, lead, old);
 	v = 0x2000;
 	KUNIT_EXPECT_EQ(test, 0, raft_propose(rc->node[lead].r, &v, sizeof(v),
 					      &idx, &term));
-	KUNIT_ASSERT_TRUE(test, RT_RUN_UNTIL(test, rc, rt_all_applied(rc, idx)));
+	KUNIT_ASSERT_TRUE(test, RT_RUN_UNTIL(test, rc, rr_rt_all_applied(rc, idx)));
 	for (id = 1; id <= NT_NODES; id++)
 		if (rc->node[id].r)
 			KUNIT_EXPECT_EQ(test, rc->node[id].vals[idx], 0x2000ull);
@@ -775,16 +775,16 @@ static void rraft_net_raft_test(struct kunit *test)
  * for a peer, a heartbeat sent after them still arrives before the last
  * of them (it waits behind at most one slice on the wire).
  */
-static void rraft_net_priority_test(struct kunit *test)
+static void rr_net_priority_test(struct kunit *test)
 {
 	const u32 n_app = 40, ent_len = 200000;
-	struct nt_ctx *c = test->priv;
-	struct nt_node *n2 = &c->node[2];
+	struct rr_nt_ctx *c = test->priv;
+	struct rr_nt_node *n2 = &c->node[2];
 	struct raft_entry e = {};
 	struct raft_msg m = {};
 	u32 i, hb_pos = ~0u, apps_after = 0;
 
-	nt_start_all(test, NULL);
+	rr_nt_start_all(test, NULL);
 	e.term = 5;
 	e.type = RAFT_ENTRY_NORMAL;
 	e.len = ent_len;
@@ -809,7 +809,7 @@ static void rraft_net_priority_test(struct kunit *test)
 	m.term = 5;
 	m.ctx = 0xbeef;
 	KUNIT_ASSERT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_n_rx(n2) >= n_app + 1,
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_n_rx(n2) >= n_app + 1,
 						 NT_WAIT), 0L);
 	for (i = 0; i < n2->n_rx; i++) {
 		if (n2->rx[i].type == RAFT_MSG_HEARTBEAT)
@@ -828,28 +828,44 @@ static void rraft_net_priority_test(struct kunit *test)
 		   apps_after, n_app);
 }
 
-/* A node of another cluster (same ids, same addresses) never connects. */
-static void rraft_net_stranger_test(struct kunit *test)
+/*
+ * Start the three nodes where node 3 must never connect: 1 and 2 connect,
+ * and after several dial attempts node 3 is connected to nobody, a message
+ * to it is refused and it received nothing.  what names the case.
+ */
+static void rr_nt_expect_isolated(struct kunit *test, struct rr_nt_ctx *c,
+				  const char *what)
 {
-	struct nt_ctx *c = test->priv;
 	struct raft_msg m = { .type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 3,
 			      .term = 2 };
+	u32 id;
+
+	for (id = 1; id <= NT_NODES; id++)
+		KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, id, NULL));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq,
+						 rr_nt_is_up(&c->node[1], 2) &&
+						 rr_nt_is_up(&c->node[2], 1),
+						 NT_WAIT), 0L);
+	/* several dial attempts, all refused */
+	msleep(1500);
+	for (id = 1; id <= 2; id++) {
+		KUNIT_EXPECT_FALSE_MSG(test, rr_nt_is_up(&c->node[id], 3),
+				       "%s: %u sees 3 up", what, id);
+		KUNIT_EXPECT_FALSE_MSG(test, rr_nt_is_up(&c->node[3], id),
+				       "%s: 3 sees %u up", what, id);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, -ENOTCONN,
+			    rraft_net_send(c->node[1].net, &m), "%s", what);
+	KUNIT_EXPECT_EQ_MSG(test, rr_nt_n_rx(&c->node[3]), 0u, "%s", what);
+}
+
+/* A node of another cluster (same ids, same addresses) never connects. */
+static void rr_net_stranger_test(struct kunit *test)
+{
+	struct rr_nt_ctx *c = test->priv;
 
 	c->cluster[3] = 0xbadc0de;
-	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 1, NULL));
-	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 2, NULL));
-	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 3, NULL));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq,
-						 nt_is_up(&c->node[1], 2) &&
-						 nt_is_up(&c->node[2], 1),
-						 NT_WAIT), 0L);
-	msleep(1500);
-	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[1], 3));
-	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[2], 3));
-	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[3], 1));
-	KUNIT_EXPECT_FALSE(test, nt_is_up(&c->node[3], 2));
-	KUNIT_EXPECT_EQ(test, -ENOTCONN, rraft_net_send(c->node[1].net, &m));
-	KUNIT_EXPECT_EQ(test, nt_n_rx(&c->node[3]), 0u);
+	rr_nt_expect_isolated(test, c, "other cluster");
 }
 
 /*
@@ -858,9 +874,9 @@ static void rraft_net_stranger_test(struct kunit *test)
  * 2 refuse its HELLO on their own), then node 3 gets the common size and
  * the refused peers reconnect.
  */
-static void rraft_net_size_test(struct kunit *test)
+static void rr_net_size_test(struct kunit *test)
 {
-	struct nt_ctx *c = test->priv;
+	struct rr_nt_ctx *c = test->priv;
 	struct rraft_net_peer_stats st;
 	struct rraft_net_cfg bad = { .node_id = 1, .data_bytes = 4096 + 100 };
 	struct raft_msg m = { .type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 3,
@@ -869,67 +885,54 @@ static void rraft_net_size_test(struct kunit *test)
 	int round;
 
 	/* a size the HELLO cannot carry is refused at create */
-	net = rraft_net_create(&bad, &nt_ops, NULL);
+	net = rraft_net_create(&bad, &rr_nt_ops, NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(net), -EINVAL);
 	if (!IS_ERR(net))
 		rraft_net_destroy(net);
 
 	for (round = 0; round < 2; round++) {
 		c->data[3] = round ? NT_NOCHECK : NT_DATA_BYTES + 4096;
-		KUNIT_ASSERT_EQ(test, 0, nt_start(c, 1, NULL));
-		KUNIT_ASSERT_EQ(test, 0, nt_start(c, 2, NULL));
-		KUNIT_ASSERT_EQ(test, 0, nt_start(c, 3, NULL));
-		KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq,
-							 nt_is_up(&c->node[1], 2) &&
-							 nt_is_up(&c->node[2], 1),
-							 NT_WAIT), 0L);
-		/* several dial attempts, all refused */
-		msleep(1500);
-		KUNIT_EXPECT_FALSE_MSG(test, nt_is_up(&c->node[1], 3), "round %d", round);
-		KUNIT_EXPECT_FALSE_MSG(test, nt_is_up(&c->node[2], 3), "round %d", round);
-		KUNIT_EXPECT_FALSE_MSG(test, nt_is_up(&c->node[3], 1), "round %d", round);
-		KUNIT_EXPECT_FALSE_MSG(test, nt_is_up(&c->node[3], 2), "round %d", round);
-		KUNIT_EXPECT_EQ(test, -ENOTCONN, rraft_net_send(c->node[1].net, &m));
+		rr_nt_expect_isolated(test, c, round ? "3 does not check" :
+					      "3 is one block bigger");
 		KUNIT_ASSERT_EQ(test, 0, rraft_net_peer_stats(c->node[1].net, 3, &st));
 		KUNIT_EXPECT_NE(test, st.conn, (u32)RRAFT_PEER_CONNECTED);
 		KUNIT_EXPECT_GE(test, st.msgs_dropped, 1ull);
-		KUNIT_EXPECT_EQ(test, nt_n_rx(&c->node[3]), 0u);
 		if (!round) {
-			nt_stop(c, 1);
-			nt_stop(c, 2);
+			rr_nt_stop(c, 1);
+			rr_nt_stop(c, 2);
 		}
-		nt_stop(c, 3);
+		rr_nt_stop(c, 3);
 	}
 
 	/* the same size lets it in: 1 and 2 redial it after their backoff */
 	c->data[3] = 0;
-	KUNIT_ASSERT_EQ(test, 0, nt_start(c, 3, NULL));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_mesh_up(c), NT_WAIT), 0L);
+	KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, 3, NULL));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_mesh_up(c), NT_WAIT), 0L);
 	KUNIT_EXPECT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, nt_n_rx(&c->node[3]) >= 1,
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_n_rx(&c->node[3]) >= 1,
 						 NT_WAIT), 0L);
 	KUNIT_EXPECT_EQ(test, c->node[3].rx[0].type, (u32)RAFT_MSG_HEARTBEAT);
 	KUNIT_EXPECT_EQ(test, c->node[3].rx[0].term, 2ull);
 }
 
-static struct kunit_case rraft_net_cases[] = {
-	KUNIT_CASE(rraft_net_mesh_test),
-	KUNIT_CASE(rraft_net_bulk_test),
-	KUNIT_CASE(rraft_net_auth_test),
-	KUNIT_CASE(rraft_net_stranger_test),
-	KUNIT_CASE(rraft_net_size_test),
-	KUNIT_CASE(rraft_net_reconnect_test),
-	KUNIT_CASE(rraft_net_priority_test),
-	KUNIT_CASE(rraft_net_raft_test),
+static struct kunit_case rr_net_cases[] = {
+	KUNIT_CASE(rr_net_mesh_test),
+	KUNIT_CASE(rr_net_bulk_test),
+	KUNIT_CASE(rr_net_auth_test),
+	KUNIT_CASE(rr_net_stranger_test),
+	KUNIT_CASE(rr_net_size_test),
+	KUNIT_CASE(rr_net_reconnect_test),
+	KUNIT_CASE(rr_net_priority_test),
+	KUNIT_CASE(rr_net_raft_test),
 	{}
 };
 
-static struct kunit_suite rraft_net_suite = {
+static struct kunit_suite rr_net_suite = {
 	.name = "rraft_net",
-	.suite_init = nt_suite_init,
-	.init = nt_init,
-	.exit = nt_exit,
-	.test_cases = rraft_net_cases,
+	.suite_init = rr_nt_suite_init,
+	.init = rr_nt_init,
+	.exit = rr_nt_exit,
+	.test_cases = rr_net_cases,
 };
 
-kunit_test_suite(rraft_net_suite);
+kunit_test_suite(rr_net_suite);

@@ -7,14 +7,22 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 out=${NETTEST_DIR:-/tmp/rraft-nettest-$(id -u)}
 kdir=${KDIR:-/lib/modules/$("$top/scripts/kver.sh" "${KERNEL:-6.1}")/build}
 mkdir -p "$out/raft"
-cp "$top/kmod/rraft_net.c" "$top/kmod/rraft_net.h" "$top/kmod/rraft_wire.c" \
+# the transport's files: rraft_net.h, rraft_net_int.h, rraft_net*.c (not
+# its KUnit suite)
+net_objs=
+for f in "$top"/kmod/rraft_net*.c; do
+	case $f in *_kunit.c) continue ;; esac
+	cp "$f" "$out/"
+	net_objs="$net_objs $(basename "$f" .c).o"
+done
+cp "$top/kmod/rraft_net.h" "$top/kmod/rraft_net_int.h" "$top/kmod/rraft_wire.c" \
    "$top/kmod/rraft_wire.h" "$top/kmod/rraft_codec.h" "$out/"
 cp "$top/kmod/raft/raft.c" "$top/kmod/raft/raft.h" "$top/kmod/raft/raft_env.h" "$out/raft/"
 cp "$top/tests/fuzz/knet/nettest.c" "$out/"
-cat >"$out/Kbuild" <<'KB'
+cat >"$out/Kbuild" <<KB
 obj-m += nettest.o
-nettest-y := nettest_main.o rraft_net.o rraft_wire.o raft/raft.o
-ccflags-y += -I$(src)
+nettest-y := nettest_main.o$net_objs rraft_wire.o raft/raft.o
+ccflags-y += -I\$(src)
 KB
 mv "$out/nettest.c" "$out/nettest_main.c"
 make -s -C "$kdir" M="$out" W=1 modules >&2
