@@ -272,6 +272,24 @@ static void rr_nt_start_all(struct kunit *test, const char *secret)
 			    0L, "the three nodes did not connect");
 }
 
+/*
+ * (Re)start node m->to, which received nothing yet: the mesh comes up and
+ * m, sent by node 1, is the first message it receives.
+ */
+static void rr_nt_expect_rejoin(struct kunit *test, struct rr_nt_ctx *c,
+				const struct raft_msg *m)
+{
+	struct rr_nt_node *n = &c->node[m->to];
+
+	KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, m->to, NULL));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_mesh_up(c), NT_WAIT), 0L);
+	KUNIT_EXPECT_EQ(test, 0, rraft_net_send(c->node[1].net, m));
+	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_n_rx(n) >= 1,
+						 NT_WAIT), 0L);
+	KUNIT_EXPECT_EQ(test, n->rx[0].type, m->type);
+	KUNIT_EXPECT_EQ(test, n->rx[0].term, m->term);
+}
+
 static void rr_net_mesh_test(struct kunit *test)
 {
 	struct rr_nt_ctx *c = test->priv;
@@ -474,13 +492,7 @@ static void rr_net_reconnect_test(struct kunit *test)
 						 !rr_nt_is_up(&c->node[3], 2),
 						 NT_WAIT), 0L);
 	KUNIT_EXPECT_EQ(test, -ENOTCONN, rraft_net_send(c->node[1].net, &m));
-	KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, 2, NULL));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_mesh_up(c), NT_WAIT), 0L);
-	KUNIT_EXPECT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_n_rx(&c->node[2]) >= 1,
-						 NT_WAIT), 0L);
-	KUNIT_EXPECT_EQ(test, c->node[2].rx[0].type, (u32)RAFT_MSG_TIMEOUT_NOW);
-	KUNIT_EXPECT_EQ(test, c->node[2].rx[0].term, 9ull);
+	rr_nt_expect_rejoin(test, c, &m);
 }
 
 /*
@@ -906,13 +918,7 @@ static void rr_net_size_test(struct kunit *test)
 
 	/* the same size lets it in: 1 and 2 redial it after their backoff */
 	c->data[3] = 0;
-	KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, 3, NULL));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_mesh_up(c), NT_WAIT), 0L);
-	KUNIT_EXPECT_EQ(test, 0, rraft_net_send(c->node[1].net, &m));
-	KUNIT_ASSERT_GT(test, wait_event_timeout(c->wq, rr_nt_n_rx(&c->node[3]) >= 1,
-						 NT_WAIT), 0L);
-	KUNIT_EXPECT_EQ(test, c->node[3].rx[0].type, (u32)RAFT_MSG_HEARTBEAT);
-	KUNIT_EXPECT_EQ(test, c->node[3].rx[0].term, 2ull);
+	rr_nt_expect_rejoin(test, c, &m);
 }
 
 static struct kunit_case rr_net_cases[] = {
