@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * unit.h - what the unit tests of the Raft core share: the checks (the
+ * same ones the shared scenarios use, tests/lib/rtc_scenarios.h), the
+ * shared test host (tests/lib/rtc_cluster.h), standalone-node helpers
+ * (helpers.c) and one table of tests per area (test_<area>.c).
+ */
+#ifndef RRAFT_UNIT_H
+#define RRAFT_UNIT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../lib/rtc_cluster.h"
+#include "../lib/rtc_scenarios.h"
+
+#define CHECK(cond)	RTC_CHECK(NULL, cond)
+#define CHECK_EQ(a, b)	RTC_CHECK_EQ(NULL, a, b)
+/* no safety or contract violation seen by the cluster */
+#define SAFE(c)		CHECK_EQ((c)->violations, 0)
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct unit_test {
+	const char *name;
+	void (*fn)(void);
+};
+#define T(x) { #x, x }
+
+struct unit_suite {
+	const char *area;
+	const struct unit_test *tests;
+	size_t n;
+};
+
+extern const struct unit_suite unit_election, unit_replication,
+	unit_snapshot, unit_conf, unit_api;
+
+/* failed checks so far (tests/lib/rtc_env_user.c) */
+extern unsigned int rtc_env_check_fails;
+
+/* helpers.c */
+u32 count_type(const struct raft_ready *rd, u32 type);
+/* a standalone node (no cluster): id of voters {1,2,3} */
+struct raft *solo(u32 id, const u64 *terms, u32 n, u64 hs_term,
+		  const struct raft_config *cfgp);
+/* drain a solo node's ready, persisting everything, returning the msgs of type */
+u32 solo_drain(struct raft *r, u32 type, struct raft_msg *out, u32 max);
+struct raft_msg mk(u32 type, u32 from, u32 to, u64 term);
+struct raft_conf mkconf(const u32 *v, u32 nv, const u32 *lr, u32 nl);
+u64 prng(void);
+
+#endif /* RRAFT_UNIT_H */
