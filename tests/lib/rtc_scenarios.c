@@ -338,20 +338,32 @@ static bool snap_chunk_queued(struct rtc_cluster *c, u32 f, u64 index, u64 off)
 	return false;
 }
 
-void rtc_scn_snapshot_resume(void *host)
+/* A new 3-node cluster after rtc_snap_mid_install; NULL if that failed. */
+static struct rtc_cluster *mid_install(void *host, u32 *l, u32 *f)
 {
 	struct rtc_cluster *c = rtc_new(host, 3, NULL, NULL);
+
+	RTC_CHECK(host, c);
+	if (!c)
+		return NULL;
+	*l = rtc_snap_mid_install(c, f);
+	if (*l)
+		return c;
+	rtc_free(c);
+	return NULL;
+}
+
+void rtc_scn_snapshot_resume(void *host)
+{
 	bool resumed = false;
+	struct rtc_cluster *c;
 	struct rtc_node *fn;
 	u32 l, f;
 	int k;
 
-	RTC_CHECK(host, c);
+	c = mid_install(host, &l, &f);
 	if (!c)
 		return;
-	l = rtc_snap_mid_install(c, &f);
-	if (!l)
-		goto out;
 	fn = rtc_node(c, f);
 	RTC_CHECK(host, rtc_status(c, f)->inconsistent);
 	RTC_CHECK_EQ(host, raft_read_index(fn->r, 1), -EAGAIN);
@@ -375,7 +387,6 @@ void rtc_scn_snapshot_resume(void *host)
 	snap_catch_up(c, l, f);
 	RTC_CHECK_EQ(host, fn->n_snap_installed, 1);
 	RTC_CHECK_EQ(host, rtc_status(c, f)->snap_index, 8);
-out:
 	RTC_CHECK_EQ(host, c->violations, 0);
 	rtc_free(c);
 }
@@ -414,18 +425,15 @@ static void resume_older_watch(struct rtc_cluster *c, u32 l, u32 f, bool fail,
 
 void rtc_scn_snapshot_resume_older(void *host, bool fail)
 {
-	struct rtc_cluster *c = rtc_new(host, 3, NULL, NULL);
 	struct resume_seen seen = { false, false, false };
+	struct rtc_cluster *c;
 	struct rtc_node *fn;
 	u32 l, f;
 	int k;
 
-	RTC_CHECK(host, c);
+	c = mid_install(host, &l, &f);
 	if (!c)
 		return;
-	l = rtc_snap_mid_install(c, &f);
-	if (!l)
-		goto out;
 	fn = rtc_node(c, f);
 	rtc_crash(c, f);
 	raft_report_unreachable(rtc_r(c, l), f);
@@ -448,7 +456,6 @@ void rtc_scn_snapshot_resume_older(void *host, bool fail)
 	RTC_CHECK_EQ(host, seen.topup, !fail);
 	RTC_CHECK_EQ(host, seen.fresh, fail);
 	snap_catch_up(c, l, f);
-out:
 	RTC_CHECK_EQ(host, c->violations, 0);
 	rtc_free(c);
 }

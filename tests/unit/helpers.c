@@ -37,10 +37,7 @@ struct raft *solo(u32 id, const u64 *terms, u32 n, u64 hs_term,
 	b.entries = ents;
 	b.n_entries = n;
 	b.hs.term = hs_term;
-	b.snap.conf.n_voters = 3;
-	b.snap.conf.voters[0] = 1;
-	b.snap.conf.voters[1] = 2;
-	b.snap.conf.voters[2] = 3;
+	rtc_voters(&b.snap.conf, 3);
 	cfg.id = id;
 	if (raft_create(&r, &cfg, &b))
 		return NULL;
@@ -112,4 +109,25 @@ u64 prng(void)
 	prng_s ^= prng_s >> 7;
 	prng_s ^= prng_s << 17;
 	return prng_s;
+}
+/* A new cluster (rtc_new) that elected a leader: *l, 0 (a failed check) if none. */
+struct rtc_cluster *led_cluster(u32 n, const struct raft_config *cfg,
+				const struct raft_conf *conf, u32 *l)
+{
+	struct rtc_cluster *c = rtc_new(NULL, n, cfg, conf);
+
+	*l = rtc_elect_stable(c);
+	CHECK(*l);
+	return c;
+}
+
+/* id campaigns; only the (pre-)vote messages are delivered. */
+void campaign_votes(struct rtc_cluster *c, u32 id)
+{
+	raft_campaign(rtc_r(c, id));
+	rtc_process(c, id);
+	rtc_deliver_match(c, RAFT_MSG_PREVOTE, 0, 0);
+	rtc_deliver_match(c, RAFT_MSG_PREVOTE_RESP, 0, 0);
+	rtc_deliver_match(c, RAFT_MSG_VOTE, 0, 0);
+	rtc_deliver_match(c, RAFT_MSG_VOTE_RESP, 0, 0);
 }

@@ -117,10 +117,7 @@ static void test_prevote_isolated(void)
 	u32 l, other;
 	u64 t;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
-	rtc_tick_all(c, 30);
-	l = rtc_leader(c);
-	CHECK(l);
+	c = led_cluster(3, NULL, NULL, &l);
 	if (!l)
 		goto out;
 	t = raft_term(rtc_node(c, l)->r);
@@ -146,10 +143,7 @@ static void test_check_quorum_stepdown(void)
 	struct rtc_cluster *c;
 	u32 l, l2;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
-	rtc_tick_all(c, 30);
-	l = rtc_leader(c);
-	CHECK(l);
+	c = led_cluster(3, NULL, NULL, &l);
 	if (!l)
 		goto out;
 	rtc_isolate(c, l, true);
@@ -178,10 +172,7 @@ static void test_stickiness_and_prevote_terms(void)
 	u32 l, fid, n;
 	u64 t;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
-	rtc_tick_all(c, 30);
-	l = rtc_leader(c);
-	CHECK(l);
+	c = led_cluster(3, NULL, NULL, &l);
 	if (!l)
 		goto out;
 	fid = l % 3 + 1;
@@ -340,9 +331,7 @@ static void test_request_leadership(void)
 	u32 l, t, i;
 	u64 term;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
-	l = rtc_elect_stable(c);
-	CHECK(l);
+	c = led_cluster(3, NULL, NULL, &l);
 	if (!l)
 		goto out;
 	t = l % 3 + 1;
@@ -417,9 +406,7 @@ static void test_transfer(void)
 	u32 l, t, i;
 	u64 term;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
-	l = rtc_elect_stable(c);
-	CHECK(l);
+	c = led_cluster(3, NULL, NULL, &l);
 	if (!l)
 		goto out;
 	t = l % 3 + 1;

@@ -75,10 +75,7 @@ static void test_three_node_basic(void)
 	u32 l, i;
 	int k;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
-	rtc_tick_all(c, 40);
-	l = rtc_leader(c);
-	CHECK(l != 0);
+	c = led_cluster(3, NULL, NULL, &l);
 	if (!l)
 		goto out;
 	for (k = 0; k < 50; k++)
@@ -291,10 +288,7 @@ static void test_stale_responses(void)
 	u64 t, next, match;
 	int k;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
-	rtc_tick_all(c, 30);
-	l = rtc_leader(c);
-	CHECK(l);
+	c = led_cluster(3, NULL, NULL, &l);
 	if (!l)
 		goto out;
 	f = l % 3 + 1;
@@ -361,9 +355,7 @@ static void test_pipeline_batching(void)
 
 	cfg.max_inflight = 4;
 	cfg.max_append_entries = 10;
-	c = rtc_new(NULL, 3, &cfg, NULL);
-	l = rtc_elect_stable(c);
-	CHECK(l);
+	c = led_cluster(3, &cfg, NULL, &l);
 	if (!l)
 		goto out;
 	f = l % 3 + 1;
@@ -391,9 +383,7 @@ static void test_pipeline_batching(void)
 	rtc_free(c);
 	cfg.max_append_bytes = 100;
 	cfg.max_append_entries = 64;
-	c = rtc_new(NULL, 3, &cfg, NULL);
-	l = rtc_elect_stable(c);
-	CHECK(l);
+	c = led_cluster(3, &cfg, NULL, &l);
 	if (!l)
 		goto out;
 	for (k = 0; k < 3; k++)
@@ -450,9 +440,7 @@ static void test_read_index(void)
 	u32 l, f;
 	u64 idx = 0;
 
-	c = rtc_new(NULL, 3, &cfg, NULL);
-	l = rtc_elect_stable(c);
-	CHECK(l);
+	c = led_cluster(3, &cfg, NULL, &l);
 	if (!l)
 		goto out;
 	ln = rtc_node(c, l);
@@ -476,9 +464,7 @@ static void test_read_index(void)
 
 	/* lease */
 	cfg.lease_drift_ticks = 2;
-	c = rtc_new(NULL, 3, &cfg, NULL);
-	l = rtc_elect_stable(c);
-	CHECK(l);
+	c = led_cluster(3, &cfg, NULL, &l);
 	if (!l)
 		goto out;
 	ln = rtc_node(c, l);
@@ -502,12 +488,7 @@ static void test_read_index(void)
 	/* a fresh leader answers only after committing an entry of its term */
 	cfg.lease_drift_ticks = 0;
 	c = rtc_new(NULL, 3, &cfg, NULL);
-	raft_campaign(rtc_node(c, 1)->r);
-	rtc_process(c, 1);
-	rtc_deliver_match(c, RAFT_MSG_PREVOTE, 0, 0);
-	rtc_deliver_match(c, RAFT_MSG_PREVOTE_RESP, 0, 0);
-	rtc_deliver_match(c, RAFT_MSG_VOTE, 0, 0);
-	rtc_deliver_match(c, RAFT_MSG_VOTE_RESP, 0, 0);
+	campaign_votes(c, 1);
 	ln = rtc_node(c, 1);
 	CHECK_EQ(raft_role(ln->r), RAFT_LEADER);
 	CHECK_EQ(raft_read_index(ln->r, 9), 0);

@@ -11,9 +11,7 @@ static void test_snapshot_install(void)
 	u32 l, f, i;
 	int k;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
-	l = rtc_elect_stable(c);
-	CHECK(l);
+	c = led_cluster(3, NULL, NULL, &l);
 	if (!l)
 		goto out;
 	f = l % 3 + 1;
@@ -128,9 +126,7 @@ static void test_snapshot_failed(void)
 	int k;
 	struct raft_status *st;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
-	l = rtc_elect_stable(c);
-	CHECK(l);
+	c = led_cluster(3, NULL, NULL, &l);
 	if (!l)
 		goto out;
 	f = l % 3 + 1;
@@ -196,10 +192,7 @@ static struct raft_msg snapmsg(u64 term, u64 idx, u64 sterm, u64 off, u64 next,
 
 	m.snap.index = idx;
 	m.snap.term = sterm;
-	m.snap.conf.n_voters = 3;
-	m.snap.conf.voters[0] = 1;
-	m.snap.conf.voters[1] = 2;
-	m.snap.conf.voters[2] = 3;
+	rtc_voters(&m.snap.conf, 3);
 	m.offset = off;
 	m.ctx = next;
 	m.data = (u8 *)data;
@@ -209,7 +202,9 @@ static struct raft_msg snapmsg(u64 term, u64 idx, u64 sterm, u64 off, u64 next,
 	return m;
 }
 
-static u32 last_snap_resp(struct raft *r, u64 *offset, u32 *flags)
+/* The last SNAPSHOT_RESP a solo node sends: its offset, flags, applied. */
+static u32 last_snap_resp_applied(struct raft *r, u64 *offset, u32 *flags,
+				  u64 *applied)
 {
 	struct raft_msg o[16];
 	u32 n = solo_drain(r, RAFT_MSG_SNAPSHOT_RESP, o, 16);
@@ -217,8 +212,15 @@ static u32 last_snap_resp(struct raft *r, u64 *offset, u32 *flags)
 	if (n) {
 		*offset = o[n - 1].offset;
 		*flags = o[n - 1].flags;
+		if (applied)
+			*applied = o[n - 1].applied;
 	}
 	return n;
+}
+
+static u32 last_snap_resp(struct raft *r, u64 *offset, u32 *flags)
+{
+	return last_snap_resp_applied(r, offset, flags, NULL);
 }
 
 /* Follower side of snapshot transfer, message by message. */
@@ -335,20 +337,6 @@ static void test_snapshot_follower_edges(void)
 	raft_get_status(r, &st);
 	CHECK(!st.inconsistent);
 	raft_destroy(r);
-}
-
-static u32 last_snap_resp_applied(struct raft *r, u64 *offset, u32 *flags,
-				  u64 *applied)
-{
-	struct raft_msg o[16];
-	u32 n = solo_drain(r, RAFT_MSG_SNAPSHOT_RESP, o, 16);
-
-	if (n) {
-		*offset = o[n - 1].offset;
-		*flags = o[n - 1].flags;
-		*applied = o[n - 1].applied;
-	}
-	return n;
 }
 
 /* Incremental snapshot bases (SIM-1 and follow-up). */

@@ -49,5 +49,8 @@ u32 solo_drain(struct raft *r, u32 type, struct raft_msg *out, u32 max);
 struct raft_msg mk(u32 type, u32 from, u32 to, u64 term);
 struct raft_conf mkconf(const u32 *v, u32 nv, const u32 *lr, u32 nl);
 u64 prng(void);
+struct rtc_cluster *led_cluster(u32 n, const struct raft_config *cfg,
+				const struct raft_conf *conf, u32 *l);
+void campaign_votes(struct rtc_cluster *c, u32 id);
 
 #endif /* RRAFT_UNIT_H */
