@@ -408,13 +408,58 @@ static void raft_kunit_transfer_test(struct kunit *test)
 	kt_expect_applied(c, idx);
 }
 
+/*
+ * After {1, 2, 3} + learner 4 became {1, 2, 4}: node 3 is ignored, the
+ * others commit, then the leader removes itself and steps down.
+ */
+static void joint_consensus_after(struct rtc_cluster *c, struct raft_conf *t)
+{
+	struct kunit *test = c->host;
+	u64 idx, term;
+	u32 i, lead;
+
+	/*
+	 * Node 3, removed, hears nothing any more and keeps campaigning: the
+	 * voters ignore a non-member, the leader and its term stay.
+	 */
+	term = raft_term(rtc_r(c, 1));
+	rtc_tick_settle(c, 100);
+	KUNIT_EXPECT_EQ(test, raft_role(rtc_r(c, 1)), (u32)RAFT_LEADER);
+	KUNIT_EXPECT_EQ(test, raft_term(rtc_r(c, 1)), term);
+	KUNIT_EXPECT_EQ(test, raft_term(rtc_r(c, 2)), term);
+	KUNIT_EXPECT_EQ(test, -EINVAL, raft_transfer_leader(rtc_r(c, 1), 3));
+
+	/* node 3 is gone: {1, 2, 4} still commit */
+	rtc_crash(c, 3);
+	idx = kt_propose(c, 1, 0xabc);
+	rtc_tick_settle(c, 4);
+	KUNIT_EXPECT_GE(test, rtc_commit(c, 1), idx);
+	KUNIT_EXPECT_GE(test, rtc_node(c, 4)->applied, idx);
+
+	/* 3. remove the leader itself: it steps down once C_new commits */
+	t->voters[0] = 2;
+	t->voters[1] = 4;
+	t->n_voters = 2;
+	KUNIT_ASSERT_EQ(test, 0, raft_change_conf(rtc_r(c, 1), t));
+	rtc_tick_settle(c, 6);
+	KUNIT_EXPECT_NE(test, raft_role(rtc_r(c, 1)), (u32)RAFT_LEADER);
+	for (i = 0; i < 10 && !rtc_leader(c); i++)
+		rtc_tick_settle(c, 10);
+	lead = rtc_leader(c);
+	KUNIT_ASSERT_TRUE(test, lead == 2 || lead == 4);
+	idx = kt_propose(c, lead, 0xdef);
+	rtc_tick_settle(c, 4);
+	KUNIT_EXPECT_GE(test, rtc_node(c, 2)->applied, idx);
+	KUNIT_EXPECT_GE(test, rtc_node(c, 4)->applied, idx);
+}
+
 static void raft_kunit_joint_consensus_test(struct kunit *test)
 {
 	struct rtc_cluster *c = kt_new(test, 4, 3, true, true);
 	struct raft_conf t;
 	struct raft_status st;
-	u64 idx, term;
-	u32 i, id, lead;
+	u64 idx;
+	u32 i, id;
 
 	kt_elect(c, 1);
 	for (i = 0; i < 20; i++)
@@ -478,39 +523,7 @@ static void raft_kunit_joint_consensus_test(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, st.conf_pending);
 	}
 
-	/*
-	 * Node 3, removed, hears nothing any more and keeps campaigning: the
-	 * voters ignore a non-member, the leader and its term stay.
-	 */
-	term = raft_term(rtc_r(c, 1));
-	rtc_tick_settle(c, 100);
-	KUNIT_EXPECT_EQ(test, raft_role(rtc_r(c, 1)), (u32)RAFT_LEADER);
-	KUNIT_EXPECT_EQ(test, raft_term(rtc_r(c, 1)), term);
-	KUNIT_EXPECT_EQ(test, raft_term(rtc_r(c, 2)), term);
-	KUNIT_EXPECT_EQ(test, -EINVAL, raft_transfer_leader(rtc_r(c, 1), 3));
-
-	/* node 3 is gone: {1, 2, 4} still commit */
-	rtc_crash(c, 3);
-	idx = kt_propose(c, 1, 0xabc);
-	rtc_tick_settle(c, 4);
-	KUNIT_EXPECT_GE(test, rtc_commit(c, 1), idx);
-	KUNIT_EXPECT_GE(test, rtc_node(c, 4)->applied, idx);
-
-	/* 3. remove the leader itself: it steps down once C_new commits */
-	t.voters[0] = 2;
-	t.voters[1] = 4;
-	t.n_voters = 2;
-	KUNIT_ASSERT_EQ(test, 0, raft_change_conf(rtc_r(c, 1), &t));
-	rtc_tick_settle(c, 6);
-	KUNIT_EXPECT_NE(test, raft_role(rtc_r(c, 1)), (u32)RAFT_LEADER);
-	for (i = 0; i < 10 && !rtc_leader(c); i++)
-		rtc_tick_settle(c, 10);
-	lead = rtc_leader(c);
-	KUNIT_ASSERT_TRUE(test, lead == 2 || lead == 4);
-	idx = kt_propose(c, lead, 0xdef);
-	rtc_tick_settle(c, 4);
-	KUNIT_EXPECT_GE(test, rtc_node(c, 2)->applied, idx);
-	KUNIT_EXPECT_GE(test, rtc_node(c, 4)->applied, idx);
+	joint_consensus_after(c, &t);
 }
 
 static void raft_kunit_snapshot_test(struct kunit *test)

@@ -38,21 +38,21 @@ static void am_set(u32 fail_at, u32 pct)
 	raft_test_malloc_hook = (fail_at || pct) ? failing_malloc : NULL;
 }
 
-/* Every failing allocation is an error the caller sees; state stays usable. */
-static void test_alloc_failures(void)
-{
-	struct raft_config cfg = rtc_default_cfg;
-	const u64 terms[] = { 1, 1, 2 };
-	struct raft_status before, after;
-	struct rtc_cluster *c;
-	struct raft *r;
-	u32 n, l, i, failures = 0;
-	int err, k;
+/*
+ * Every failing allocation is an error the caller sees, and the state stays
+ * usable: four cases, one per entry point (see the table at the end).
+ */
 
-	/* raft_create: every allocation may fail, nothing leaks */
+/* raft_create: every allocation may fail, nothing leaks */
+static void test_alloc_create(void)
+{
+	const u64 terms[] = { 1, 1, 2 };
+	u32 n, failures = 0;
+	struct raft *r;
+
 	for (n = 1; n < 20; n++) {
 		am_set(n, 0);
-		r = solo(1, terms, 3, 2, &cfg);
+		r = solo(1, terms, 3, 2, NULL);
 		am_set(0, 0);
 		if (r) {
 			raft_destroy(r);
@@ -62,12 +62,20 @@ static void test_alloc_failures(void)
 	}
 	CHECK(failures >= 2);
 	CHECK(n < 20);
+}
 
-	/* propose / ready on a single-node leader */
-	c = rtc_new(NULL, 1, NULL, NULL);
-	raft_campaign(rtc_node(c, 1)->r);
+/* propose and ready on a single-node leader: a failed ready is retried */
+static void test_alloc_propose_ready(void)
+{
+	struct rtc_cluster *c = rtc_new(NULL, 1, NULL, NULL);
+	struct raft_status before, after;
+	struct raft *r;
+	u32 n;
+	int err;
+
+	raft_campaign(rtc_r(c, 1));
 	rtc_process(c, 1);
-	r = rtc_node(c, 1)->r;
+	r = rtc_r(c, 1);
 	for (n = 1; n < 10; n++) {
 		raft_get_status(r, &before);
 		am_set(n, 0);
@@ -81,7 +89,7 @@ static void test_alloc_failures(void)
 			CHECK_EQ(after.last_index, before.last_index + 1);
 		}
 		am_set(n, 0);
-		rtc_process(c, 1);	/* a failing raft_ready is retried below */
+		rtc_process(c, 1);
 		am_set(0, 0);
 		rtc_process(c, 1);
 		CHECK_EQ(rtc_commit(c, 1), after.last_index);
@@ -89,22 +97,29 @@ static void test_alloc_failures(void)
 	CHECK_EQ(rtc_node(c, 1)->applied, rtc_commit(c, 1));
 	SAFE(c);
 	rtc_free(c);
+}
 
-	/* raft_step of an append: -ENOMEM leaves the log unchanged */
+/* raft_step of an append: -ENOMEM leaves the log unchanged */
+static void test_alloc_step_append(void)
+{
+	struct raft_msg m = mk(RAFT_MSG_APPEND, 2, 1, 3);
+	struct raft_status after;
+	struct raft_entry e[3];
+	u8 d[3] = { 7, 8, 9 };
+	struct raft *r;
+	u32 n, i;
+	int err;
+
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 3; i++) {
+		e[i].term = 3;
+		e[i].len = 1;
+		e[i].data = &d[i];
+	}
+	m.entries = e;
+	m.n_entries = 3;
 	for (n = 1; n < 10; n++) {
-		struct raft_msg m = mk(RAFT_MSG_APPEND, 2, 1, 3);
-		struct raft_entry e[3];
-		u8 d[3] = { 7, 8, 9 };
-
 		r = solo(1, NULL, 0, 0, NULL);
-		memset(e, 0, sizeof(e));
-		for (i = 0; i < 3; i++) {
-			e[i].term = 3;
-			e[i].len = 1;
-			e[i].data = &d[i];
-		}
-		m.entries = e;
-		m.n_entries = 3;
 		am_set(n, 0);
 		err = raft_step(r, &m);
 		am_set(0, 0);
@@ -118,16 +133,22 @@ static void test_alloc_failures(void)
 		CHECK_EQ(after.last_index, 3);
 		raft_destroy(r);
 	}
+}
 
-	/* a 3-node cluster under 3% random allocation failures */
-	c = rtc_new(NULL, 3, &cfg, NULL);
+/* a 3-node cluster under 3% random allocation failures */
+static void test_alloc_random_cluster(void)
+{
+	struct rtc_cluster *c = rtc_new(NULL, 3, NULL, NULL);
+	u32 l, i;
+	int k;
+
 	am_set(0, 3);
 	for (k = 0; k < 300; k++) {
 		l = rtc_leader(c);
 		if (l)
 			rtc_propose(c, l, "chaos");
 		if (l && k % 50 == 7)
-			raft_read_index(rtc_node(c, l)->r, k);
+			raft_read_index(rtc_r(c, l), k);
 		rtc_tick_all(c, 1);
 	}
 	am_set(0, 0);
@@ -320,83 +341,186 @@ static void test_step_validation(void)
 	raft_destroy(r);
 }
 
-/* Leader-side API refusals and corner cases. */
-static void test_leader_api_edges(void)
-{
-	struct raft_config cfg = rtc_default_cfg;
-	const u32 v3[] = { 1, 2, 3 }, l4[] = { 4 };
-	struct raft_conf init = mkconf(v3, 3, l4, 1), t;
-	struct rtc_cluster *c;
-	struct raft *lr, *fr;
-	struct raft_ready rd;
-	struct raft_msg m;
-	u32 l, f;
-	int k;
+/*
+ * Calls on one node that must return one value, as a table.  Nodes are
+ * named by their part: the leader, a voting follower, the learner (4),
+ * a node that does not exist (9).
+ */
+enum api_node { AN_LEADER, AN_FOLLOWER, AN_LEARNER, AN_UNKNOWN };
 
-	cfg.max_uncommitted = 3;
-	cfg.lease_drift_ticks = 20;	/* >= election: lease off */
-	c = rtc_new(NULL, 4, &cfg, &init);
-	fr = rtc_node(c, 2)->r;
-	CHECK_EQ(raft_read_index(fr, 1), -EPERM);
-	CHECK_EQ(raft_transfer_leader(fr, 1), -EPERM);
-	CHECK_EQ(raft_snapshot_chunk(fr, 1, 0, 0, "x", 1, 1, true), -EPERM);
-	raft_snapshot_failed(fr, 1);
-	raft_report_unreachable(fr, 1);
-	l = rtc_elect_stable(c);
-	CHECK(l >= 1 && l <= 3);
-	if (!l)
-		goto out;
-	lr = rtc_node(c, l)->r;
-	f = l % 3 + 1;
-	fr = rtc_node(c, f)->r;
-	CHECK_EQ(raft_campaign(lr), 0);	/* already leader */
-	CHECK_EQ(raft_transfer_leader(lr, l), 0);	/* to itself: nothing */
-	CHECK_EQ(raft_transfer_leader(lr, 4), -EINVAL);	/* learner */
-	CHECK_EQ(raft_change_conf(lr, NULL), -EINVAL);
-	CHECK_EQ(raft_snapshot_chunk(lr, 9, 0, 0, "x", 1, 1, true), -EINVAL);
-	CHECK_EQ(raft_snapshot_chunk(lr, f, 0, 0, "x", 1, 1, true), -EINVAL);
-	CHECK_EQ(raft_snapshot_chunk(lr, f, 0, 0, NULL, 1, 1, true), -EINVAL);
-	raft_snapshot_failed(lr, 9);
-	raft_snapshot_failed(lr, l);
-	raft_snapshot_failed(lr, f);	/* replicate -> probe */
-	raft_report_unreachable(lr, 9);
-	raft_report_unreachable(lr, f);
-	CHECK_EQ(raft_term_at(lr, 0), 0);
-	/* a vote request for the leader's own term is refused */
-	m = mk(RAFT_MSG_VOTE, f, l, raft_term(lr));
-	m.index = 100;
-	m.log_term = raft_term(lr);
-	raft_step(lr, &m);
-	CHECK_EQ(raft_role(lr), RAFT_LEADER);
-	/* stray answers to elections are ignored by leader and followers */
-	m = mk(RAFT_MSG_VOTE_RESP, f, l, raft_term(lr));
-	raft_step(lr, &m);
-	m = mk(RAFT_MSG_PREVOTE_RESP, l, f, raft_term(lr) + 1);
-	raft_step(fr, &m);
-	m = mk(RAFT_MSG_TIMEOUT_NOW, f, l, raft_term(lr));
-	raft_step(lr, &m);
-	CHECK_EQ(raft_role(lr), RAFT_LEADER);
-	/* a learner that is told to time out does not campaign */
-	m = mk(RAFT_MSG_TIMEOUT_NOW, l, 4, raft_term(lr));
-	raft_step(rtc_node(c, 4)->r, &m);
-	CHECK_EQ(raft_role(rtc_node(c, 4)->r), RAFT_FOLLOWER);
-	/* a lower-term pre-vote gets a rejection with our term */
-	m = mk(RAFT_MSG_PREVOTE, l, f, 1);
-	if (raft_term(fr) > 1) {
-		raft_step(fr, &m);
+enum api_op {
+	OP_READ_INDEX, OP_CAMPAIGN, OP_TRANSFER, OP_CHANGE_CONF_NULL,
+	OP_CHUNK, OP_CHUNK_NO_DATA, OP_SNAP_FAILED, OP_UNREACHABLE,
+	OP_TERM_AT_0,
+};
+
+struct api_call {
+	const char *what;
+	enum api_op op;
+	enum api_node on, to;
+	int want;
+};
+
+struct api_nodes {
+	u32 id[4];	/* by enum api_node */
+};
+
+static int api_do(struct rtc_cluster *c, const struct api_nodes *nd,
+		  const struct api_call *a)
+{
+	struct raft *r = rtc_r(c, nd->id[a->on]);
+	u32 to = nd->id[a->to];
+
+	switch (a->op) {
+	case OP_READ_INDEX:
+		return raft_read_index(r, 1);
+	case OP_CAMPAIGN:
+		return raft_campaign(r);
+	case OP_TRANSFER:
+		return raft_transfer_leader(r, to);
+	case OP_CHANGE_CONF_NULL:
+		return raft_change_conf(r, NULL);
+	case OP_CHUNK:
+		return raft_snapshot_chunk(r, to, 0, 0, "x", 1, 1, true);
+	case OP_CHUNK_NO_DATA:
+		return raft_snapshot_chunk(r, to, 0, 0, NULL, 1, 1, true);
+	case OP_SNAP_FAILED:
+		raft_snapshot_failed(r, to);
+		return 0;
+	case OP_UNREACHABLE:
+		raft_report_unreachable(r, to);
+		return 0;
+	case OP_TERM_AT_0:
+		return (int)raft_term_at(r, 0);
+	}
+	return -1;
+}
+
+static void api_run(struct rtc_cluster *c, const struct api_nodes *nd,
+		    const struct api_call *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int got = api_do(c, nd, &t[i]);
+
+		if (got != t[i].want)
+			fprintf(stderr, "  %s: %d, expected %d\n", t[i].what,
+				got, t[i].want);
+		CHECK_EQ(got, t[i].want);
+	}
+}
+
+/* Before any election: node 2 follows nobody. */
+static const struct api_call follower_calls[] = {
+	{ "a follower serves no read", OP_READ_INDEX, AN_FOLLOWER, AN_LEADER, -EPERM },
+	{ "a follower transfers nothing", OP_TRANSFER, AN_FOLLOWER, AN_LEADER, -EPERM },
+	{ "a follower sends no chunk", OP_CHUNK, AN_FOLLOWER, AN_LEADER, -EPERM },
+	{ "snapshot_failed on a follower", OP_SNAP_FAILED, AN_FOLLOWER, AN_LEADER, 0 },
+	{ "unreachable on a follower", OP_UNREACHABLE, AN_FOLLOWER, AN_LEADER, 0 },
+};
+
+static const struct api_call leader_calls[] = {
+	{ "campaign: already leader", OP_CAMPAIGN, AN_LEADER, AN_LEADER, 0 },
+	{ "transfer to itself: nothing", OP_TRANSFER, AN_LEADER, AN_LEADER, 0 },
+	{ "transfer to a learner", OP_TRANSFER, AN_LEADER, AN_LEARNER, -EINVAL },
+	{ "change_conf(NULL)", OP_CHANGE_CONF_NULL, AN_LEADER, AN_LEADER, -EINVAL },
+	{ "chunk to a stranger", OP_CHUNK, AN_LEADER, AN_UNKNOWN, -EINVAL },
+	{ "chunk nobody asked for", OP_CHUNK, AN_LEADER, AN_FOLLOWER, -EINVAL },
+	{ "chunk without data", OP_CHUNK_NO_DATA, AN_LEADER, AN_FOLLOWER, -EINVAL },
+	{ "snapshot_failed, stranger", OP_SNAP_FAILED, AN_LEADER, AN_UNKNOWN, 0 },
+	{ "snapshot_failed, itself", OP_SNAP_FAILED, AN_LEADER, AN_LEADER, 0 },
+	{ "snapshot_failed: replicate -> probe", OP_SNAP_FAILED, AN_LEADER, AN_FOLLOWER, 0 },
+	{ "unreachable, stranger", OP_UNREACHABLE, AN_LEADER, AN_UNKNOWN, 0 },
+	{ "unreachable, follower", OP_UNREACHABLE, AN_LEADER, AN_FOLLOWER, 0 },
+	{ "term of index 0", OP_TERM_AT_0, AN_LEADER, AN_LEADER, 0 },
+};
+
+/*
+ * Stray election messages the leader (and the learner) ignore: after each
+ * one, node `check` still has role `role`.
+ */
+struct api_stray {
+	const char *what;
+	u32 type;
+	enum api_node from, to, check;
+	int dterm;		/* term: the leader's + dterm */
+	bool long_log;		/* index 100 at the leader's term */
+	u32 role;
+};
+
+static const struct api_stray strays[] = {
+	{ "vote request for the leader's own term", RAFT_MSG_VOTE,
+	  AN_FOLLOWER, AN_LEADER, AN_LEADER, 0, true, RAFT_LEADER },
+	{ "vote answer to a leader", RAFT_MSG_VOTE_RESP,
+	  AN_FOLLOWER, AN_LEADER, AN_LEADER, 0, false, RAFT_LEADER },
+	{ "pre-vote answer to a follower", RAFT_MSG_PREVOTE_RESP,
+	  AN_LEADER, AN_FOLLOWER, AN_LEADER, 1, false, RAFT_LEADER },
+	{ "timeout_now to a leader", RAFT_MSG_TIMEOUT_NOW,
+	  AN_FOLLOWER, AN_LEADER, AN_LEADER, 0, false, RAFT_LEADER },
+	{ "timeout_now to a learner", RAFT_MSG_TIMEOUT_NOW,
+	  AN_LEADER, AN_LEARNER, AN_LEARNER, 0, false, RAFT_FOLLOWER },
+};
+
+static void api_strays(struct rtc_cluster *c, const struct api_nodes *nd)
+{
+	u64 term = raft_term(rtc_r(c, nd->id[AN_LEADER]));
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(strays); i++) {
+		const struct api_stray *s = &strays[i];
+		struct raft_msg m = mk(s->type, nd->id[s->from], nd->id[s->to],
+				       term + s->dterm);
+
+		if (s->long_log) {
+			m.index = 100;
+			m.log_term = term;
+		}
+		raft_step(rtc_r(c, m.to), &m);
+		if (raft_role(rtc_r(c, nd->id[s->check])) != s->role)
+			fprintf(stderr, "  after %s\n", s->what);
+		CHECK_EQ(raft_role(rtc_r(c, nd->id[s->check])), s->role);
+	}
+}
+
+/* A lower-term pre-vote gets a rejection with our term. */
+static void api_low_prevote(struct rtc_cluster *c, u32 l, u32 f)
+{
+	struct raft_msg m = mk(RAFT_MSG_PREVOTE, l, f, 1);
+
+	if (raft_term(rtc_r(c, f)) > 1) {
+		raft_step(rtc_r(c, f), &m);
 		rtc_process(c, f);
 		CHECK(rtc_count(c, RAFT_MSG_PREVOTE_RESP, f, l) >= 1);
 	}
 	rtc_stabilize(c);
-	/* backpressure also refuses configuration changes */
+}
+
+/* Backpressure (max_uncommitted 3) also refuses configuration changes. */
+static void api_backpressure_conf(struct rtc_cluster *c, u32 l)
+{
+	const u32 v3[] = { 1, 2, 3 };
+	struct raft_conf t = mkconf(v3, 3, NULL, 0);
+	int k;
+
 	rtc_isolate(c, l, true);
 	for (k = 0; k < 3; k++)
 		rtc_propose(c, l, "u");
-	t = mkconf(v3, 3, NULL, 0);
-	CHECK_EQ(raft_change_conf(lr, &t), -EBUSY);
+	CHECK_EQ(raft_change_conf(rtc_r(c, l), &t), -EBUSY);
 	rtc_isolate(c, l, false);
 	rtc_tick_all(c, 3);
-	/* calling raft_ready twice before raft_advance keeps every message */
+}
+
+/*
+ * raft_ready twice before raft_advance keeps every message; odd
+ * raft_persisted calls are ignored; compaction between raft_ready and
+ * raft_advance is deferred.
+ */
+static void api_ready_order(struct rtc_cluster *c, u32 l, u32 f)
+{
+	struct raft *lr = rtc_r(c, l);
+	struct raft_ready rd;
+
 	rtc_propose(c, l, "twice");
 	raft_tick(lr);
 	CHECK_EQ(raft_ready(lr, &rd), 0);
@@ -409,7 +533,6 @@ static void test_leader_api_edges(void)
 	raft_persisted(lr, 1000, 1);
 	rtc_tick_all(c, 10);
 	CHECK_EQ(rtc_commit(c, f), rtc_commit(c, l));
-	/* compaction between raft_ready and raft_advance is deferred */
 	CHECK_EQ(raft_compact(lr, 1000), -EINVAL);
 	rtc_propose(c, l, "y");
 	CHECK_EQ(raft_ready(lr, &rd), 0);
@@ -419,25 +542,52 @@ static void test_leader_api_edges(void)
 	CHECK_EQ(rtc_status(c, l)->snap_index, 3);
 	raft_snapshot_chunk_done(lr, 1, 0, 1, true);	/* nothing pending */
 	rtc_tick_all(c, 5);
+}
+
+/* Voters {1, 2, 3}, learner 4. */
+static struct rtc_cluster *api_cluster(void)
+{
+	const u32 v3[] = { 1, 2, 3 }, l4[] = { 4 };
+	struct raft_conf init = mkconf(v3, 3, l4, 1);
+	struct raft_config cfg = rtc_default_cfg;
+
+	cfg.max_uncommitted = 3;
+	cfg.lease_drift_ticks = 20;	/* >= election: lease off */
+	return rtc_new(NULL, 4, &cfg, &init);
+}
+
+/* Follower and leader API refusals (tables above) and corner cases. */
+static void test_leader_api_edges(void)
+{
+	struct rtc_cluster *c = api_cluster();
+	struct api_nodes nd;
+	u32 l, f;
+
+	api_run(c, &(struct api_nodes){ { 1, 2, 4, 9 } }, follower_calls,
+		ARRAY_SIZE(follower_calls));
+	l = rtc_elect_stable(c);
+	CHECK(l >= 1 && l <= 3);
+	if (!l)
+		goto out;
+	f = l % 3 + 1;
+	nd = (struct api_nodes){ { l, f, 4, 9 } };
+	api_run(c, &nd, leader_calls, ARRAY_SIZE(leader_calls));
+	api_strays(c, &nd);
+	api_low_prevote(c, l, f);
+	api_backpressure_conf(c, l);
+	api_ready_order(c, l, f);
 out:
 	rtc_drop_queue(c);
 	rtc_free(c);
 }
 
-/* Odds and ends: single-node reads, stray votes, conf rules, compaction limits. */
-static void test_misc_paths(void)
+/* Single node: read index answered after the NOOP is durable; compaction limits. */
+static void test_single_node_read_and_compact(void)
 {
-	const u32 v3[] = { 1, 2, 3 }, v35[] = { 1, 2, 3, 5 };
-	struct raft_conf init = mkconf(v3, 3, NULL, 0), t;
-	struct rtc_cluster *c;
-	struct rtc_node *n;
-	struct raft_msg m;
+	struct rtc_cluster *c = rtc_new(NULL, 1, NULL, NULL);
+	struct rtc_node *n = rtc_node(c, 1);
 	u64 idx = 0;
-	u32 l;
 
-	/* single node: read index answered at once, after the NOOP commits */
-	c = rtc_new(NULL, 1, NULL, NULL);
-	n = rtc_node(c, 1);
 	n->manual_persist = true;
 	raft_campaign(n->r);
 	rtc_process(c, 1);
@@ -458,46 +608,18 @@ static void test_misc_paths(void)
 	CHECK_EQ(raft_compact(n->r, 2), 0);
 	SAFE(c);
 	rtc_free(c);
-
-	/* stray election answers and votes from non-voters */
-	c = led_cluster(5, NULL, &init, &l);
-	if (!l)
-		goto out;
-	CHECK(l <= 3);
-	m = mk(RAFT_MSG_PREVOTE_RESP, 5, l, raft_term(rtc_node(c, l)->r) + 1);
-	raft_step(rtc_node(c, l)->r, &m);
-	m = mk(RAFT_MSG_PREVOTE, 5, l % 3 + 1, raft_term(rtc_node(c, l)->r) + 1);
-	raft_step(rtc_node(c, l % 3 + 1)->r, &m);
-	CHECK_EQ(raft_term(rtc_node(c, l % 3 + 1)->r), raft_term(rtc_node(c, l)->r));
-	/* adding a brand-new voter directly (not a lagging learner) is allowed */
-	t = mkconf(v35, 4, NULL, 0);
-	CHECK_EQ(raft_transfer_leader(rtc_node(c, l)->r, l % 3 + 1), 0);
-	CHECK_EQ(raft_change_conf(rtc_node(c, l)->r, &t), -EPERM);
-	rtc_stabilize(c);
-	rtc_tick_all(c, 5);
-	l = rtc_leader(c);
-	CHECK(l);
-	if (!l)
-		goto out;
-	CHECK_EQ(raft_change_conf(rtc_node(c, l)->r, &t), 0);
-	CHECK_EQ(rtc_status(c, l)->conf.n_voters_old, 3);
-	CHECK_EQ(raft_change_conf(rtc_node(c, l)->r, &t), -EBUSY);
-	rtc_tick_all(c, 10);
-	CHECK_EQ(rtc_status(c, 5)->conf.n_voters, 4);
-	CHECK_EQ(rtc_node(c, 5)->applied, rtc_node(c, l)->applied);
-	CHECK_EQ(raft_term(rtc_node(c, 4)->r), 0);	/* never a member */
-out:
-	SAFE(c);
-	rtc_free(c);
 }
 
 static const struct unit_test tests[] = {
 	T(test_names),
-	T(test_alloc_failures),
+	T(test_alloc_create),
+	T(test_alloc_propose_ready),
+	T(test_alloc_step_append),
+	T(test_alloc_random_cluster),
 	T(test_create_validation),
 	T(test_step_validation),
 	T(test_leader_api_edges),
-	T(test_misc_paths),
+	T(test_single_node_read_and_compact),
 };
 
 const struct unit_suite unit_api = { "api", tests, ARRAY_SIZE(tests) };

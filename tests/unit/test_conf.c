@@ -175,10 +175,53 @@ static void test_conf_codec(void)
 	CHECK(!raft_conf_is_member(&a, 5));
 }
 
+/*
+ * Stray election answers and votes from non-voters change nothing; a
+ * brand-new voter (not a lagging learner) may be added directly.
+ */
+static void test_stray_votes_and_new_voter(void)
+{
+	const u32 v3[] = { 1, 2, 3 }, v35[] = { 1, 2, 3, 5 };
+	struct raft_conf init = mkconf(v3, 3, NULL, 0), t;
+	struct rtc_cluster *c;
+	struct raft_msg m;
+	u32 l;
+
+	c = led_cluster(5, NULL, &init, &l);
+	if (!l)
+		goto out;
+	CHECK(l <= 3);
+	m = mk(RAFT_MSG_PREVOTE_RESP, 5, l, raft_term(rtc_r(c, l)) + 1);
+	raft_step(rtc_r(c, l), &m);
+	m = mk(RAFT_MSG_PREVOTE, 5, l % 3 + 1, raft_term(rtc_r(c, l)) + 1);
+	raft_step(rtc_r(c, l % 3 + 1), &m);
+	CHECK_EQ(raft_term(rtc_r(c, l % 3 + 1)), raft_term(rtc_r(c, l)));
+	t = mkconf(v35, 4, NULL, 0);
+	CHECK_EQ(raft_transfer_leader(rtc_r(c, l), l % 3 + 1), 0);
+	CHECK_EQ(raft_change_conf(rtc_r(c, l), &t), -EPERM);
+	rtc_stabilize(c);
+	rtc_tick_all(c, 5);
+	l = rtc_leader(c);
+	CHECK(l);
+	if (!l)
+		goto out;
+	CHECK_EQ(raft_change_conf(rtc_r(c, l), &t), 0);
+	CHECK_EQ(rtc_status(c, l)->conf.n_voters_old, 3);
+	CHECK_EQ(raft_change_conf(rtc_r(c, l), &t), -EBUSY);
+	rtc_tick_all(c, 10);
+	CHECK_EQ(rtc_status(c, 5)->conf.n_voters, 4);
+	CHECK_EQ(rtc_node(c, 5)->applied, rtc_node(c, l)->applied);
+	CHECK_EQ(raft_term(rtc_r(c, 4)), 0);	/* never a member */
+out:
+	SAFE(c);
+	rtc_free(c);
+}
+
 static const struct unit_test tests[] = {
 	T(test_joint_consensus),
 	T(test_conf_refusals),
 	T(test_conf_codec),
+	T(test_stray_votes_and_new_voter),
 };
 
 const struct unit_suite unit_conf = { "conf", tests, ARRAY_SIZE(tests) };
