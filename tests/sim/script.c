@@ -25,6 +25,9 @@
  *   conf ID voters=1,2,3 [old=..] [learners=..]
  *   log ID | status ID | states | blocks ID | history | check
  *   trace on|off      full simulator trace into the output (debugging)
+ *
+ * Each command is one cmd_<name> function, listed in script_cmds[] with
+ * whether it needs a node id and how many words it takes.
  */
 #include <stdlib.h>
 #include <string.h>
