@@ -90,8 +90,8 @@ excl=(--exclude '*.o' --exclude '*.ko' --exclude '*.mod' --exclude '*.mod.c'
 copy() { rsync -rlpc "$@"; }
 copy --delete "${excl[@]}" "$top/kmod/" "$dst/kmod/" || die "rsync kmod/ failed"
 mkdir -p "$dst/tests/lib" || die "cannot create $dst/tests/lib"
-copy "$top"/tests/lib/rtc_cluster.[ch] "$top"/tests/lib/rtc_scenarios.[ch] \
-	"$dst/tests/lib/" || die "rsync tests/lib (shared test host) failed"
+copy "$top"/tests/lib/rtc_host.[ch] "$top"/tests/lib/rtc_cluster.[ch] \
+	"$top"/tests/lib/rtc_scenarios.[ch] "$dst/tests/lib/" || die "rsync tests/lib (shared test host) failed"
 copy "$top/Kbuild" "$dst/Kbuild.rraft" || die "rsync Kbuild failed"
 copy "$top/kmod/Makefile.kunit" "$dst/Makefile" || die "rsync Makefile.kunit failed"
 copy "$top/kmod/Kconfig" "$dst/Kconfig" || die "rsync Kconfig failed"

@@ -4,6 +4,7 @@
  * stable storage, network queue and the host loop.  See rtc_cluster.h.
  */
 #include "rtc_cluster.h"
+#include "rtc_host.h"
 
 #define RTC_BIT(n)	(1u << (n))
 
@@ -160,6 +161,7 @@ struct rtc_cluster *rtc_new(void *host, u32 n, const struct raft_config *cfg,
 		struct rtc_node *nd = &c->nodes[i];
 
 		nd->id = i + 1;
+		nd->c = c;
 		nd->log = rtc_env_zalloc((size_t)RTC_LOG_MAX * sizeof(*nd->log));
 		nd->hash_at = rtc_env_zalloc((size_t)RTC_LOG_MAX * sizeof(u64));
 		if (!nd->log || !nd->hash_at)
@@ -370,9 +372,10 @@ void rtc_heal(struct rtc_cluster *c)
 /* ------------------------------------------------------------------ */
 /* one node's host loop */
 
-static void rtc_apply(struct rtc_cluster *c, struct rtc_node *nd,
-		      const struct raft_entry *e)
+static void rtc_apply(void *h, const struct raft_entry *e)
 {
+	struct rtc_node *nd = h;
+	struct rtc_cluster *c = nd->c;
 	struct rtc_rec *g;
 
 	if (e->index != nd->applied + 1)
@@ -401,21 +404,22 @@ static void rtc_apply(struct rtc_cluster *c, struct rtc_node *nd,
 	}
 }
 
-static void rtc_persist_entries(struct rtc_cluster *c, struct rtc_node *nd,
-				const struct raft_ready *rd)
+static bool rtc_persist_entries(void *h, const struct raft_entry *ents,
+				u32 n)
 {
+	struct rtc_node *nd = h;
 	u32 i;
 
-	for (i = 0; i < rd->n_entries; i++) {
-		const struct raft_entry *e = &rd->entries[i];
+	for (i = 0; i < n; i++) {
+		const struct raft_entry *e = &ents[i];
 		struct rtc_ent *he;
 
 		if (e->index >= RTC_LOG_MAX || e->len > RTC_DATA_MAX ||
 		    e->index <= nd->snap.index ||
 		    (i == 0 && e->index > nd->last + 1)) {
-			rtc_violation(c, "cannot persist entry (index, last)",
+			rtc_violation(nd->c, "cannot persist entry (index, last)",
 				      nd->id, e->index, nd->last);
-			return;
+			return false;
 		}
 		he = &nd->log[e->index];
 		he->term = e->term;
@@ -425,37 +429,26 @@ static void rtc_persist_entries(struct rtc_cluster *c, struct rtc_node *nd,
 			memcpy(he->data, e->data, e->len);
 		nd->last = e->index;
 	}
+	if (!nd->manual_persist)
+		return true;
+	/* a late disk: rtc_persist reports it */
+	nd->pend_index = ents[n - 1].index;
+	nd->pend_term = ents[n - 1].term;
+	return false;
 }
 
-/* The contract: nothing of a term (and no vote grant) that is not durable. */
-static void rtc_send(struct rtc_cluster *c, struct rtc_node *nd,
-		     const struct raft_ready *rd)
+static void rtc_send(void *h, const struct raft_msg *m)
 {
-	u32 i;
+	struct rtc_node *nd = h;
 
-	for (i = 0; i < rd->n_msgs; i++) {
-		const struct raft_msg *m = &rd->msgs[i];
-
-		if (m->term > nd->hs.term && m->type != RAFT_MSG_PREVOTE &&
-		    m->type != RAFT_MSG_PREVOTE_RESP)
-			rtc_violation(c, "sends a term not durable (term, hs)",
-				      nd->id, m->term, nd->hs.term);
-		if (m->type == RAFT_MSG_VOTE_RESP &&
-		    !(m->flags & RAFT_MSGF_REJECT) &&
-		    (nd->hs.vote != m->to || nd->hs.term != m->term))
-			rtc_violation(c, "grants a vote not durable (to, term)",
-				      nd->id, m->to, m->term);
-		if (m->from != nd->id)
-			rtc_violation(c, "message from another node", nd->id,
-				      m->from, 0);
-		else
-			rtc_enqueue(c, m);
-	}
+	rtc_enqueue(nd->c, m);
 }
 
-static void rtc_snap_installed(struct rtc_cluster *c, struct rtc_node *nd,
+static void rtc_snap_installed(void *host_node,
 			       const struct raft_snap_meta *s)
 {
+	struct rtc_node *nd = host_node;
+	struct rtc_cluster *c = nd->c;
 	u64 h = rtc_get64(nd->inst), idx = rtc_get64(nd->inst + 8);
 
 	if (idx != s->index)
@@ -476,30 +469,67 @@ static void rtc_snap_installed(struct rtc_cluster *c, struct rtc_node *nd,
 	nd->n_snap_installed++;
 }
 
-static void rtc_record(struct rtc_cluster *c, struct rtc_node *nd,
-		       const struct raft_ready *rd)
+static void rtc_read(void *h, const struct raft_read_state *rs)
 {
-	u32 i;
+	struct rtc_node *nd = h;
 
-	for (i = 0; i < rd->n_reads; i++) {
-		if (nd->n_reads >= RTC_MAX_READS) {
-			rtc_violation(c, "too many reads", nd->id, 0, 0);
-			break;
-		}
-		nd->read_ctx[nd->n_reads] = rd->reads[i].ctx;
-		nd->read_idx[nd->n_reads] = rd->reads[i].index;
-		nd->n_reads++;
+	if (nd->n_reads >= RTC_MAX_READS) {
+		rtc_violation(nd->c, "too many reads", nd->id, 0, 0);
+		return;
 	}
-	for (i = 0; i < rd->n_snap_sends && nd->n_ss < RTC_MAX_SS; i++)
-		nd->ss[nd->n_ss++] = rd->snap_sends[i];
+	nd->read_ctx[nd->n_reads] = rs->ctx;
+	nd->read_idx[nd->n_reads] = rs->index;
+	nd->n_reads++;
 }
 
-/* Election Safety: one leader per term. */
-static void rtc_check_leader(struct rtc_cluster *c, struct rtc_node *nd)
+static void rtc_snap_send(void *h, const struct raft_snap_send *ss)
 {
+	struct rtc_node *nd = h;
+
+	if (nd->n_ss < RTC_MAX_SS)
+		nd->ss[nd->n_ss++] = *ss;
+}
+
+/* A chunk is durable at once; so is the record of the install's progress. */
+static bool rtc_snap_chunk(void *h, const struct raft_snap_install *in)
+{
+	struct rtc_node *nd = h;
+
+	if (in->offset + in->len <= sizeof(nd->inst))
+		memcpy(nd->inst + in->offset, in->data, in->len);
+	nd->n_installs++;
+	nd->inst_pending = !in->last;
+	nd->inst_meta = in->meta;
+	nd->inst_off = in->next_offset;
+	nd->inst_base = in->base_applied;
+	return true;
+}
+
+static void rtc_hard_state(void *h, const struct raft_ready *rd)
+{
+	struct rtc_node *nd = h;
+
+	nd->hs.commit = rd->hs.commit;
+}
+
+static void rtc_host_failed(void *h, const char *what, u64 a, u64 b)
+{
+	struct rtc_node *nd = h;
+
+	rtc_violation(nd->c, what, nd->id, a, b);
+}
+
+/* After each ready.  Election Safety: one leader per term. */
+static void rtc_advanced(void *h, bool installed,
+			 const struct raft_snap_meta *snap)
+{
+	struct rtc_node *nd = h;
+	struct rtc_cluster *c = nd->c;
 	u64 term;
 	u32 *l;
 
+	(void)installed;
+	(void)snap;
 	if (raft_role(nd->r) != RAFT_LEADER)
 		return;
 	term = raft_term(nd->r);
@@ -512,62 +542,18 @@ static void rtc_check_leader(struct rtc_cluster *c, struct rtc_node *nd)
 	*l = nd->id;
 }
 
-/* One ready: steps 1-6 of the loop in raft.h, then raft_advance. */
-static int rtc_ready_once(struct rtc_cluster *c, struct rtc_node *nd)
-{
-	struct raft_snap_install in;
-	struct raft_ready rd;
-	bool chunk = false;
-	u64 plast = 0, pterm = 0;
-	u32 i;
-
-	if (raft_ready(nd->r, &rd))
-		return -ENOMEM;	/* out of memory injected: retry later */
-	if (rd.hs_changed) {
-		if (rd.hs.term < nd->hs.term)
-			rtc_violation(c, "hard state term goes back", nd->id,
-				      rd.hs.term, nd->hs.term);
-		nd->hs = rd.hs;
-	}
-	nd->hs.commit = rd.hs.commit;
-	rtc_persist_entries(c, nd, &rd);
-	if (rd.n_entries) {
-		plast = rd.entries[rd.n_entries - 1].index;
-		pterm = rd.entries[rd.n_entries - 1].term;
-	}
-	rtc_send(c, nd, &rd);
-	if (rd.snap_installed)
-		rtc_snap_installed(c, nd, &rd.snap);
-	for (i = 0; i < rd.n_committed; i++)
-		rtc_apply(c, nd, &rd.committed[i]);
-	rtc_record(c, nd, &rd);
-	if (rd.has_snap_install) {
-		in = rd.snap_install;
-		if (in.offset + in.len <= sizeof(nd->inst))
-			memcpy(nd->inst + in.offset, in.data, in.len);
-		chunk = true;
-		nd->n_installs++;
-	}
-	raft_advance(nd->r, &rd);
-	if (plast) {
-		if (nd->manual_persist) {
-			nd->pend_index = plast;
-			nd->pend_term = pterm;
-		} else {
-			raft_persisted(nd->r, plast, pterm);
-		}
-	}
-	if (chunk) {
-		nd->inst_pending = !in.last;
-		nd->inst_meta = in.meta;
-		nd->inst_off = in.next_offset;
-		nd->inst_base = in.base_applied;
-		raft_snapshot_chunk_done(nd->r, in.meta.index, in.offset,
-					 in.next_offset, in.last);
-	}
-	rtc_check_leader(c, nd);
-	return 0;
-}
+static const struct rtc_host_ops rtc_ops = {
+	.fail = rtc_host_failed,
+	.hard_state = rtc_hard_state,
+	.entries = rtc_persist_entries,
+	.send = rtc_send,
+	.apply = rtc_apply,
+	.read = rtc_read,
+	.snap_send = rtc_snap_send,
+	.snap_chunk = rtc_snap_chunk,
+	.snap_installed = rtc_snap_installed,
+	.advanced = rtc_advanced,
+};
 
 void rtc_process(struct rtc_cluster *c, u32 id)
 {
@@ -577,8 +563,13 @@ void rtc_process(struct rtc_cluster *c, u32 id)
 	if (!nd->up)
 		return;
 	for (rounds = 0; rounds < 1000 && raft_has_ready(nd->r); rounds++) {
-		if (rtc_ready_once(c, nd))
-			return;
+		struct rtc_host x = {
+			.r = nd->r, .id = id, .hs = &nd->hs, .ops = &rtc_ops,
+			.h = nd,
+		};
+
+		if (rtc_host_ready(&x))
+			return;	/* out of memory injected: retry later */
 		if (nd->auto_snap)
 			rtc_serve_snaps(c, id);
 	}

@@ -3,7 +3,7 @@
  * rtc_cluster.h - the one in-memory test host of the Raft core.
  *
  * A cluster of real struct raft nodes driven only through raft.h, with a host
- * loop (rtc_process) that follows the contract written at the top of raft.h:
+ * loop (rtc_process, on rtc_host.c) that follows the contract of raft.h:
  * hard state first, entries written to a model of stable storage, messages
  * deep-copied onto one FIFO network queue, committed entries applied to a
  * hash-chain state machine, reads recorded, snapshot chunks served and
@@ -13,7 +13,7 @@
  * Used by the userspace unit tests (tests/unit), the KUnit suite
  * (kmod/raft/raft_kunit.c) and the shared scenarios (rtc_scenarios.c).  It
  * includes raft.h (and through it raft_env.h) only, no libc or kernel header,
- * so the same file builds in both worlds; the environment provides the five
+ * so the same file builds in both worlds; the environment provides the four
  * rtc_env_* functions below (tests/lib/rtc_env_user.c, raft_kunit.c).
  *
  * Checked on every ready and every apply (a failure calls rtc_env_fail and
@@ -67,6 +67,7 @@ struct rtc_ent {
 };
 
 struct rtc_node {
+	struct rtc_cluster *c;
 	u32 id;
 	struct raft *r;
 	bool up;
