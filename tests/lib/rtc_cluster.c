@@ -39,24 +39,6 @@ static u64 rtc_ent_hash(u64 h, const struct raft_entry *e)
 	return h;
 }
 
-static void rtc_put64(u8 *p, u64 v)
-{
-	u32 i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
-static u64 rtc_get64(const u8 *p)
-{
-	u64 v = 0;
-	u32 i;
-
-	for (i = 0; i < 8; i++)
-		v |= (u64)p[i] << (8 * i);
-	return v;
-}
-
 static void rtc_violation(struct rtc_cluster *c, const char *what, u32 id,
 			  u64 a, u64 b)
 {
@@ -397,7 +379,7 @@ static void rtc_apply(void *h, const struct raft_entry *e)
 		g->term = e->term;
 		g->type = e->type;
 		g->hash = nd->hash;
-		g->val = e->len == 8 ? rtc_get64(e->data) : 0;
+		g->val = e->len == 8 ? rtc_get_le64(e->data) : 0;
 	} else if (g->term != e->term || g->hash != nd->hash) {
 		rtc_violation(c, "SAFETY: applied another entry (index, term)",
 			      nd->id, e->index, e->term);
@@ -449,7 +431,7 @@ static void rtc_snap_installed(void *host_node,
 {
 	struct rtc_node *nd = host_node;
 	struct rtc_cluster *c = nd->c;
-	u64 h = rtc_get64(nd->inst), idx = rtc_get64(nd->inst + 8);
+	u64 h = rtc_get_le64(nd->inst), idx = rtc_get_le64(nd->inst + 8);
 
 	if (idx != s->index)
 		rtc_violation(c, "installed another snapshot (index, want)",
@@ -612,8 +594,8 @@ static void rtc_serve_snap(struct rtc_cluster *c, struct rtc_node *nd,
 		h = nd->snap_hash;
 	else if (s->meta.index && s->meta.index < RTC_LOG_MAX)
 		h = nd->hash_at[s->meta.index];
-	rtc_put64(blob, h);
-	rtc_put64(blob + 8, s->meta.index);
+	rtc_put_le64(blob, h);
+	rtc_put_le64(blob + 8, s->meta.index);
 	if (s->offset >= RTC_SNAP_BYTES)
 		return;
 	last = s->offset + RTC_SNAP_CHUNK >= RTC_SNAP_BYTES;
@@ -783,7 +765,7 @@ int rtc_propose_val(struct rtc_cluster *c, u32 id, u64 val, u64 *index)
 {
 	u8 b[8];
 
-	rtc_put64(b, val);
+	rtc_put_le64(b, val);
 	return raft_propose(rtc_r(c, id), b, sizeof(b), index, NULL);
 }
 

@@ -57,4 +57,23 @@ struct rtc_host {
 /* One ready, the whole contract: 0, or raft_ready's error (nothing done). */
 int rtc_host_ready(const struct rtc_host *x);
 
+/* Little-endian u64 in host payloads (snapshot data, entry payloads). */
+static inline void rtc_put_le64(u8 *p, u64 v)
+{
+	u32 i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (u8)(v >> (8 * i));
+}
+
+static inline u64 rtc_get_le64(const u8 *p)
+{
+	u64 v = 0;
+	u32 i;
+
+	for (i = 0; i < 8; i++)
+		v |= (u64)p[i] << (8 * i);
+	return v;
+}
+
 #endif /* RRAFT_RTC_HOST_H */

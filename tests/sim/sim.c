@@ -59,29 +59,11 @@ static u64 entry_hash(const struct raft_entry *e)
 	return sim_hash(e->data, e->len, h);
 }
 
-static void put64(u8 *p, u64 v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
-static u64 get64(const u8 *p)
-{
-	u64 v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 void sim_encode_payload(u8 *p, u32 block, u64 value, u64 op)
 {
-	put64(p, SIM_MAGIC | ((u64)block << 32));
-	put64(p + 8, value);
-	put64(p + 16, op);
+	rtc_put_le64(p, SIM_MAGIC | ((u64)block << 32));
+	rtc_put_le64(p + 8, value);
+	rtc_put_le64(p + 16, op);
 }
 
 bool sim_decode_payload(const u8 *p, u32 len, u32 *block, u64 *value,
@@ -91,23 +73,23 @@ bool sim_decode_payload(const u8 *p, u32 len, u32 *block, u64 *value,
 
 	if (len != SIM_PAYLOAD || !p)
 		return false;
-	w = get64(p);
+	w = rtc_get_le64(p);
 	if ((u32)w != SIM_MAGIC || (w >> 32) >= SIM_NBLOCKS)
 		return false;
 	*block = (u32)(w >> 32);
-	*value = get64(p + 8);
-	*op = get64(p + 16);
+	*value = rtc_get_le64(p + 8);
+	*op = rtc_get_le64(p + 16);
 	return true;
 }
 
 static u64 img_get(const u8 *img, u32 b)
 {
-	return get64(img + 8 * b);
+	return rtc_get_le64(img + 8 * b);
 }
 
 static void img_set(u8 *img, u32 b, u64 v)
 {
-	put64(img + 8 * b, v);
+	rtc_put_le64(img + 8 * b, v);
 }
 
 void sim_trace(struct sim *s, const char *fmt, ...)
@@ -920,7 +902,7 @@ static void disk_complete(struct sim *s, struct node *nd, u64 seq)
 						 nd->id, LL(op->offset), LL(op->next_offset), rec[0]);
 					break;
 				}
-				img_set(nd->inst_img, rec[0], get64(rec + 1));
+				img_set(nd->inst_img, rec[0], rtc_get_le64(rec + 1));
 			}
 		}
 		nd->inst_off = op->next_offset;
@@ -1348,7 +1330,7 @@ static void send_snapshot_chunk(struct sim *s, struct node *nd,
 		if (!(mask & (1u << b)))
 			continue;
 		buf[len] = (u8)b;
-		put64(buf + len + 1, img_get(img, b));
+		rtc_put_le64(buf + len + 1, img_get(img, b));
 		len += SIM_REC;
 	}
 	err = raft_snapshot_chunk(nd->r, ss->to, ss->meta.index, off,

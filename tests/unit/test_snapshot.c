@@ -223,6 +223,34 @@ static u32 last_snap_resp(struct raft *r, u64 *offset, u32 *flags)
 	return last_snap_resp_applied(r, offset, flags, NULL);
 }
 
+#define ANY	(~0ull)
+
+/*
+ * r steps chunk m and answers once: with flags and without not_flags,
+ * asking for offset off, reporting applied ap (ANY: not checked).
+ */
+static void snap_step_expect(struct raft *r, const struct raft_msg *m,
+			     u32 flags, u32 not_flags, u64 off, u64 ap)
+{
+	u64 got_off = ~0ull, got_ap = ~0ull;
+	u32 fl = 0;
+
+	raft_step(r, m);
+	CHECK_EQ(last_snap_resp_applied(r, &got_off, &fl, &got_ap), 1);
+	CHECK_EQ(fl & flags, flags);
+	CHECK_EQ(fl & not_flags, 0);
+	if (off != ANY)
+		CHECK_EQ(got_off, off);
+	if (ap != ANY)
+		CHECK_EQ(got_ap, ap);
+}
+
+static void snap_step_resp(struct raft *r, const struct raft_msg *m,
+			   u32 flags, u64 off)
+{
+	snap_step_expect(r, m, flags, 0, off, ANY);
+}
+
 /* Follower side of snapshot transfer, message by message. */
 static void test_snapshot_follower_edges(void)
 {
@@ -246,10 +274,7 @@ static void test_snapshot_follower_edges(void)
 	CHECK(!solo_inconsistent(r));
 	/* 2. a new transfer must start at offset 0 */
 	m = snapmsg(2, 10, 2, 8, 16, "abcdefgh", 8, false);
-	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
-	CHECK(fl & RAFT_MSGF_REJECT);
-	CHECK_EQ(off, 0);
+	snap_step_resp(r, &m, RAFT_MSGF_REJECT, 0);
 	/* 3. offset 0: handed to the host once, node Inconsistent */
 	m = snapmsg(2, 10, 2, 0, 8, "abcdefgh", 8, false);
 	raft_step(r, &m);
@@ -264,18 +289,11 @@ static void test_snapshot_follower_edges(void)
 				     (raft_advance(r, &rd), 1)));
 	/* 4. wrong offset: rejected with the offset expected */
 	m = snapmsg(2, 10, 2, 16, 24, "abcdefgh", 8, false);
-	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
-	CHECK(fl & RAFT_MSGF_REJECT);
-	CHECK_EQ(off, 8);
+	snap_step_resp(r, &m, RAFT_MSGF_REJECT, 8);
 	/* 5. another snapshot mid-install: the reply offers to resume ours
 	 * (snapshot 10 at offset 8), even while a chunk is with the host */
 	m = snapmsg(2, 12, 2, 0, 8, "abcdefgh", 8, false);
-	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
-	CHECK(fl & RAFT_MSGF_REJECT);
-	CHECK(fl & RAFT_MSGF_RESUME);
-	CHECK_EQ(off, 8);
+	snap_step_resp(r, &m, RAFT_MSGF_REJECT | RAFT_MSGF_RESUME, 8);
 	CHECK(solo_inconsistent(r));
 	/* with FRESH while a chunk is with the host: dropped silently (a
 	 * reject would make the leader restart in a loop) */
@@ -288,10 +306,7 @@ static void test_snapshot_follower_edges(void)
 		CHECK_EQ(raft_step(r, &m), 0);
 	}
 	m = snapmsg(2, 10, 2, 32, 40, "abcdefgh", 8, false);
-	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp(r, &off, &fl), 1);
-	CHECK(fl & RAFT_MSGF_REJECT);
-	CHECK_EQ(off, 32);
+	snap_step_resp(r, &m, RAFT_MSGF_REJECT, 32);
 	/* 7. wrong completion reports are ignored; right ones advance */
 	raft_snapshot_chunk_done(r, 99, 0, 8, false);
 	raft_snapshot_chunk_done(r, 10, 8, 16, false);
@@ -358,11 +373,7 @@ static void test_snapshot_bases(void)
 	/* a stream computed against base 5: we only have 3 -> refused */
 	m = snapmsg(2, 10, 2, 0, 8, "abcdefgh", 8, false);
 	m.applied = 5;
-	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
-	CHECK(fl & RAFT_MSGF_REJECT);
-	CHECK_EQ(off, 0);
-	CHECK_EQ(ap, 3);
+	snap_step_expect(r, &m, RAFT_MSGF_REJECT, 0, 0, 3);
 	CHECK(!solo_inconsistent(r));
 	/* base 3: accepted; the install reports base 3 */
 	m.applied = 3;
@@ -383,31 +394,17 @@ static void test_snapshot_bases(void)
 	/* the same snapshot with another base: offer to resume ours */
 	m = snapmsg(2, 10, 2, 8, 16, "abcdefgh", 8, false);
 	m.applied = 2;
-	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
-	CHECK(fl & RAFT_MSGF_RESUME);
-	CHECK_EQ(off, 8);
-	CHECK_EQ(ap, 3);
+	snap_step_expect(r, &m, RAFT_MSGF_RESUME, 0, 8, 3);
 	/* FRESH (the leader will not resume): restart at 0 */
 	m.flags |= RAFT_MSGF_FRESH;
-	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
-	CHECK(fl & RAFT_MSGF_REJECT);
-	CHECK(!(fl & RAFT_MSGF_RESUME));
-	CHECK_EQ(off, 0);
+	snap_step_expect(r, &m, RAFT_MSGF_REJECT, RAFT_MSGF_RESUME, 0, ANY);
 	/* an older snapshot (8 < 10) over a partial install: resume offer;
 	 * with FRESH a full copy only */
 	m = snapmsg(3, 8, 2, 0, 8, "abcdefgh", 8, false);
 	m.applied = 3;
-	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
-	CHECK(fl & RAFT_MSGF_RESUME);
-	CHECK_EQ(ap, 3);
+	snap_step_expect(r, &m, RAFT_MSGF_RESUME, 0, ANY, 3);
 	m.flags |= RAFT_MSGF_FRESH;
-	raft_step(r, &m);
-	CHECK_EQ(last_snap_resp_applied(r, &off, &fl, &ap), 1);
-	CHECK(fl & RAFT_MSGF_REJECT);
-	CHECK_EQ(ap, 0);
+	snap_step_expect(r, &m, RAFT_MSGF_REJECT, 0, ANY, 0);
 	m.applied = 0;
 	raft_step(r, &m);
 	{
