@@ -22,36 +22,54 @@
 #include "../../tests/lib/rtc_scenarios.h"
 
 /* ------------------------------------------------------------------ */
-/* the environment of the shared host */
+/* the environment of the shared host: its failures go to the test */
 
-void *rtc_env_zalloc(size_t size)
+static void *rr_kt_zalloc(size_t size)
 {
 	return kvzalloc(size, GFP_KERNEL);
 }
 
-void rtc_env_free(void *p)
+static void rr_kt_free(void *p)
 {
 	kvfree(p);
 }
 
-void rtc_env_fail(struct rtc_cluster *c, const char *what, u32 id, u64 a,
-		  u64 b)
+static void rr_kt_fail(const struct rtc_env *env, const char *what, u32 id,
+		       u64 a, u64 b)
 {
-	KUNIT_FAIL((struct kunit *)c->host, "node %u: %s (%llu, %llu)", id,
+	KUNIT_FAIL((struct kunit *)env->ctx, "node %u: %s (%llu, %llu)", id,
 		   what, a, b);
 }
 
-void rtc_env_check_failed(void *host, const char *file, int line,
-			  const char *expr, u64 a, u64 b)
+static void rr_kt_check_failed(const struct rtc_env *env, const char *file,
+			       int line, const char *expr, u64 a, u64 b)
 {
-	KUNIT_FAIL((struct kunit *)host, "%s:%d: %s (%llu, %llu)", file, line,
-		   expr, a, b);
+	KUNIT_FAIL((struct kunit *)env->ctx, "%s:%d: %s (%llu, %llu)", file,
+		   line, expr, a, b);
+}
+
+static const struct rtc_env *rr_kt_env(struct kunit *test)
+{
+	struct rtc_env *env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, env);
+	env->zalloc = rr_kt_zalloc;
+	env->free = rr_kt_free;
+	env->fail = rr_kt_fail;
+	env->check_failed = rr_kt_check_failed;
+	env->ctx = test;
+	return env;
+}
+
+static struct kunit *rr_kt_test(struct rtc_cluster *c)
+{
+	return c->env->ctx;
 }
 
 /* ------------------------------------------------------------------ */
 /* the cluster of a test */
 
-static void kt_exit(struct kunit *test)
+static void rr_kt_exit(struct kunit *test)
 {
 	rtc_free(test->priv);
 	test->priv = NULL;
@@ -62,8 +80,8 @@ static void kt_exit(struct kunit *test)
  * configuration, the others wait to be added.  Strict: a refused message
  * or snapshot chunk fails the test.
  */
-static struct rtc_cluster *kt_new(struct kunit *test, u32 n, u32 voters,
-				  bool pre_vote, bool check_quorum)
+static struct rtc_cluster *rr_kt_new(struct kunit *test, u32 n, u32 voters,
+				     bool pre_vote, bool check_quorum)
 {
 	struct raft_config cfg = {
 		.election_ticks = 10,
@@ -81,21 +99,21 @@ static struct rtc_cluster *kt_new(struct kunit *test, u32 n, u32 voters,
 	struct rtc_cluster *c;
 
 	rtc_voters(&conf, voters);
-	c = rtc_new(test, n, &cfg, &conf);
+	c = rtc_new(rr_kt_env(test), n, &cfg, &conf);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
 	c->strict = true;
 	test->priv = c;
 	return c;
 }
 
-static void kt_status(struct rtc_cluster *c, u32 id, struct raft_status *st)
+static void rr_kt_status(struct rtc_cluster *c, u32 id, struct raft_status *st)
 {
 	raft_get_status(rtc_r(c, id), st);
 }
 
-static u32 kt_elect(struct rtc_cluster *c, u32 id)
+static u32 rr_kt_elect(struct rtc_cluster *c, u32 id)
 {
-	struct kunit *test = c->host;
+	struct kunit *test = rr_kt_test(c);
 
 	KUNIT_EXPECT_EQ(test, 0, raft_campaign(rtc_r(c, id)));
 	rtc_settle(c);
@@ -103,25 +121,25 @@ static u32 kt_elect(struct rtc_cluster *c, u32 id)
 	return id;
 }
 
-static u64 kt_propose(struct rtc_cluster *c, u32 id, u64 val)
+static u64 rr_kt_propose(struct rtc_cluster *c, u32 id, u64 val)
 {
 	u64 index = 0;
 
-	KUNIT_EXPECT_EQ((struct kunit *)c->host, 0,
+	KUNIT_EXPECT_EQ(rr_kt_test(c), 0,
 			rtc_propose_val(c, id, val, &index));
 	return index;
 }
 
 /* Restart from what the node persisted: hard state, checkpoint, log. */
-static void kt_restart(struct rtc_cluster *c, u32 id)
+static void rr_kt_restart(struct rtc_cluster *c, u32 id)
 {
-	KUNIT_ASSERT_EQ((struct kunit *)c->host, 0, rtc_restart(c, id));
+	KUNIT_ASSERT_EQ(rr_kt_test(c), 0, rtc_restart(c, id));
 }
 
 /* Every up node applied the same entries up to `index`. */
-static void kt_expect_applied(struct rtc_cluster *c, u64 index)
+static void rr_kt_expect_applied(struct rtc_cluster *c, u64 index)
 {
-	struct kunit *test = c->host;
+	struct kunit *test = rr_kt_test(c);
 	u32 id;
 
 	for (id = 1; id <= c->n; id++) {
@@ -133,9 +151,9 @@ static void kt_expect_applied(struct rtc_cluster *c, u64 index)
 }
 
 /* Nodes a and b applied the same history up to index. */
-static void kt_expect_same(struct rtc_cluster *c, u32 a, u32 b, u64 index)
+static void rr_kt_expect_same(struct rtc_cluster *c, u32 a, u32 b, u64 index)
 {
-	KUNIT_EXPECT_EQ_MSG((struct kunit *)c->host,
+	KUNIT_EXPECT_EQ_MSG(rr_kt_test(c),
 			    rtc_node(c, a)->hash_at[index],
 			    rtc_node(c, b)->hash_at[index], "index %llu", index);
 }
@@ -143,13 +161,13 @@ static void kt_expect_same(struct rtc_cluster *c, u32 a, u32 b, u64 index)
 /* ------------------------------------------------------------------ */
 /* the shared scenarios (tests/lib/rtc_scenarios.c) */
 
-static void raft_kunit_figure8_test(struct kunit *test)
+static void rr_raft_figure8_test(struct kunit *test)
 {
-	rtc_scn_figure8(test, 0);
-	rtc_scn_figure8(test, 1);
+	rtc_scn_figure8(rr_kt_env(test), 0);
+	rtc_scn_figure8(rr_kt_env(test), 1);
 }
 
-static const void *backup_gen_params(const void *prev, char *desc)
+static const void *rr_backup_gen_params(const void *prev, char *desc)
 {
 	const struct rtc_backup_case *t = prev;
 
@@ -160,24 +178,24 @@ static const void *backup_gen_params(const void *prev, char *desc)
 	return t;
 }
 
-static void raft_kunit_fast_backup_test(struct kunit *test)
+static void rr_raft_fast_backup_test(struct kunit *test)
 {
-	rtc_scn_fast_backup(test, test->param_value);
+	rtc_scn_fast_backup(rr_kt_env(test), test->param_value);
 }
 
-static void raft_kunit_snapshot_resume_test(struct kunit *test)
+static void rr_raft_snapshot_resume_test(struct kunit *test)
 {
-	rtc_scn_snapshot_resume(test);
-	rtc_scn_snapshot_resume_older(test, false);
-	rtc_scn_snapshot_resume_older(test, true);
+	rtc_scn_snapshot_resume(rr_kt_env(test));
+	rtc_scn_snapshot_resume_older(rr_kt_env(test), false);
+	rtc_scn_snapshot_resume_older(rr_kt_env(test), true);
 }
 
 /* ------------------------------------------------------------------ */
 /* tests */
 
-static void raft_kunit_election_test(struct kunit *test)
+static void rr_raft_election_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 3, 3, false, false);
+	struct rtc_cluster *c = rr_kt_new(test, 3, 3, false, false);
 	struct raft_status st;
 	u32 lead, id;
 
@@ -186,11 +204,11 @@ static void raft_kunit_election_test(struct kunit *test)
 	rtc_tick_settle(c, 40);
 	lead = rtc_leader(c);
 	KUNIT_ASSERT_NE(test, lead, 0u);
-	kt_status(c, lead, &st);
+	rr_kt_status(c, lead, &st);
 	for (id = 1; id <= 3; id++) {
 		struct raft_status o;
 
-		kt_status(c, id, &o);
+		rr_kt_status(c, id, &o);
 		KUNIT_EXPECT_EQ(test, o.term, st.term);
 		KUNIT_EXPECT_EQ(test, o.leader, lead);
 		if (id != lead)
@@ -198,7 +216,7 @@ static void raft_kunit_election_test(struct kunit *test)
 	}
 	/* the new leader's NOOP commits and is applied everywhere */
 	rtc_tick_settle(c, 4);
-	kt_expect_applied(c, st.last_index);
+	rr_kt_expect_applied(c, st.last_index);
 	KUNIT_EXPECT_EQ(test, c->g[1].type, (u32)RAFT_ENTRY_NOOP);
 	/* heartbeats keep the leader: no new election */
 	rtc_tick_settle(c, 100);
@@ -206,28 +224,28 @@ static void raft_kunit_election_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, raft_term(rtc_r(c, lead)), st.term);
 }
 
-static void raft_kunit_replication_test(struct kunit *test)
+static void rr_raft_replication_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 3, 3, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 3, 3, true, true);
 	u32 lead, f, i;
 	u64 idx = 0, term;
 
-	lead = kt_elect(c, 1);
+	lead = rr_kt_elect(c, 1);
 	f = 2;
 	/* followers refuse proposals */
 	KUNIT_EXPECT_EQ(test, -EPERM, raft_propose(rtc_r(c, f), &idx, 8, &idx,
 						   &term));
 	for (i = 0; i < 50; i++)
-		idx = kt_propose(c, lead, 1000 + i);
+		idx = rr_kt_propose(c, lead, 1000 + i);
 	rtc_settle(c);
 	rtc_tick_settle(c, 2);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 	for (i = 0; i < 50; i++)
 		KUNIT_EXPECT_EQ(test, c->g[idx - 49 + i].val, 1000ull + i);
 	for (f = 1; f <= 3; f++) {
 		struct raft_status st;
 
-		kt_status(c, f, &st);
+		rr_kt_status(c, f, &st);
 		KUNIT_EXPECT_EQ(test, st.commit, idx);
 		KUNIT_EXPECT_EQ(test, st.last_index, idx);
 		KUNIT_EXPECT_EQ(test, rtc_node(c, f)->last, idx);
@@ -236,22 +254,22 @@ static void raft_kunit_replication_test(struct kunit *test)
 	/* a follower that misses writes catches up when it is back */
 	rtc_isolate(c, 3, true);
 	for (i = 0; i < 30; i++)
-		idx = kt_propose(c, lead, 2000 + i);
+		idx = rr_kt_propose(c, lead, 2000 + i);
 	rtc_tick_settle(c, 3);
 	KUNIT_EXPECT_GE(test, rtc_node(c, 1)->applied, idx);
 	KUNIT_EXPECT_LT(test, rtc_node(c, 3)->applied, idx);
 	rtc_heal(c);
 	rtc_tick_settle(c, 6);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 }
 
-static void raft_kunit_prevote_test(struct kunit *test)
+static void rr_raft_prevote_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 3, 3, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 3, 3, true, true);
 	u64 term;
 	u32 i;
 
-	kt_elect(c, 1);
+	rr_kt_elect(c, 1);
 	rtc_tick_settle(c, 4);
 	term = raft_term(rtc_r(c, 1));
 
@@ -287,15 +305,15 @@ static void raft_kunit_prevote_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, raft_term(rtc_r(c, 1)), raft_term(rtc_r(c, rtc_leader(c))));
 }
 
-static void raft_kunit_read_index_test(struct kunit *test)
+static void rr_raft_read_index_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 3, 3, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 3, 3, true, true);
 	u64 idx, ri = 0;
 	u32 i;
 
-	kt_elect(c, 1);
+	rr_kt_elect(c, 1);
 	for (i = 0; i < 5; i++)
-		idx = kt_propose(c, 1, 10 + i);
+		idx = rr_kt_propose(c, 1, 10 + i);
 	rtc_tick_settle(c, 2);
 	KUNIT_ASSERT_EQ(test, rtc_commit(c, 1), idx);
 
@@ -321,22 +339,22 @@ static void raft_kunit_read_index_test(struct kunit *test)
 	KUNIT_EXPECT_GE(test, ri, idx);
 }
 
-static void raft_kunit_lease_read_test(struct kunit *test)
+static void rr_raft_lease_read_test(struct kunit *test)
 {
 	struct rtc_cluster *c;
 	u64 ri = 0;
 	u32 i, lead;
 	int ret;
 
-	c = kt_new(test, 3, 3, true, true);
+	c = rr_kt_new(test, 3, 3, true, true);
 	/* lease reads: restart with a lease of election - drift ticks */
 	rtc_crash(c, 1);
 	rtc_crash(c, 2);
 	rtc_crash(c, 3);
 	c->cfg.lease_drift_ticks = 4;
-	kt_restart(c, 1);
-	kt_restart(c, 2);
-	kt_restart(c, 3);
+	rr_kt_restart(c, 1);
+	rr_kt_restart(c, 2);
+	rr_kt_restart(c, 3);
 
 	/*
 	 * A restarted node grants no vote for one election timeout (a lease
@@ -370,15 +388,15 @@ static void raft_kunit_lease_read_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, rtc_has_read(rtc_node(c, lead), 6, &ri));
 }
 
-static void raft_kunit_transfer_test(struct kunit *test)
+static void rr_raft_transfer_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 3, 3, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 3, 3, true, true);
 	u64 term, idx;
 	u32 i;
 
-	kt_elect(c, 1);
+	rr_kt_elect(c, 1);
 	for (i = 0; i < 5; i++)
-		idx = kt_propose(c, 1, i);
+		idx = rr_kt_propose(c, 1, i);
 	rtc_tick_settle(c, 2);
 	term = raft_term(rtc_r(c, 1));
 
@@ -394,7 +412,7 @@ static void raft_kunit_transfer_test(struct kunit *test)
 	/* to a lagging node: it is caught up first, then takes over */
 	rtc_isolate(c, 3, true);
 	for (i = 0; i < 20; i++)
-		idx = kt_propose(c, 2, 100 + i);
+		idx = rr_kt_propose(c, 2, 100 + i);
 	rtc_tick_settle(c, 2);
 	KUNIT_EXPECT_LT(test, rtc_last(c, 3), idx);
 	rtc_heal(c);
@@ -402,19 +420,19 @@ static void raft_kunit_transfer_test(struct kunit *test)
 	rtc_settle(c);
 	rtc_tick_settle(c, 4);
 	KUNIT_EXPECT_EQ(test, rtc_leader(c), 3u);
-	kt_expect_applied(c, idx);
-	idx = kt_propose(c, 3, 999);
+	rr_kt_expect_applied(c, idx);
+	idx = rr_kt_propose(c, 3, 999);
 	rtc_tick_settle(c, 2);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 }
 
 /*
  * After {1, 2, 3} + learner 4 became {1, 2, 4}: node 3 is ignored, the
  * others commit, then the leader removes itself and steps down.
  */
-static void joint_consensus_after(struct rtc_cluster *c, struct raft_conf *t)
+static void rr_joint_consensus_after(struct rtc_cluster *c, struct raft_conf *t)
 {
-	struct kunit *test = c->host;
+	struct kunit *test = rr_kt_test(c);
 	u64 idx, term;
 	u32 i, lead;
 
@@ -431,7 +449,7 @@ static void joint_consensus_after(struct rtc_cluster *c, struct raft_conf *t)
 
 	/* node 3 is gone: {1, 2, 4} still commit */
 	rtc_crash(c, 3);
-	idx = kt_propose(c, 1, 0xabc);
+	idx = rr_kt_propose(c, 1, 0xabc);
 	rtc_tick_settle(c, 4);
 	KUNIT_EXPECT_GE(test, rtc_commit(c, 1), idx);
 	KUNIT_EXPECT_GE(test, rtc_node(c, 4)->applied, idx);
@@ -447,23 +465,23 @@ static void joint_consensus_after(struct rtc_cluster *c, struct raft_conf *t)
 		rtc_tick_settle(c, 10);
 	lead = rtc_leader(c);
 	KUNIT_ASSERT_TRUE(test, lead == 2 || lead == 4);
-	idx = kt_propose(c, lead, 0xdef);
+	idx = rr_kt_propose(c, lead, 0xdef);
 	rtc_tick_settle(c, 4);
 	KUNIT_EXPECT_GE(test, rtc_node(c, 2)->applied, idx);
 	KUNIT_EXPECT_GE(test, rtc_node(c, 4)->applied, idx);
 }
 
-static void raft_kunit_joint_consensus_test(struct kunit *test)
+static void rr_raft_joint_consensus_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 4, 3, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 4, 3, true, true);
 	struct raft_conf t;
 	struct raft_status st;
 	u64 idx;
 	u32 i, id;
 
-	kt_elect(c, 1);
+	rr_kt_elect(c, 1);
 	for (i = 0; i < 20; i++)
-		idx = kt_propose(c, 1, i);
+		idx = rr_kt_propose(c, 1, i);
 	rtc_tick_settle(c, 2);
 
 	/* refused: not leader, no voters, duplicate or zero ids */
@@ -483,12 +501,12 @@ static void raft_kunit_joint_consensus_test(struct kunit *test)
 	t.n_learners = 1;
 	KUNIT_ASSERT_EQ(test, 0, raft_change_conf(rtc_r(c, 1), &t));
 	rtc_tick_settle(c, 6);
-	kt_status(c, 4, &st);
+	rr_kt_status(c, 4, &st);
 	KUNIT_EXPECT_EQ(test, st.conf.n_learners, 1);
 	KUNIT_EXPECT_EQ(test, st.conf.learners[0], 4u);
 	KUNIT_EXPECT_FALSE(test, raft_conf_is_voter(&st.conf, 4));
 	idx = rtc_last(c, 1);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 	/* a learner cannot take the leadership */
 	KUNIT_EXPECT_EQ(test, -EINVAL, raft_transfer_leader(rtc_r(c, 1), 4));
 	KUNIT_EXPECT_EQ(test, -EPERM, raft_campaign(rtc_r(c, 4)));
@@ -496,7 +514,7 @@ static void raft_kunit_joint_consensus_test(struct kunit *test)
 	/* a learner that is behind cannot be promoted */
 	rtc_isolate(c, 4, true);
 	for (i = 0; i < 10; i++)
-		idx = kt_propose(c, 1, 50 + i);
+		idx = rr_kt_propose(c, 1, 50 + i);
 	rtc_tick_settle(c, 2);
 	rtc_voters(&t, 4);
 	KUNIT_EXPECT_EQ(test, -EINVAL, raft_change_conf(rtc_r(c, 1), &t));
@@ -507,7 +525,7 @@ static void raft_kunit_joint_consensus_test(struct kunit *test)
 	t.voters[2] = 4;
 	t.n_voters = 3;
 	KUNIT_ASSERT_EQ(test, 0, raft_change_conf(rtc_r(c, 1), &t));
-	kt_status(c, 1, &st);
+	rr_kt_status(c, 1, &st);
 	KUNIT_EXPECT_EQ(test, st.conf.n_voters_old, 3);
 	KUNIT_EXPECT_TRUE(test, st.conf_pending);
 	KUNIT_EXPECT_EQ(test, -EBUSY, raft_change_conf(rtc_r(c, 1), &t));
@@ -515,7 +533,7 @@ static void raft_kunit_joint_consensus_test(struct kunit *test)
 	for (id = 1; id <= 4; id++) {
 		if (id == 3)
 			continue;
-		kt_status(c, id, &st);
+		rr_kt_status(c, id, &st);
 		KUNIT_EXPECT_EQ_MSG(test, st.conf.n_voters_old, 0, "node %u", id);
 		KUNIT_EXPECT_EQ_MSG(test, st.conf.n_voters, 3, "node %u", id);
 		KUNIT_EXPECT_TRUE(test, raft_conf_is_voter(&st.conf, 4));
@@ -523,21 +541,21 @@ static void raft_kunit_joint_consensus_test(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, st.conf_pending);
 	}
 
-	joint_consensus_after(c, &t);
+	rr_joint_consensus_after(c, &t);
 }
 
-static void raft_kunit_snapshot_test(struct kunit *test)
+static void rr_raft_snapshot_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 3, 3, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 3, 3, true, true);
 	struct raft_status st;
 	u64 idx, snap;
 	u32 i;
 
-	kt_elect(c, 1);
+	rr_kt_elect(c, 1);
 	rtc_tick_settle(c, 2);
 	rtc_isolate(c, 3, true);
 	for (i = 0; i < 40; i++)
-		idx = kt_propose(c, 1, 7000 + i);
+		idx = rr_kt_propose(c, 1, 7000 + i);
 	rtc_tick_settle(c, 2);
 	KUNIT_ASSERT_EQ(test, rtc_commit(c, 1), idx);
 
@@ -547,7 +565,7 @@ static void raft_kunit_snapshot_test(struct kunit *test)
 	snap = idx - 5;
 	KUNIT_ASSERT_EQ(test, 0, rtc_compact(c, 1, snap));
 	KUNIT_ASSERT_EQ(test, 0, rtc_compact(c, 2, snap));
-	kt_status(c, 1, &st);
+	rr_kt_status(c, 1, &st);
 	KUNIT_EXPECT_EQ(test, st.snap_index, snap);
 	KUNIT_EXPECT_EQ(test, st.first_index, snap + 1);
 	KUNIT_EXPECT_EQ(test, raft_term_at(rtc_r(c, 1), snap - 1), 0ull);
@@ -561,33 +579,33 @@ static void raft_kunit_snapshot_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtc_node(c, 3)->n_installs,
 			(u32)(RTC_SNAP_BYTES / RTC_SNAP_CHUNK));
 	KUNIT_EXPECT_EQ(test, rtc_node(c, 3)->snap.index, snap);
-	kt_expect_applied(c, idx);
-	kt_status(c, 3, &st);
+	rr_kt_expect_applied(c, idx);
+	rr_kt_status(c, 3, &st);
 	KUNIT_EXPECT_FALSE(test, st.inconsistent);
 	KUNIT_EXPECT_EQ(test, st.snap_index, snap);
 	KUNIT_EXPECT_EQ(test, st.last_index, idx);
 	for (i = snap; i <= idx; i++)
-		kt_expect_same(c, 3, 1, i);
+		rr_kt_expect_same(c, 3, 1, i);
 
 	/* node 3 restarts from its checkpoint plus log and keeps up */
 	rtc_crash(c, 3);
-	kt_restart(c, 3);
-	idx = kt_propose(c, 1, 0x5a5a);
+	rr_kt_restart(c, 3);
+	idx = rr_kt_propose(c, 1, 0x5a5a);
 	rtc_tick_settle(c, 6);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 	KUNIT_EXPECT_EQ(test, c->g[idx].val, 0x5a5aull);
-	kt_expect_same(c, 3, 1, idx);
+	rr_kt_expect_same(c, 3, 1, idx);
 }
 
-static void raft_kunit_restart_test(struct kunit *test)
+static void rr_raft_restart_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 3, 3, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 3, 3, true, true);
 	u64 idx, commit;
 	u32 i, id, lead;
 
-	kt_elect(c, 1);
+	rr_kt_elect(c, 1);
 	for (i = 0; i < 10; i++)
-		idx = kt_propose(c, 1, 300 + i);
+		idx = rr_kt_propose(c, 1, 300 + i);
 	rtc_tick_settle(c, 2);
 	commit = rtc_commit(c, 1);
 	KUNIT_ASSERT_EQ(test, commit, idx);
@@ -598,36 +616,36 @@ static void raft_kunit_restart_test(struct kunit *test)
 		rtc_tick_settle(c, 10);
 	lead = rtc_leader(c);
 	KUNIT_ASSERT_TRUE(test, lead == 2 || lead == 3);
-	idx = kt_propose(c, lead, 400);
+	idx = rr_kt_propose(c, lead, 400);
 	rtc_tick_settle(c, 2);
 
 	/* it restarts from its own disk and converges (checked per apply) */
-	kt_restart(c, 1);
+	rr_kt_restart(c, 1);
 	KUNIT_EXPECT_EQ(test, raft_role(rtc_r(c, 1)), (u32)RAFT_FOLLOWER);
 	rtc_tick_settle(c, 10);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 
 	/* the whole cluster restarts: nothing committed is lost */
 	for (id = 1; id <= 3; id++)
 		rtc_crash(c, id);
 	for (id = 1; id <= 3; id++) {
-		kt_restart(c, id);
+		rr_kt_restart(c, id);
 		KUNIT_EXPECT_GE(test, rtc_last(c, id), idx);
 	}
 	for (i = 0; i < 10 && !rtc_leader(c); i++)
 		rtc_tick_settle(c, 10);
 	lead = rtc_leader(c);
 	KUNIT_ASSERT_NE(test, lead, 0u);
-	idx = kt_propose(c, lead, 500);
+	idx = rr_kt_propose(c, lead, 500);
 	rtc_tick_settle(c, 4);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 	for (i = 0; i < 10; i++)
 		KUNIT_EXPECT_EQ(test, c->g[commit - 9 + i].val, 300ull + i);
 }
 
-static void raft_kunit_single_node_test(struct kunit *test)
+static void rr_raft_single_node_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 1, 1, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 1, 1, true, true);
 	u64 idx = 0, ri = 0;
 	u32 i;
 
@@ -635,17 +653,17 @@ static void raft_kunit_single_node_test(struct kunit *test)
 	rtc_tick_settle(c, 30);
 	KUNIT_ASSERT_EQ(test, rtc_leader(c), 1u);
 	for (i = 0; i < 8; i++)
-		idx = kt_propose(c, 1, i);
+		idx = rr_kt_propose(c, 1, i);
 	rtc_settle(c);
 	KUNIT_EXPECT_EQ(test, rtc_commit(c, 1), idx);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 	KUNIT_EXPECT_EQ(test, 0, raft_read_index(rtc_r(c, 1), 3));
 	rtc_settle(c);
 	KUNIT_EXPECT_TRUE(test, rtc_has_read(rtc_node(c, 1), 3, &ri));
 	KUNIT_EXPECT_EQ(test, ri, idx);
 }
 
-static void raft_kunit_create_errors_test(struct kunit *test)
+static void rr_raft_create_errors_test(struct kunit *test)
 {
 	struct raft_config cfg = { .id = 1, .election_ticks = 10,
 				   .heartbeat_ticks = 1 };
@@ -695,14 +713,14 @@ static void raft_kunit_create_errors_test(struct kunit *test)
 	raft_destroy(r);
 }
 
-static void raft_kunit_backpressure_test(struct kunit *test)
+static void rr_raft_backpressure_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 3, 3, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 3, 3, true, true);
 	u64 v = 1, idx = 0, first;
 	u32 n = 0;
 	int err;
 
-	kt_elect(c, 1);
+	rr_kt_elect(c, 1);
 	rtc_tick_settle(c, 2);
 	first = rtc_commit(c, 1);
 	/* without a majority nothing commits: proposals stop at the limit */
@@ -717,7 +735,7 @@ static void raft_kunit_backpressure_test(struct kunit *test)
 	/* with the majority back, they all commit and room opens again */
 	rtc_heal(c);
 	rtc_tick_settle(c, 10);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 	KUNIT_EXPECT_EQ(test, 0, raft_propose(rtc_r(c, 1), &v, sizeof(v), NULL, NULL));
 }
 
@@ -727,20 +745,20 @@ static void raft_kunit_backpressure_test(struct kunit *test)
  * checks run on every apply and every ready; at the end, with everybody
  * back and connected, the cluster must elect a leader and commit again.
  */
-static void kt_compact_node(struct rtc_cluster *c, u32 id)
+static void rr_kt_compact_node(struct rtc_cluster *c, u32 id)
 {
 	struct raft_status st;
 
-	kt_status(c, id, &st);
+	rr_kt_status(c, id, &st);
 	if (st.applied < st.snap_index + 3)
 		return;
-	KUNIT_ASSERT_EQ((struct kunit *)c->host, 0,
+	KUNIT_ASSERT_EQ(rr_kt_test(c), 0,
 			rtc_compact(c, id, st.applied - 2));
 }
 
-static void raft_kunit_chaos_test(struct kunit *test)
+static void rr_raft_chaos_test(struct kunit *test)
 {
-	struct rtc_cluster *c = kt_new(test, 5, 5, true, true);
+	struct rtc_cluster *c = rr_kt_new(test, 5, 5, true, true);
 	struct rnd_state rs;
 	u32 round, id, props = 0, a, b, i;
 	u64 v, idx = 0;
@@ -755,7 +773,7 @@ static void raft_kunit_chaos_test(struct kunit *test)
 		} else if (dice < 5 && rtc_leader(c)) {
 			rtc_crash(c, rtc_leader(c));
 		} else if (dice < 13 && !rtc_node(c, id)->up) {
-			kt_restart(c, id);
+			rr_kt_restart(c, id);
 		} else if (dice < 23) {
 			a = prandom_u32_state(&rs) % 5 + 1;
 			b = prandom_u32_state(&rs) % 5 + 1;
@@ -764,7 +782,7 @@ static void raft_kunit_chaos_test(struct kunit *test)
 		} else if (dice < 27) {
 			rtc_heal(c);
 		} else if (dice < 30 && rtc_node(c, id)->up) {
-			kt_compact_node(c, id);
+			rr_kt_compact_node(c, id);
 		}
 		if (prandom_u32_state(&rs) % 4)
 			goto tick;
@@ -783,7 +801,7 @@ tick:
 	rtc_heal(c);
 	for (id = 1; id <= 5; id++)
 		if (!rtc_node(c, id)->up)
-			kt_restart(c, id);
+			rr_kt_restart(c, id);
 	for (i = 0; i < 20 && !rtc_leader(c); i++)
 		rtc_tick_settle(c, 10);
 	id = rtc_leader(c);
@@ -791,37 +809,37 @@ tick:
 	v = 0xe0d;
 	KUNIT_ASSERT_EQ(test, 0, raft_propose(rtc_r(c, id), &v, sizeof(v), &idx, NULL));
 	rtc_tick_settle(c, 30);
-	kt_expect_applied(c, idx);
+	rr_kt_expect_applied(c, idx);
 	KUNIT_EXPECT_EQ(test, c->g[idx].val, 0xe0dull);
 	KUNIT_EXPECT_GT(test, props, 50u);
 	kunit_info(test, "chaos: %u proposals accepted, final index %llu, term %llu\n",
 		   props, idx, raft_term(rtc_r(c, id)));
 }
 
-static struct kunit_case raft_kunit_cases[] = {
-	KUNIT_CASE(raft_kunit_create_errors_test),
-	KUNIT_CASE(raft_kunit_single_node_test),
-	KUNIT_CASE(raft_kunit_election_test),
-	KUNIT_CASE(raft_kunit_replication_test),
-	KUNIT_CASE(raft_kunit_figure8_test),
-	KUNIT_CASE_PARAM(raft_kunit_fast_backup_test, backup_gen_params),
-	KUNIT_CASE(raft_kunit_prevote_test),
-	KUNIT_CASE(raft_kunit_read_index_test),
-	KUNIT_CASE(raft_kunit_lease_read_test),
-	KUNIT_CASE(raft_kunit_transfer_test),
-	KUNIT_CASE(raft_kunit_joint_consensus_test),
-	KUNIT_CASE(raft_kunit_snapshot_test),
-	KUNIT_CASE(raft_kunit_snapshot_resume_test),
-	KUNIT_CASE(raft_kunit_restart_test),
-	KUNIT_CASE(raft_kunit_backpressure_test),
-	KUNIT_CASE(raft_kunit_chaos_test),
+static struct kunit_case rr_raft_cases[] = {
+	KUNIT_CASE(rr_raft_create_errors_test),
+	KUNIT_CASE(rr_raft_single_node_test),
+	KUNIT_CASE(rr_raft_election_test),
+	KUNIT_CASE(rr_raft_replication_test),
+	KUNIT_CASE(rr_raft_figure8_test),
+	KUNIT_CASE_PARAM(rr_raft_fast_backup_test, rr_backup_gen_params),
+	KUNIT_CASE(rr_raft_prevote_test),
+	KUNIT_CASE(rr_raft_read_index_test),
+	KUNIT_CASE(rr_raft_lease_read_test),
+	KUNIT_CASE(rr_raft_transfer_test),
+	KUNIT_CASE(rr_raft_joint_consensus_test),
+	KUNIT_CASE(rr_raft_snapshot_test),
+	KUNIT_CASE(rr_raft_snapshot_resume_test),
+	KUNIT_CASE(rr_raft_restart_test),
+	KUNIT_CASE(rr_raft_backpressure_test),
+	KUNIT_CASE(rr_raft_chaos_test),
 	{}
 };
 
-static struct kunit_suite raft_kunit_suite = {
+static struct kunit_suite rr_raft_suite = {
 	.name = "rraft_raft",
-	.exit = kt_exit,
-	.test_cases = raft_kunit_cases,
+	.exit = rr_kt_exit,
+	.test_cases = rr_raft_cases,
 };
 
-kunit_test_suite(raft_kunit_suite);
+kunit_test_suite(rr_raft_suite);

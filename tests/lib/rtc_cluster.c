@@ -43,7 +43,7 @@ static void rtc_violation(struct rtc_cluster *c, const char *what, u32 id,
 			  u64 a, u64 b)
 {
 	c->violations++;
-	rtc_env_fail(c, what, id, a, b);
+	c->env->fail(c->env, what, id, a, b);
 }
 
 struct rtc_node *rtc_node(struct rtc_cluster *c, u32 id)
@@ -85,7 +85,7 @@ static int rtc_boot(struct rtc_cluster *c, struct rtc_node *nd)
 	b.hs = nd->hs;
 	b.snap = nd->snap;
 	if (n) {
-		ents = rtc_env_zalloc(n * sizeof(*ents));
+		ents = c->env->zalloc(n * sizeof(*ents));
 		if (!ents)
 			return -ENOMEM;
 		for (i = 0; i < n; i++) {
@@ -109,7 +109,7 @@ static int rtc_boot(struct rtc_cluster *c, struct rtc_node *nd)
 	cfg.id = nd->id;
 	cfg.seed = c->cfg.seed * 131 + nd->id;
 	err = raft_create(&nd->r, &cfg, &b);
-	rtc_env_free(ents);
+	c->env->free(ents);
 	if (err) {
 		rtc_violation(c, "raft_create failed", nd->id, (u64)-err, 0);
 		return err;
@@ -120,23 +120,24 @@ static int rtc_boot(struct rtc_cluster *c, struct rtc_node *nd)
 	return 0;
 }
 
-struct rtc_cluster *rtc_new(void *host, u32 n, const struct raft_config *cfg,
+struct rtc_cluster *rtc_new(const struct rtc_env *env, u32 n,
+			    const struct raft_config *cfg,
 			    const struct raft_conf *conf)
 {
-	struct rtc_cluster *c = rtc_env_zalloc(sizeof(*c));
+	struct rtc_cluster *c = env->zalloc(sizeof(*c));
 	u32 i;
 
 	if (!c)
 		return NULL;
-	c->host = host;
+	c->env = env;
 	c->n = n;
 	c->cfg = cfg ? *cfg : rtc_default_cfg;
 	if (conf)
 		c->conf0 = *conf;
 	else
 		rtc_voters(&c->conf0, n);
-	c->q = rtc_env_zalloc((size_t)RTC_QCAP * sizeof(*c->q));
-	c->g = rtc_env_zalloc((size_t)RTC_LOG_MAX * sizeof(*c->g));
+	c->q = c->env->zalloc((size_t)RTC_QCAP * sizeof(*c->q));
+	c->g = c->env->zalloc((size_t)RTC_LOG_MAX * sizeof(*c->g));
 	if (!c->q || !c->g || n == 0 || n > RTC_MAX_NODES)
 		goto fail;
 	for (i = 0; i < n; i++) {
@@ -144,8 +145,8 @@ struct rtc_cluster *rtc_new(void *host, u32 n, const struct raft_config *cfg,
 
 		nd->id = i + 1;
 		nd->c = c;
-		nd->log = rtc_env_zalloc((size_t)RTC_LOG_MAX * sizeof(*nd->log));
-		nd->hash_at = rtc_env_zalloc((size_t)RTC_LOG_MAX * sizeof(u64));
+		nd->log = c->env->zalloc((size_t)RTC_LOG_MAX * sizeof(*nd->log));
+		nd->hash_at = c->env->zalloc((size_t)RTC_LOG_MAX * sizeof(u64));
 		if (!nd->log || !nd->hash_at)
 			goto fail;
 		nd->snap.conf = c->conf0;
@@ -159,9 +160,9 @@ fail:
 	return NULL;
 }
 
-static void rtc_msg_free(struct rtc_msg *qm)
+static void rtc_msg_free(struct rtc_cluster *c, struct rtc_msg *qm)
 {
-	rtc_env_free(qm->blob);
+	c->env->free(qm->blob);
 	qm->blob = NULL;
 }
 
@@ -172,16 +173,16 @@ void rtc_free(struct rtc_cluster *c)
 	if (!c)
 		return;
 	for (i = 0; i < c->qn; i++)
-		rtc_msg_free(&c->q[i]);
+		rtc_msg_free(c, &c->q[i]);
 	for (i = 0; i < RTC_MAX_NODES; i++) {
 		if (c->nodes[i].r)
 			raft_destroy(c->nodes[i].r);
-		rtc_env_free(c->nodes[i].log);
-		rtc_env_free(c->nodes[i].hash_at);
+		c->env->free(c->nodes[i].log);
+		c->env->free(c->nodes[i].hash_at);
 	}
-	rtc_env_free(c->q);
-	rtc_env_free(c->g);
-	rtc_env_free(c);
+	c->env->free(c->q);
+	c->env->free(c->g);
+	c->env->free(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -211,7 +212,7 @@ static void rtc_enqueue(struct rtc_cluster *c, const struct raft_msg *m)
 		bytes += m->entries[i].len;
 	qm = &c->q[c->qn];
 	qm->m = *m;
-	qm->blob = rtc_env_zalloc(bytes + 1);
+	qm->blob = c->env->zalloc(bytes + 1);
 	if (!qm->blob) {
 		rtc_violation(c, "out of memory queueing a message", m->from, 0, 0);
 		return;
@@ -274,7 +275,7 @@ static bool rtc_deliver_at(struct rtc_cluster *c, u32 i, bool process)
 	if (process)
 		rtc_process(c, m->to);
 out:
-	rtc_msg_free(&qm);
+	rtc_msg_free(c, &qm);
 	return stepped;
 }
 
@@ -308,7 +309,7 @@ u32 rtc_filter(struct rtc_cluster *c, u32 type, u32 from, u32 to)
 
 	for (i = 0; i < c->qn; i++) {
 		if (rtc_match(&c->q[i], type, from, to)) {
-			rtc_msg_free(&c->q[i]);
+			rtc_msg_free(c, &c->q[i]);
 			dropped++;
 			continue;
 		}
@@ -712,7 +713,7 @@ void rtc_crash(struct rtc_cluster *c, u32 id)
 	nd->n_ss = 0;
 	for (i = 0; i < c->qn; i++) {
 		if (c->q[i].m.to == id) {
-			rtc_msg_free(&c->q[i]);
+			rtc_msg_free(c, &c->q[i]);
 			continue;
 		}
 		c->q[k++] = c->q[i];

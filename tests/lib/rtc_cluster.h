@@ -13,10 +13,10 @@
  * Used by the userspace unit tests (tests/unit), the KUnit suite
  * (kmod/raft/raft_kunit.c) and the shared scenarios (rtc_scenarios.c).  It
  * includes raft.h (and through it raft_env.h) only, no libc or kernel header,
- * so the same file builds in both worlds; the environment provides the four
- * rtc_env_* functions below (tests/lib/rtc_env_user.c, raft_kunit.c).
+ * so the same file builds in both worlds; the environment hands in a struct
+ * rtc_env (memory, failure reports: tests/lib/rtc_env_user.c, raft_kunit.c).
  *
- * Checked on every ready and every apply (a failure calls rtc_env_fail and
+ * Checked on every ready and every apply (a failure calls env->fail and
  * counts in c->violations): entries applied in order, only once durable
  * locally, and the same entry at an index on every node (State Machine
  * Safety); a snapshot holds exactly what was committed; no message of a
@@ -48,15 +48,18 @@
 
 struct rtc_cluster;
 
-/* ---- provided by the environment ---- */
-void *rtc_env_zalloc(size_t size);
-void rtc_env_free(void *p);
-/* a contract or safety violation: what, node, two numbers for context */
-void rtc_env_fail(struct rtc_cluster *c, const char *what, u32 id, u64 a,
-		  u64 b);
-/* a failed check of a scenario (rtc_scenarios.c) */
-void rtc_env_check_failed(void *host, const char *file, int line,
-			  const char *expr, u64 a, u64 b);
+/* The environment of the shared host: memory and failure reports. */
+struct rtc_env {
+	void *(*zalloc)(size_t size);
+	void (*free)(void *p);
+	/* a contract or safety violation: what, node, two numbers for context */
+	void (*fail)(const struct rtc_env *env, const char *what, u32 id, u64 a,
+		     u64 b);
+	/* a failed RTC_CHECK (rtc_scenarios.h) */
+	void (*check_failed)(const struct rtc_env *env, const char *file,
+			     int line, const char *expr, u64 a, u64 b);
+	void *ctx;		/* the test (struct kunit *), or NULL */
+};
 
 /* One slot of the stable log. */
 struct rtc_ent {
@@ -126,7 +129,7 @@ struct rtc_rec {
 };
 
 struct rtc_cluster {
-	void *host;		/* the test (struct kunit *, or NULL) */
+	const struct rtc_env *env;
 	u32 n;
 	struct rtc_node nodes[RTC_MAX_NODES];
 	struct raft_config cfg;
@@ -157,7 +160,8 @@ extern const struct raft_config rtc_default_cfg;
  * (NULL: voters 1..n); a node outside it waits to be added.  cfg NULL:
  * rtc_default_cfg.  NULL if out of memory.
  */
-struct rtc_cluster *rtc_new(void *host, u32 n, const struct raft_config *cfg,
+struct rtc_cluster *rtc_new(const struct rtc_env *env, u32 n,
+			    const struct raft_config *cfg,
 			    const struct raft_conf *conf);
 void rtc_free(struct rtc_cluster *c);
 struct rtc_node *rtc_node(struct rtc_cluster *c, u32 id);

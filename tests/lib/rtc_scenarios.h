@@ -6,26 +6,31 @@
  * (the XTerm/XIndex/XLen hints) and an interrupted snapshot install that
  * resumes.
  *
- * host is handed to rtc_new and to rtc_env_check_failed: the unit tests
- * pass NULL, KUnit its struct kunit.  Every failed check and every
- * violation the cluster sees is reported there.
+ * env (struct rtc_env) is handed to rtc_new and reports failed checks: the
+ * unit tests pass rtc_env_user, KUnit one whose ctx is its struct kunit.
+ * Every failed check and every violation the cluster sees is reported
+ * there.
  */
 #ifndef RRAFT_RTC_SCENARIOS_H
 #define RRAFT_RTC_SCENARIOS_H
 
 #include "rtc_cluster.h"
 
-#define RTC_CHECK(host, cond) do {					\
+#define RTC_CHECK(env, cond) do {					\
+	const struct rtc_env *_rtc_env = (env);				\
+									\
 	if (!(cond))							\
-		rtc_env_check_failed(host, __FILE__, __LINE__, #cond, 0, 0); \
+		_rtc_env->check_failed(_rtc_env, __FILE__, __LINE__,	\
+				       #cond, 0, 0);			\
 } while (0)
 
-#define RTC_CHECK_EQ(host, a, b) do {					\
+#define RTC_CHECK_EQ(env, a, b) do {					\
+	const struct rtc_env *_rtc_env = (env);				\
 	u64 _rtc_a = (u64)(a), _rtc_b = (u64)(b);			\
 									\
 	if (_rtc_a != _rtc_b)						\
-		rtc_env_check_failed(host, __FILE__, __LINE__,		\
-				     #a " == " #b, _rtc_a, _rtc_b);	\
+		_rtc_env->check_failed(_rtc_env, __FILE__, __LINE__,	\
+				       #a " == " #b, _rtc_a, _rtc_b);	\
 } while (0)
 
 /* rtc_default_cfg without pre-vote and check-quorum */
@@ -36,7 +41,7 @@ struct raft_config rtc_cfg_nopv(void);
  * older term by counting replicas.  variant 0 ends with (d) (the entry is
  * overwritten), 1 with (e) (it commits with one of the leader's term).
  */
-void rtc_scn_figure8(void *host, int variant);
+void rtc_scn_figure8(const struct rtc_env *env, int variant);
 
 /*
  * Fast backup: node 1 (log lead) wins and repairs node 3 (log foll); the
@@ -57,7 +62,8 @@ struct rtc_backup_case {
 
 extern const struct rtc_backup_case rtc_backup_cases[];
 extern const u32 rtc_n_backup_cases;
-void rtc_scn_fast_backup(void *host, const struct rtc_backup_case *t);
+void rtc_scn_fast_backup(const struct rtc_env *env,
+			 const struct rtc_backup_case *t);
 
 /*
  * Leader l of a fresh 3-node cluster compacts at 8 past a follower f that
@@ -70,7 +76,7 @@ u32 rtc_snap_mid_install(struct rtc_cluster *c, u32 *fp);
  * An install interrupted by a crash resumes at its durable offset; the
  * node is Inconsistent (no reads, no campaign) until it completes.
  */
-void rtc_scn_snapshot_resume(void *host);
+void rtc_scn_snapshot_resume(const struct rtc_env *env);
 
 /*
  * The leader checkpoints further while the follower is down mid-install:
@@ -78,6 +84,6 @@ void rtc_scn_snapshot_resume(void *host);
  * with fail the host gives the old snapshot up and the leader starts over
  * with FRESH.
  */
-void rtc_scn_snapshot_resume_older(void *host, bool fail);
+void rtc_scn_snapshot_resume_older(const struct rtc_env *env, bool fail);
 
 #endif /* RRAFT_RTC_SCENARIOS_H */

@@ -114,7 +114,7 @@ u64 prng(void)
 struct rtc_cluster *led_cluster(u32 n, const struct raft_config *cfg,
 				const struct raft_conf *conf, u32 *l)
 {
-	struct rtc_cluster *c = rtc_new(NULL, n, cfg, conf);
+	struct rtc_cluster *c = rtc_new(UENV, n, cfg, conf);
 
 	*l = rtc_elect_stable(c);
 	CHECK(*l);

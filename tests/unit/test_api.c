@@ -67,7 +67,7 @@ static void test_alloc_create(void)
 /* propose and ready on a single-node leader: a failed ready is retried */
 static void test_alloc_propose_ready(void)
 {
-	struct rtc_cluster *c = rtc_new(NULL, 1, NULL, NULL);
+	struct rtc_cluster *c = rtc_new(UENV, 1, NULL, NULL);
 	struct raft_status before, after;
 	struct raft *r;
 	u32 n;
@@ -138,7 +138,7 @@ static void test_alloc_step_append(void)
 /* a 3-node cluster under 3% random allocation failures */
 static void test_alloc_random_cluster(void)
 {
-	struct rtc_cluster *c = rtc_new(NULL, 3, NULL, NULL);
+	struct rtc_cluster *c = rtc_new(UENV, 3, NULL, NULL);
 	u32 l, i;
 	int k;
 
@@ -553,7 +553,7 @@ static struct rtc_cluster *api_cluster(void)
 
 	cfg.max_uncommitted = 3;
 	cfg.lease_drift_ticks = 20;	/* >= election: lease off */
-	return rtc_new(NULL, 4, &cfg, &init);
+	return rtc_new(UENV, 4, &cfg, &init);
 }
 
 /* Follower and leader API refusals (tables above) and corner cases. */
@@ -584,7 +584,7 @@ out:
 /* Single node: read index answered after the NOOP is durable; compaction limits. */
 static void test_single_node_read_and_compact(void)
 {
-	struct rtc_cluster *c = rtc_new(NULL, 1, NULL, NULL);
+	struct rtc_cluster *c = rtc_new(UENV, 1, NULL, NULL);
 	struct rtc_node *n = rtc_node(c, 1);
 	u64 idx = 0;
 

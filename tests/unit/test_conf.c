@@ -86,7 +86,7 @@ static void test_conf_refusals(void)
 	struct rtc_cluster *c;
 	struct raft *r;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
+	c = rtc_new(UENV, 3, NULL, NULL);
 	CHECK_EQ(raft_change_conf(rtc_node(c, 1)->r, &t), -EPERM);
 	campaign_votes(c, 1);
 	r = rtc_node(c, 1)->r;

@@ -68,7 +68,7 @@ static void test_vote_persist_contract(void)
 		struct raft_config cf = rtc_cfg_nopv();
 		struct raft_msg o[4];
 
-		c = rtc_new(NULL, 3, &cf, NULL);
+		c = rtc_new(UENV, 3, &cf, NULL);
 		m = mk(RAFT_MSG_VOTE, 2, 1, 4);
 		raft_step(rtc_node(c, 1)->r, &m);
 		rtc_process(c, 1);
@@ -92,7 +92,7 @@ static void test_election_restriction(void)
 	const u64 s1[] = { 5, 6, 7 }, s2[] = { 5, 8 };
 	u32 i;
 
-	c = rtc_new(NULL, 3, &cfg, NULL);
+	c = rtc_new(UENV, 3, &cfg, NULL);
 	rtc_load(c, 1, s1, 3, 8);
 	rtc_load(c, 2, s2, 2, 8);
 	rtc_load(c, 3, s2, 2, 8);
@@ -314,8 +314,8 @@ static void test_lease_boot_quiet(void)
 /* Figure 8 (a)-(e): see tests/lib/rtc_scenarios.c. */
 static void test_figure8(void)
 {
-	rtc_scn_figure8(NULL, 0);
-	rtc_scn_figure8(NULL, 1);
+	rtc_scn_figure8(UENV, 0);
+	rtc_scn_figure8(UENV, 1);
 }
 
 /* Leadership transfer: proposals refused, target catches up and wins. */
@@ -387,7 +387,7 @@ static void test_request_leadership_edges(void)
 	struct rtc_cluster *c;
 	u64 term;
 
-	c = rtc_new(NULL, 4, NULL, &conf);
+	c = rtc_new(UENV, 4, NULL, &conf);
 	CHECK_EQ(raft_request_leadership(rtc_node(c, 4)->r), -EPERM);
 	term = raft_term(rtc_node(c, 1)->r);
 	CHECK_EQ(raft_request_leadership(rtc_node(c, 1)->r), 0);

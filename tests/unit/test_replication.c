@@ -12,7 +12,7 @@ static void test_single_node(void)
 	u64 idx = 0, term = 0;
 	int i;
 
-	c = rtc_new(NULL, 1, NULL, NULL);
+	c = rtc_new(UENV, 1, NULL, NULL);
 	n = rtc_node(c, 1);
 	CHECK_EQ(raft_campaign(n->r), 0);
 	rtc_process(c, 1);
@@ -48,7 +48,7 @@ static void test_single_node_persist_gate(void)
 	struct rtc_cluster *c;
 	struct rtc_node *n;
 
-	c = rtc_new(NULL, 1, NULL, NULL);
+	c = rtc_new(UENV, 1, NULL, NULL);
 	n = rtc_node(c, 1);
 	n->manual_persist = true;
 	raft_campaign(n->r);
@@ -106,7 +106,7 @@ static void test_log_repair_seed000(void)
 	struct rtc_msg *q;
 	u32 i, rejects = 0;
 
-	c = rtc_new(NULL, 3, &cfg, NULL);
+	c = rtc_new(UENV, 3, &cfg, NULL);
 	rtc_load(c, 1, s1, 1, 6);
 	rtc_load(c, 2, s2, 3, 6);
 	rtc_load(c, 3, s3, 4, 6);
@@ -163,7 +163,7 @@ static void test_fast_backup_cases(void)
 	u32 i;
 
 	for (i = 0; i < rtc_n_backup_cases; i++)
-		rtc_scn_fast_backup(NULL, &rtc_backup_cases[i]);
+		rtc_scn_fast_backup(UENV, &rtc_backup_cases[i]);
 }
 
 /* ABA: an old-term append completing after a newer overwrite is ignored. */
@@ -410,7 +410,7 @@ static void test_propose_refusals(void)
 	int k;
 
 	cfg.max_uncommitted = 5;
-	c = rtc_new(NULL, 3, &cfg, NULL);
+	c = rtc_new(UENV, 3, &cfg, NULL);
 	CHECK_EQ(rtc_propose(c, 1, "x"), -EPERM);
 	l = rtc_elect_stable(c);
 	CHECK(l);
@@ -487,7 +487,7 @@ static void test_read_index(void)
 
 	/* a fresh leader answers only after committing an entry of its term */
 	cfg.lease_drift_ticks = 0;
-	c = rtc_new(NULL, 3, &cfg, NULL);
+	c = rtc_new(UENV, 3, &cfg, NULL);
 	campaign_votes(c, 1);
 	ln = rtc_node(c, 1);
 	CHECK_EQ(raft_role(ln->r), RAFT_LEADER);

@@ -50,13 +50,13 @@ out:
 /* Interrupted installs resume: see tests/lib/rtc_scenarios.c. */
 static void test_snapshot_resume(void)
 {
-	rtc_scn_snapshot_resume(NULL);
+	rtc_scn_snapshot_resume(UENV);
 }
 
 static void test_snapshot_resume_older(void)
 {
-	rtc_scn_snapshot_resume_older(NULL, false);
-	rtc_scn_snapshot_resume_older(NULL, true);
+	rtc_scn_snapshot_resume_older(UENV, false);
+	rtc_scn_snapshot_resume_older(UENV, true);
 }
 
 /* RESUME offers the leader must not take, and TRANSFER_REQ odds and ends. */
@@ -68,7 +68,7 @@ static void test_resume_offer_refusals(void)
 	u32 l, f, i;
 	int k;
 
-	c = rtc_new(NULL, 3, NULL, NULL);
+	c = rtc_new(UENV, 3, NULL, NULL);
 	l = rtc_snap_mid_install(c, &f);
 	if (!l)
 		goto out;

@@ -13,9 +13,12 @@
 #include <string.h>
 #include "../lib/rtc_cluster.h"
 #include "../lib/rtc_scenarios.h"
+#include "../lib/rtc_env_user.h"
 
-#define CHECK(cond)	RTC_CHECK(NULL, cond)
-#define CHECK_EQ(a, b)	RTC_CHECK_EQ(NULL, a, b)
+/* the environment of every cluster and scenario here */
+#define UENV		(&rtc_env_user)
+#define CHECK(cond)	RTC_CHECK(UENV, cond)
+#define CHECK_EQ(a, b)	RTC_CHECK_EQ(UENV, a, b)
 /* no safety or contract violation seen by the cluster */
 #define SAFE(c)		CHECK_EQ((c)->violations, 0)
 
@@ -35,9 +38,6 @@ struct unit_suite {
 
 extern const struct unit_suite unit_election, unit_replication,
 	unit_snapshot, unit_conf, unit_api;
-
-/* failed checks so far (tests/lib/rtc_env_user.c) */
-extern unsigned int rtc_env_check_fails;
 
 /* helpers.c */
 u32 count_type(const struct raft_ready *rd, u32 type);
