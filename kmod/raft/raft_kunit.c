@@ -14,7 +14,6 @@
  * scenarios of tests/lib/rtc_scenarios.c.
  */
 #include <kunit/test.h>
-#include <linux/bits.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
 #include "raft.h"
