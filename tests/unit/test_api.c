@@ -253,63 +253,93 @@ static void test_create_validation(void)
 	raft_destroy(r);
 }
 
+/* Malformed headers raft_step refuses with -EINVAL (node 1, term 1). */
+static const struct bad_msg {
+	const char *what;
+	u32 type, from, to;
+	u64 term;
+	u32 n_entries, len;	/* counts without arrays behind them */
+} bad_msgs[] = {
+	{ "type none", RAFT_MSG_NONE, 2, 1, 1, 0, 0 },
+	{ "type past the last", RAFT_MSG_TYPE_MAX + 1, 2, 1, 1, 0, 0 },
+	{ "from node 0", RAFT_MSG_HEARTBEAT, 0, 1, 1, 0, 0 },
+	{ "from itself", RAFT_MSG_HEARTBEAT, 1, 1, 1, 0, 0 },
+	{ "term 0", RAFT_MSG_HEARTBEAT, 2, 1, 0, 0, 0 },
+	{ "to another node", RAFT_MSG_HEARTBEAT, 2, 3, 1, 0, 0 },
+	{ "n_entries without entries", RAFT_MSG_APPEND, 2, 1, 2, 1, 0 },
+	{ "len without data", RAFT_MSG_SNAPSHOT, 2, 1, 2, 0, 4 },
+};
+
+/*
+ * Malformed entries in an append of two entries (term 2, from 2): each row
+ * is the whole append, refused with -EINVAL.
+ */
+static const struct bad_entries {
+	const char *what;
+	bool data0;		/* entry 0 has its byte */
+	u32 type0;
+	u64 term0, index0, term1;
+	u64 prev_index, prev_term;
+} bad_entries[] = {
+	{ "len without data", false, 0, 2, 0, 2, 0, 0 },
+	{ "unknown entry type", true, 7, 2, 0, 2, 0, 0 },
+	{ "entry term > message term", true, 0, 3, 0, 2, 0, 0 },
+	{ "wrong index", true, 0, 2, 5, 2, 0, 0 },
+	{ "terms decrease", true, 0, 2, 1, 1, 0, 0 },
+	{ "index overflow", true, 0, 2, 0, 2, ~0ull, 0 },
+	{ "entry term < prev term", true, 0, 2, 1, 2, 0, 5 },
+};
+
+static int step_bad_entries(struct raft *r, const struct bad_entries *t)
+{
+	struct raft_msg m = mk(RAFT_MSG_APPEND, 2, 1, 2);
+	struct raft_entry e[2];
+	u8 d = 1;
+
+	memset(e, 0, sizeof(e));
+	e[0].term = t->term0;
+	e[0].index = t->index0;
+	e[0].type = t->type0;
+	e[0].len = 1;
+	e[0].data = t->data0 ? &d : NULL;
+	e[1].term = t->term1;
+	e[1].len = 1;
+	e[1].data = &d;
+	m.entries = e;
+	m.n_entries = 2;
+	m.index = t->prev_index;
+	m.log_term = t->prev_term;
+	return raft_step(r, &m);
+}
+
 /* raft_step refuses malformed messages with -EINVAL and no state change. */
 static void test_step_validation(void)
 {
 	struct raft *r = solo(1, NULL, 0, 1, NULL);
-	struct raft_entry e[2];
 	struct raft_msg m;
-	u8 d = 1;
+	size_t i;
 
 	CHECK_EQ(raft_step(r, NULL), -EINVAL);
-	m = mk(RAFT_MSG_NONE, 2, 1, 1);
-	CHECK_EQ(raft_step(r, &m), -EINVAL);
-	m = mk(RAFT_MSG_TYPE_MAX + 1, 2, 1, 1);
-	CHECK_EQ(raft_step(r, &m), -EINVAL);
-	m = mk(RAFT_MSG_HEARTBEAT, 0, 1, 1);
-	CHECK_EQ(raft_step(r, &m), -EINVAL);
-	m = mk(RAFT_MSG_HEARTBEAT, 1, 1, 1);
-	CHECK_EQ(raft_step(r, &m), -EINVAL);
-	m = mk(RAFT_MSG_HEARTBEAT, 2, 1, 0);
-	CHECK_EQ(raft_step(r, &m), -EINVAL);
-	m = mk(RAFT_MSG_HEARTBEAT, 2, 3, 1);
-	CHECK_EQ(raft_step(r, &m), -EINVAL);
-	m = mk(RAFT_MSG_APPEND, 2, 1, 2);
-	m.n_entries = 1;
-	CHECK_EQ(raft_step(r, &m), -EINVAL);
-	m = mk(RAFT_MSG_SNAPSHOT, 2, 1, 2);
-	m.len = 4;
-	CHECK_EQ(raft_step(r, &m), -EINVAL);
-	memset(e, 0, sizeof(e));
-	e[0].term = 2;
-	e[0].len = 1;
-	e[1].term = 2;
-	e[1].len = 1;
-	e[1].data = &d;
-	m = mk(RAFT_MSG_APPEND, 2, 1, 2);
-	m.entries = e;
-	m.n_entries = 2;
-	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* len without data */
-	e[0].data = &d;
-	e[0].type = 7;
-	CHECK_EQ(raft_step(r, &m), -EINVAL);
-	e[0].type = 0;
-	e[0].term = 3;
-	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* entry term > message term */
-	e[0].term = 2;
-	e[0].index = 5;
-	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* wrong index */
-	e[0].index = 1;
-	e[1].term = 1;
-	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* terms decrease */
-	e[1].term = 2;
-	e[0].index = 0;
-	m.index = ~0ull;
-	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* index overflow */
-	e[0].index = 1;
-	m.index = 0;
-	m.log_term = 5;
-	CHECK_EQ(raft_step(r, &m), -EINVAL);	/* entry term < prev term */
+	for (i = 0; i < ARRAY_SIZE(bad_msgs); i++) {
+		const struct bad_msg *b = &bad_msgs[i];
+
+		int err;
+
+		m = mk(b->type, b->from, b->to, b->term);
+		m.n_entries = b->n_entries;
+		m.len = b->len;
+		err = raft_step(r, &m);
+		if (err != -EINVAL)
+			fprintf(stderr, "  accepted: %s\n", b->what);
+		CHECK_EQ(err, -EINVAL);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad_entries); i++) {
+		int err = step_bad_entries(r, &bad_entries[i]);
+
+		if (err != -EINVAL)
+			fprintf(stderr, "  accepted: %s\n", bad_entries[i].what);
+		CHECK_EQ(err, -EINVAL);
+	}
 	CHECK_EQ(raft_term(r), 1);
 	CHECK_EQ(rtc_default_cfg.id, 0);
 	/* to = 0 (unaddressed) is accepted */
