@@ -318,7 +318,6 @@ static void test_figure8(void)
 	rtc_scn_figure8(UENV, 1);
 }
 
-/* Leadership transfer: proposals refused, target catches up and wins. */
 /*
  * raft_request_leadership: a follower asks the leader (TRANSFER_REQ), which
  * catches it up and hands over; a follower cut off from the leader asks in
@@ -400,6 +399,7 @@ static void test_request_leadership_edges(void)
 	rtc_free(c);
 }
 
+/* Leadership transfer: proposals refused, target catches up and wins. */
 static void test_transfer(void)
 {
 	struct rtc_cluster *c;
@@ -421,12 +421,6 @@ static void test_transfer(void)
 	CHECK_EQ(raft_transfer_leader(rtc_node(c, l)->r, t), -EBUSY);
 	CHECK_EQ(rtc_propose(c, l, "no"), -EPERM);
 	CHECK_EQ(raft_transfer_leader(rtc_node(c, l)->r, 9), -EINVAL);
-	if (getenv("DBG")) {
-		u32 z;
-		for (z = 0; z < c->qn; z++)
-			fprintf(stderr, "q %u->%u %s idx %llu n %u\n", c->q[z].m.from, c->q[z].m.to, raft_msg_type_name(c->q[z].m.type), (unsigned long long)c->q[z].m.index, c->q[z].m.n_entries);
-		fprintf(stderr, "match %llu next %llu last %llu\n", (unsigned long long)rtc_peer_match(c, l, t), (unsigned long long)rtc_peer_next(c, l, t), (unsigned long long)rtc_status(c, l)->last_index);
-	}
 	rtc_stabilize(c);
 	CHECK_EQ(rtc_leader(c), t);
 	CHECK(raft_term(rtc_node(c, t)->r) > term);
