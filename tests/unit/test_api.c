@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_api.c - unit tests of the Raft core: API validation, allocation failures and edge cases.
+ * test_api.c - unit tests of the Raft core: API validation, allocation
+ * failures and edge cases.
  */
 #include "unit.h"
 
@@ -652,4 +653,6 @@ static const struct unit_test tests[] = {
 	T(test_single_node_read_and_compact),
 };
 
-const struct unit_suite unit_api = { "api", tests, ARRAY_SIZE(tests) };
+const struct unit_suite unit_api = {
+	"api", tests, ARRAY_SIZE(tests)
+};

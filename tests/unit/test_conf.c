@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_conf.c - unit tests of the Raft core: membership changes and the configuration codec.
+ * test_conf.c - unit tests of the Raft core: membership changes and the
+ * configuration codec.
  */
 #include "unit.h"
 
@@ -224,4 +225,6 @@ static const struct unit_test tests[] = {
 	T(test_stray_votes_and_new_voter),
 };
 
-const struct unit_suite unit_conf = { "conf", tests, ARRAY_SIZE(tests) };
+const struct unit_suite unit_conf = {
+	"conf", tests, ARRAY_SIZE(tests)
+};

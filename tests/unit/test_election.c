@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_election.c - unit tests of the Raft core: elections, votes, pre-vote, check-quorum, leadership transfer.
+ * test_election.c - unit tests of the Raft core: elections, votes, pre-vote,
+ * check-quorum, leadership transfer.
  */
 #include "unit.h"
 
@@ -461,4 +462,6 @@ static const struct unit_test tests[] = {
 	T(test_transfer),
 };
 
-const struct unit_suite unit_election = { "election", tests, ARRAY_SIZE(tests) };
+const struct unit_suite unit_election = {
+	"election", tests, ARRAY_SIZE(tests)
+};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_replication.c - unit tests of the Raft core: log replication, commit, persistence contract, reads.
+ * test_replication.c - unit tests of the Raft core: log replication, commit,
+ * persistence contract, reads.
  */
 #include "unit.h"
 
@@ -519,4 +520,6 @@ static const struct unit_test tests[] = {
 	T(test_read_index),
 };
 
-const struct unit_suite unit_replication = { "replication", tests, ARRAY_SIZE(tests) };
+const struct unit_suite unit_replication = {
+	"replication", tests, ARRAY_SIZE(tests)
+};

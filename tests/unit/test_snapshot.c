@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_snapshot.c - unit tests of the Raft core: compaction and snapshot transfer, install and resume.
+ * test_snapshot.c - unit tests of the Raft core: compaction and snapshot
+ * transfer, install and resume.
  */
 #include "unit.h"
 
@@ -429,4 +430,6 @@ static const struct unit_test tests[] = {
 	T(test_snapshot_bases),
 };
 
-const struct unit_suite unit_snapshot = { "snapshot", tests, ARRAY_SIZE(tests) };
+const struct unit_suite unit_snapshot = {
+	"snapshot", tests, ARRAY_SIZE(tests)
+};
