@@ -653,6 +653,4 @@ static const struct unit_test tests[] = {
 	T(test_single_node_read_and_compact),
 };
 
-const struct unit_suite unit_api = {
-	"api", tests, ARRAY_SIZE(tests)
-};
+UNIT_SUITE(api);

@@ -225,6 +225,4 @@ static const struct unit_test tests[] = {
 	T(test_stray_votes_and_new_voter),
 };
 
-const struct unit_suite unit_conf = {
-	"conf", tests, ARRAY_SIZE(tests)
-};
+UNIT_SUITE(conf);

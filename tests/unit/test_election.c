@@ -36,31 +36,34 @@ static void test_one_vote_per_term(void)
 	raft_destroy(r);
 }
 
+/* The next ready persists term and vote and carries n messages of type. */
+static void expect_hs_ready(struct raft *r, u64 term, u32 vote, u32 type,
+			    u32 n)
+{
+	struct raft_ready rd;
+
+	CHECK_EQ(raft_ready(r, &rd), 0);
+	CHECK(rd.hs_changed);
+	CHECK_EQ(rd.hs.term, term);
+	CHECK_EQ(rd.hs.vote, vote);
+	CHECK_EQ(count_type(&rd, type), n);
+	raft_advance(r, &rd);
+}
+
 /* The vote and term are in the same ready as the grant (persist before send). */
 static void test_vote_persist_contract(void)
 {
 	struct raft_config cfg = rtc_cfg_nopv();
 	struct raft *r = solo(1, NULL, 0, 0, &cfg);
 	struct raft_msg m;
-	struct raft_ready rd;
 
 	m = mk(RAFT_MSG_VOTE, 3, 1, 7);
 	raft_step(r, &m);
 	CHECK(raft_has_ready(r));
-	raft_ready(r, &rd);
-	CHECK(rd.hs_changed);
-	CHECK_EQ(rd.hs.term, 7);
-	CHECK_EQ(rd.hs.vote, 3);
-	CHECK_EQ(count_type(&rd, RAFT_MSG_VOTE_RESP), 1);
-	raft_advance(r, &rd);
+	expect_hs_ready(r, 7, 3, RAFT_MSG_VOTE_RESP, 1);
 	/* candidate: term and self-vote come with the vote requests */
 	raft_campaign(r);
-	raft_ready(r, &rd);
-	CHECK(rd.hs_changed);
-	CHECK_EQ(rd.hs.term, 8);
-	CHECK_EQ(rd.hs.vote, 1);
-	CHECK_EQ(count_type(&rd, RAFT_MSG_VOTE), 2);
-	raft_advance(r, &rd);
+	expect_hs_ready(r, 8, 1, RAFT_MSG_VOTE, 2);
 	raft_destroy(r);
 
 	/* restart after voting: the vote survives and binds */
@@ -112,17 +115,11 @@ static void test_election_restriction(void)
 }
 
 /* Pre-vote: an isolated node does not inflate its term; rejoining is harmless. */
-static void test_prevote_isolated(void)
+static void test_prevote_isolated(struct rtc_cluster *c, u32 l, u32 other)
 {
-	struct rtc_cluster *c;
-	u32 l, other;
 	u64 t;
 
-	c = led_cluster(3, NULL, NULL, &l);
-	if (!l)
-		goto out;
 	t = raft_term(rtc_node(c, l)->r);
-	other = l % 3 + 1;
 	rtc_isolate(c, other, true);
 	rtc_tick_all(c, 100);
 	CHECK_EQ(raft_term(rtc_node(c, other)->r), t);
@@ -133,9 +130,6 @@ static void test_prevote_isolated(void)
 	CHECK_EQ(rtc_leader(c), l);
 	CHECK_EQ(raft_term(rtc_node(c, l)->r), t);
 	CHECK_EQ(raft_leader(rtc_node(c, other)->r), l);
-out:
-	SAFE(c);
-	rtc_free(c);
 }
 
 /* Check-quorum: an isolated leader steps down within an election timeout. */
@@ -325,16 +319,11 @@ static void test_figure8(void)
  * vain and keeps its term (it cannot force an election after the heal); a
  * learner may not ask; with no leader known it campaigns with pre-vote.
  */
-static void test_request_leadership(void)
+static void test_request_leadership(struct rtc_cluster *c, u32 l, u32 t)
 {
-	struct rtc_cluster *c;
-	u32 l, t, i;
+	u32 i;
 	u64 term;
 
-	c = led_cluster(3, NULL, NULL, &l);
-	if (!l)
-		goto out;
-	t = l % 3 + 1;
 	for (i = 0; i < 3; i++)
 		rtc_propose(c, l, "x");
 	rtc_stabilize(c);
@@ -374,9 +363,6 @@ static void test_request_leadership(void)
 		CHECK_EQ(rtc_status(c, l)->transferee, 0);
 		CHECK_EQ(rtc_leader(c), l);
 	}
-out:
-	SAFE(c);
-	rtc_free(c);
 }
 
 /* A learner may not ask; with no leader known, asking is a pre-vote campaign. */
@@ -401,16 +387,11 @@ static void test_request_leadership_edges(void)
 }
 
 /* Leadership transfer: proposals refused, target catches up and wins. */
-static void test_transfer(void)
+static void test_transfer(struct rtc_cluster *c, u32 l, u32 t)
 {
-	struct rtc_cluster *c;
-	u32 l, t, i;
+	u32 i;
 	u64 term;
 
-	c = led_cluster(3, NULL, NULL, &l);
-	if (!l)
-		goto out;
-	t = l % 3 + 1;
 	term = raft_term(rtc_node(c, l)->r);
 	/* make the target lag first */
 	rtc_isolate(c, t, true);
@@ -442,26 +423,21 @@ static void test_transfer(void)
 	CHECK_EQ(rtc_propose(c, l, "again"), 0);
 	rtc_isolate(c, t, false);
 	rtc_tick_all(c, 5);
-	SAFE(c);
-out:
-	rtc_free(c);
 }
 
 static const struct unit_test tests[] = {
 	T(test_one_vote_per_term),
 	T(test_vote_persist_contract),
 	T(test_election_restriction),
-	T(test_prevote_isolated),
+	TL(test_prevote_isolated),
 	T(test_check_quorum_stepdown),
 	T(test_stickiness_and_prevote_terms),
 	T(test_nonvoter_votes),
 	T(test_lease_boot_quiet),
 	T(test_figure8),
-	T(test_request_leadership),
+	TL(test_request_leadership),
 	T(test_request_leadership_edges),
-	T(test_transfer),
+	TL(test_transfer),
 };
 
-const struct unit_suite unit_election = {
-	"election", tests, ARRAY_SIZE(tests)
-};
+UNIT_SUITE(election);

@@ -281,18 +281,12 @@ static void test_stale_append_no_truncate(void)
 }
 
 /* Responses from older terms and stale rejections are ignored by the leader. */
-static void test_stale_responses(void)
+static void test_stale_responses(struct rtc_cluster *c, u32 l, u32 f)
 {
-	struct rtc_cluster *c;
 	struct raft_msg m;
-	u32 l, f;
 	u64 t, next, match;
 	int k;
 
-	c = led_cluster(3, NULL, NULL, &l);
-	if (!l)
-		goto out;
-	f = l % 3 + 1;
 	for (k = 0; k < 5; k++)
 		rtc_propose(c, l, "x");
 	rtc_stabilize(c);
@@ -341,9 +335,6 @@ static void test_stale_responses(void)
 	CHECK_EQ(raft_term(rtc_node(c, l)->r), t + 1);
 	rtc_tick_all(c, 40);
 	CHECK(rtc_leader(c) != 0);
-out:
-	SAFE(c);
-	rtc_free(c);
 }
 
 /* Pipelining and batching: max_inflight appends, each max_append_entries. */
@@ -514,12 +505,10 @@ static const struct unit_test tests[] = {
 	T(test_fast_backup_cases),
 	T(test_persist_aba),
 	T(test_stale_append_no_truncate),
-	T(test_stale_responses),
+	TL(test_stale_responses),
 	T(test_pipeline_batching),
 	T(test_propose_refusals),
 	T(test_read_index),
 };
 
-const struct unit_suite unit_replication = {
-	"replication", tests, ARRAY_SIZE(tests)
-};
+UNIT_SUITE(replication);

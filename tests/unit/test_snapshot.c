@@ -6,16 +6,11 @@
 #include "unit.h"
 
 /* Snapshot: compaction, chunked install on a lagging follower, catch-up. */
-static void test_snapshot_install(void)
+static void test_snapshot_install(struct rtc_cluster *c, u32 l, u32 f)
 {
-	struct rtc_cluster *c;
-	u32 l, f, i;
+	u32 i;
 	int k;
 
-	c = led_cluster(3, NULL, NULL, &l);
-	if (!l)
-		goto out;
-	f = l % 3 + 1;
 	rtc_crash(c, f);
 	for (k = 0; k < 30; k++)
 		rtc_propose(c, l, "s");
@@ -43,9 +38,6 @@ static void test_snapshot_install(void)
 	rtc_restart(c, f);
 	rtc_tick_all(c, 5);
 	CHECK_EQ(rtc_node(c, f)->hash, rtc_node(c, l)->hash);
-out:
-	SAFE(c);
-	rtc_free(c);
 }
 
 /* Interrupted installs resume: see tests/lib/rtc_scenarios.c. */
@@ -120,17 +112,12 @@ out:
 }
 
 /* raft_snapshot_failed / raft_report_unreachable move the peer to probe. */
-static void test_snapshot_failed(void)
+static void test_snapshot_failed(struct rtc_cluster *c, u32 l, u32 f)
 {
-	struct rtc_cluster *c;
-	u32 l, f, i;
+	u32 i;
 	int k;
 	struct raft_status *st;
 
-	c = led_cluster(3, NULL, NULL, &l);
-	if (!l)
-		goto out;
-	f = l % 3 + 1;
 	rtc_node(c, l)->auto_snap = false;
 	rtc_crash(c, f);
 	for (k = 0; k < 10; k++)
@@ -173,9 +160,6 @@ static void test_snapshot_failed(void)
 	raft_report_unreachable(rtc_node(c, l)->r, f);
 	rtc_tick_all(c, 10);
 	CHECK_EQ(rtc_node(c, f)->applied, rtc_node(c, l)->applied);
-out:
-	SAFE(c);
-	rtc_free(c);
 }
 
 static bool solo_inconsistent(struct raft *r)
@@ -421,15 +405,13 @@ static void test_snapshot_bases(void)
 }
 
 static const struct unit_test tests[] = {
-	T(test_snapshot_install),
+	TL(test_snapshot_install),
 	T(test_snapshot_resume),
 	T(test_snapshot_resume_older),
 	T(test_resume_offer_refusals),
-	T(test_snapshot_failed),
+	TL(test_snapshot_failed),
 	T(test_snapshot_follower_edges),
 	T(test_snapshot_bases),
 };
 
-const struct unit_suite unit_snapshot = {
-	"snapshot", tests, ARRAY_SIZE(tests)
-};
+UNIT_SUITE(snapshot);

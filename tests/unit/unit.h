@@ -24,17 +24,28 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/*
+ * A test: fn runs on its own, or led3 runs on a fresh cluster of three
+ * nodes that elected leader l (f: another node, l % 3 + 1); the runner
+ * checks the cluster saw no violation and frees it.
+ */
 struct unit_test {
 	const char *name;
 	void (*fn)(void);
+	void (*led3)(struct rtc_cluster *c, u32 l, u32 f);
 };
-#define T(x) { #x, x }
+#define T(x) { #x, x, NULL }
+#define TL(x) { #x, NULL, x }
 
 struct unit_suite {
 	const char *area;
 	const struct unit_test *tests;
 	size_t n;
 };
+
+/* test_<area>.c ends with its table tests[] and UNIT_SUITE(<area>) */
+#define UNIT_SUITE(area) \
+	const struct unit_suite unit_##area = { #area, tests, ARRAY_SIZE(tests) }
 
 extern const struct unit_suite unit_election, unit_replication,
 	unit_snapshot, unit_conf, unit_api;
