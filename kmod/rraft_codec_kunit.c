@@ -479,15 +479,20 @@ struct wire_fixture {
 	u8 snapdata[100];
 };
 
+static void msg_head(struct raft_msg *m, u32 type, u32 from, u32 to, u64 term)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->from = from;
+	m->to = to;
+	m->term = term;
+}
+
 static void make_append(struct wire_fixture *f, struct raft_msg *m)
 {
 	u32 i, j;
 
-	memset(m, 0, sizeof(*m));
-	m->type = RAFT_MSG_APPEND;
-	m->from = 1;
-	m->to = 3;
-	m->term = 9;
+	msg_head(m, RAFT_MSG_APPEND, 1, 3, 9);
 	m->index = 41;
 	m->log_term = 8;
 	m->commit = 40;
@@ -509,12 +514,8 @@ static void make_snapshot(struct wire_fixture *f, struct raft_msg *m)
 {
 	u32 i;
 
-	memset(m, 0, sizeof(*m));
-	m->type = RAFT_MSG_SNAPSHOT;
-	m->from = 2;
-	m->to = 5;
+	msg_head(m, RAFT_MSG_SNAPSHOT, 2, 5, 12);
 	m->flags = RAFT_MSGF_LAST;
-	m->term = 12;
 	m->snap.index = 500;
 	m->snap.term = 11;
 	fill_conf(&m->snap.conf);
@@ -607,12 +608,8 @@ static void rraft_wire_roundtrip_test(struct kunit *test)
 	for (t = 1; t <= RAFT_MSG_TYPE_MAX; t++) {
 		if (t == RAFT_MSG_APPEND || t == RAFT_MSG_SNAPSHOT)
 			continue;
-		memset(&m, 0, sizeof(m));
-		m.type = t;
-		m.from = 3;
-		m.to = 1;
+		msg_head(&m, t, 3, 1, 100 + t);
 		m.flags = RAFT_MSGF_REJECT | RAFT_MSGF_TRANSFER;
-		m.term = 100 + t;
 		m.index = 200 + t;
 		m.log_term = 99;
 		m.commit = 150;
@@ -648,16 +645,25 @@ static void rraft_wire_encode_refuses_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENOSPC, rraft_wire_encode(&m, buf, 64));
 }
 
-static void rraft_wire_corrupt_test(struct kunit *test)
+/* The sealed frame of make_append's message (kunit-owned), or NULL. */
+static u8 *append_frame(struct kunit *test, u32 *len)
 {
 	struct wire_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
-	struct raft_msg m, out;
+	struct raft_msg m;
+
+	if (!f)
+		return NULL;
+	make_append(f, &m);
+	return wire_roundtrip(test, &m, len);
+}
+
+static void rraft_wire_corrupt_test(struct kunit *test)
+{
+	struct raft_msg out;
 	u8 *frame;
 	u32 len, i;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, f);
-	make_append(f, &m);
-	frame = wire_roundtrip(test, &m, &len);
+	frame = append_frame(test, &len);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame);
 
 	/* every single flipped byte is refused, and leaves nothing allocated */
@@ -683,59 +689,56 @@ static void rraft_wire_corrupt_test(struct kunit *test)
 	frame[0] ^= 0xff;
 }
 
+#define WIRE_MSG0	RRAFT_WIRE_HDR_SIZE
+#define WIRE_ENT0	(RRAFT_WIRE_HDR_SIZE + RRAFT_WIRE_MSG_FIXED)
+
+/*
+ * One little-endian field of make_append's frame set to an impossible
+ * value, re-sealed: refused with -EBADMSG; set back, accepted again.
+ */
+static const struct wire_bad_field {
+	const char *what;
+	u32 off;
+	u32 width;		/* 4 or 8 bytes */
+	u64 bad, good;
+} wire_bad_fields[] = {
+	{ "entry index out of sequence", WIRE_ENT0 + 8, 8, 43, 42 },
+	{ "entry term above the leader's", WIRE_ENT0, 8, 10, 8 },
+	{ "entry length past the frame", WIRE_ENT0 + 20, 4, 0x7fffffff, 17 },
+	{ "entry count the frame cannot hold", WIRE_MSG0 + 12, 4, 1000, 3 },
+	{ "sender id 0", WIRE_MSG0, 4, 0, 1 },
+	{ "unknown message flags", WIRE_MSG0 + 8, 4, 0x80000000u, 0 },
+};
+
+static void wire_put_field(u8 *frame, u32 len, const struct wire_bad_field *b,
+			   u64 v)
+{
+	if (b->width == 8)
+		rr_put_le64(v, frame + b->off);
+	else
+		rr_put_le32((u32)v, frame + b->off);
+	wire_reseal(frame, len);
+}
+
 /* Well-checksummed frames that carry semantically impossible messages. */
 static void rraft_wire_semantic_test(struct kunit *test)
 {
-	struct wire_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
-	const u32 ent0 = RRAFT_WIRE_HDR_SIZE + RRAFT_WIRE_MSG_FIXED;
-	struct raft_msg m, out;
+	const struct wire_bad_field *b;
+	struct raft_msg out;
 	u8 *frame;
 	u32 len;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, f);
-	make_append(f, &m);
-	frame = wire_roundtrip(test, &m, &len);
+	frame = append_frame(test, &len);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame);
-
-	/* an entry index out of sequence after prevLogIndex */
-	rr_put_le64(43, frame + ent0 + 8);
-	wire_reseal(frame, len);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, rraft_wire_decode(frame, len, &out));
-	rr_put_le64(42, frame + ent0 + 8);
-	wire_reseal(frame, len);
-	KUNIT_EXPECT_EQ(test, 0, rraft_wire_decode(frame, len, &out));
-	rraft_wire_msg_free(&out);
-
-	/* an entry term above the leader's term */
-	rr_put_le64(10, frame + ent0);
-	wire_reseal(frame, len);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, rraft_wire_decode(frame, len, &out));
-	rr_put_le64(8, frame + ent0);
-
-	/* an entry length running past the frame */
-	rr_put_le32(0x7fffffff, frame + ent0 + 20);
-	wire_reseal(frame, len);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, rraft_wire_decode(frame, len, &out));
-	rr_put_le32(17, frame + ent0 + 20);
-
-	/* an entry count the frame cannot hold */
-	rr_put_le32(1000, frame + RRAFT_WIRE_HDR_SIZE + 12);
-	wire_reseal(frame, len);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, rraft_wire_decode(frame, len, &out));
-	rr_put_le32(3, frame + RRAFT_WIRE_HDR_SIZE + 12);
-
-	/* sender id 0 and unknown message flags */
-	rr_put_le32(0, frame + RRAFT_WIRE_HDR_SIZE);
-	wire_reseal(frame, len);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, rraft_wire_decode(frame, len, &out));
-	rr_put_le32(1, frame + RRAFT_WIRE_HDR_SIZE);
-	rr_put_le32(0x80000000u, frame + RRAFT_WIRE_HDR_SIZE + 8);
-	wire_reseal(frame, len);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, rraft_wire_decode(frame, len, &out));
-	rr_put_le32(0, frame + RRAFT_WIRE_HDR_SIZE + 8);
-	wire_reseal(frame, len);
-	KUNIT_EXPECT_EQ(test, 0, rraft_wire_decode(frame, len, &out));
-	rraft_wire_msg_free(&out);
+	for (b = wire_bad_fields; b < wire_bad_fields + ARRAY_SIZE(wire_bad_fields); b++) {
+		wire_put_field(frame, len, b, b->bad);
+		KUNIT_EXPECT_EQ_MSG(test, -EBADMSG,
+				    rraft_wire_decode(frame, len, &out), "%s", b->what);
+		wire_put_field(frame, len, b, b->good);
+		KUNIT_ASSERT_EQ_MSG(test, 0, rraft_wire_decode(frame, len, &out),
+				    "%s set back", b->what);
+		rraft_wire_msg_free(&out);
+	}
 
 	/* a body length over the limit in an otherwise valid header */
 	rraft_wire_put_header(frame, RAFT_MSG_APPEND, 0, RRAFT_WIRE_MAX_BODY + 1);

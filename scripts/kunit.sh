@@ -8,10 +8,12 @@
 #  - The source tarball is unpacked once into a cache outside the clone
 #    ($RRAFT_KUNIT_CACHE, default /var/cache/rraft/kunit) and reused; it is
 #    unpacked again only when the tarball changes (new Debian upload).
-#  - rraft's sources are copied with rsync into drivers/block/rraft/ on every
-#    run, by content (-c) and without keeping modification times: a file
-#    whose content changed gets a new mtime and rebuilds (even when it went
-#    back to an older version), an unchanged one is not touched.  The build
+#  - rraft's sources (kmod/, and the shared test host tests/lib/rtc_*.[ch]
+#    the Raft core suite runs on) are copied with rsync into
+#    drivers/block/rraft/ on every run, by content (-c) and without keeping
+#    modification times: a file whose content changed gets a new mtime and
+#    rebuilds (even when it went back to an older version), an unchanged one
+#    is not touched.  The build
 #    directory (--build_dir) is cached as well.
 #  - drivers/block/Kconfig and drivers/block/Makefile get one line each
 #    (added once).
@@ -87,6 +89,9 @@ excl=(--exclude '*.o' --exclude '*.ko' --exclude '*.mod' --exclude '*.mod.c'
       --exclude '.*.cmd' --exclude '*.a' --exclude '*.gcda' --exclude '*.gcno')
 copy() { rsync -rlpc "$@"; }
 copy --delete "${excl[@]}" "$top/kmod/" "$dst/kmod/" || die "rsync kmod/ failed"
+mkdir -p "$dst/tests/lib" || die "cannot create $dst/tests/lib"
+copy "$top"/tests/lib/rtc_host.[ch] "$top"/tests/lib/rtc_cluster.[ch] \
+	"$top"/tests/lib/rtc_scenarios.[ch] "$dst/tests/lib/" || die "rsync tests/lib (shared test host) failed"
 copy "$top/Kbuild" "$dst/Kbuild.rraft" || die "rsync Kbuild failed"
 copy "$top/kmod/Makefile.kunit" "$dst/Makefile" || die "rsync Makefile.kunit failed"
 copy "$top/kmod/Kconfig" "$dst/Kconfig" || die "rsync Kconfig failed"

@@ -25,6 +25,9 @@
  *   conf ID voters=1,2,3 [old=..] [learners=..]
  *   log ID | status ID | states | blocks ID | history | check
  *   trace on|off      full simulator trace into the output (debugging)
+ *
+ * Each command is one cmd_<name> function, listed in script_cmds[] with
+ * whether it needs a node id and how many words it takes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -307,259 +310,431 @@ static const char *ename(int err)
 	}
 }
 
+/*
+ * One script command: its words, the node id of the first argument (0 if
+ * none or out of range), the simulator and where its output goes.
+ */
+struct args {
+	int argc;
+	char **argv;
+	u32 id;
+	struct sim *s;
+	FILE *o;
+	struct ctx *c;
+};
+
+/* "error -E..." if err, for the commands that print only failures */
+static void print_err(FILE *o, int err)
+{
+	if (err)
+		fprintf(o, "error %s\n", ename(err));
+}
+
+/* "A->B" of deliver-msg, drop, dup and cut */
+static void parse_link(const char *s, u32 *a, u32 *b)
+{
+	const char *gt = strchr(s, '>');
+
+	*a = (u32)atoi(s);
+	*b = (u32)atoi(gt ? gt + 1 : "0");
+}
+
+static void cmd_nodes(struct args *a)
+{
+	struct sim *s = a->s;
+	u32 spares = 0, i;
+	const char *v;
+
+	if (a->c->have)
+		sim_free(s);
+	v = kvget(a->argv, a->argc, "spares");
+	if (v)
+		spares = (u32)atoi(v);
+	sim_init(s, 1, a->id, spares, 0, true);
+	s->out = a->o;
+	for (i = 1; i <= s->nslots; i++) {
+		struct raft_config *cf = &s->nodes[i].cfg;
+
+		if ((v = kvget(a->argv, a->argc, "prevote")))
+			cf->pre_vote = atoi(v);
+		if ((v = kvget(a->argv, a->argc, "checkquorum")))
+			cf->check_quorum = atoi(v);
+		if ((v = kvget(a->argv, a->argc, "lease")))
+			cf->lease_drift_ticks = (u32)atoi(v);
+		if ((v = kvget(a->argv, a->argc, "election")))
+			cf->election_ticks = (u32)atoi(v);
+		if ((v = kvget(a->argv, a->argc, "maxents")))
+			cf->max_append_entries = (u32)atoi(v);
+	}
+	sim_start_all(s);
+	a->c->have = true;
+}
+
+static u64 kv_u64(struct args *a, const char *key)
+{
+	const char *v = kvget(a->argv, a->argc, key);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+static void cmd_boot(struct args *a)
+{
+	struct raft_conf conf;
+	u64 terms[512], n;
+	u32 i;
+
+	memset(&conf, 0, sizeof(conf));
+	n = parse_terms(kvget(a->argv, a->argc, "log"), terms, 512);
+	conf.n_voters = parse_ids(kvget(a->argv, a->argc, "voters"), conf.voters);
+	conf.n_learners = parse_ids(kvget(a->argv, a->argc, "learners"),
+				    conf.learners);
+	if (!conf.n_voters)
+		for (i = 1; i <= a->s->n; i++)
+			conf.voters[conf.n_voters++] = i;
+	sim_set_durable(a->s, a->id, kv_u64(a, "term"), (u32)kv_u64(a, "vote"),
+			kv_u64(a, "commit"), terms, n, &conf);
+}
+
+static void cmd_campaign(struct args *a)
+{
+	print_err(a->o, raft_campaign(a->s->nodes[a->id].r));
+	sim_process(a->s, &a->s->nodes[a->id]);
+}
+
+/* one tick of every live node (or of node only), each processed */
+static void tick_nodes(struct sim *s, u32 only)
+{
+	u32 i;
+
+	for (i = 1; i <= s->nslots; i++) {
+		if ((only && i != only) || !s->nodes[i].alive)
+			continue;
+		raft_tick(s->nodes[i].r);
+		sim_process(s, &s->nodes[i]);
+	}
+}
+
+static void cmd_tick(struct args *a)
+{
+	u32 n = a->argc > 2 ? (u32)atoi(a->argv[2]) : 1, k;
+
+	for (k = 0; k < n && !a->s->failed; k++)
+		tick_nodes(a->s, a->id);
+}
+
+static void cmd_run(struct args *a)
+{
+	u32 n = a->argc > 1 ? (u32)atoi(a->argv[1]) : 1, k;
+
+	for (k = 0; k < n && !a->s->failed; k++) {
+		tick_nodes(a->s, 0);
+		do_stabilize(a->s, a->argc > 2 ? a->argv[2] : NULL, false);
+	}
+}
+
+static void cmd_propose(struct args *a)
+{
+	u64 idx = 0, term = 0;
+	int err = sim_propose_write(a->s, a->id,
+				    (u32)atoi(a->argv[2]) % SIM_NBLOCKS,
+				    strtoull(a->argv[3], NULL, 10), &idx, &term);
+
+	if (err)
+		fprintf(a->o, "error %s\n", ename(err));
+	else
+		fprintf(a->o, "index %llu term %llu\n", LL(idx), LL(term));
+}
+
+static void cmd_read(struct args *a)
+{
+	print_err(a->o, sim_read(a->s, a->id, (u32)atoi(a->argv[2]) % SIM_NBLOCKS));
+}
+
+static void cmd_stabilize(struct args *a)
+{
+	do_stabilize(a->s, a->argc > 1 ? a->argv[1] : NULL, false);
+}
+
+static void cmd_deliver(struct args *a)
+{
+	do_stabilize(a->s, a->argc > 1 ? a->argv[1] : NULL, true);
+}
+
+static void cmd_persist(struct args *a)
+{
+	sim_complete_disk(a->s, a->id);
+}
+
+static void cmd_persist_one(struct args *a)
+{
+	sim_complete_disk_one(a->s, a->id);
+}
+
+static u32 arg_mask(struct args *a)
+{
+	return a->argc > 2 ? type_mask(a->argv[2]) : ~0u;
+}
+
+static void cmd_deliver_msg(struct args *a)
+{
+	u32 from, to;
+
+	parse_link(a->argv[1], &from, &to);
+	if (!sim_deliver_one(a->s, from, to, arg_mask(a)))
+		fprintf(a->o, "no message %u->%u\n", from, to);
+}
+
+static void cmd_drop(struct args *a)
+{
+	u32 from, to;
+
+	parse_link(a->argv[1], &from, &to);
+	sim_drop_msgs(a->s, from, to, arg_mask(a));
+}
+
+static void cmd_dup(struct args *a)
+{
+	u32 from, to;
+
+	parse_link(a->argv[1], &from, &to);
+	sim_dup_msgs(a->s, from, to, arg_mask(a));
+}
+
+static void cmd_partition(struct args *a)
+{
+	u32 side[SIM_MAX_NODES] = { 0 }, i, j, g = 0;
+	struct sim *s = a->s;
+	int k;
+
+	for (k = 1; k < a->argc; k++) {
+		if (!strcmp(a->argv[k], "|"))
+			g++;
+		else
+			side[atoi(a->argv[k]) % SIM_MAX_NODES] = g;
+	}
+	memset(s->blocked, 0, sizeof(s->blocked));
+	for (i = 1; i <= s->nslots; i++)
+		for (j = 1; j <= s->nslots; j++)
+			if (side[i] != side[j])
+				s->blocked[i][j] = true;
+}
+
+static void cmd_isolate(struct args *a)
+{
+	u32 j;
+
+	for (j = 1; j <= a->s->nslots; j++)
+		if (j != a->id)
+			a->s->blocked[a->id][j] = a->s->blocked[j][a->id] = true;
+}
+
+static void cmd_cut(struct args *a)
+{
+	u32 from, to;
+
+	parse_link(a->argv[1], &from, &to);
+	if (from >= SIM_MAX_NODES || to >= SIM_MAX_NODES)
+		return;
+	if (a->argc > 2)
+		a->s->cutmask[from][to] |= type_mask(a->argv[2]);
+	else
+		a->s->blocked[from][to] = true;
+}
+
+static void cmd_trace(struct args *a)
+{
+	a->s->trace = a->argc > 1 && !strcmp(a->argv[1], "on");
+}
+
+static void cmd_heal(struct args *a)
+{
+	memset(a->s->blocked, 0, sizeof(a->s->blocked));
+	memset(a->s->cutmask, 0, sizeof(a->s->cutmask));
+}
+
+static void cmd_crash(struct args *a)
+{
+	const char *lose = kvget(a->argv, a->argc, "lose");
+
+	sim_crash(a->s, a->id);
+	if (lose)
+		sim_lose_tail(a->s, a->id, strtoull(lose, NULL, 10));
+}
+
+static void cmd_restart(struct args *a)
+{
+	sim_restart(a->s, a->id);
+}
+
+static void cmd_transfer(struct args *a)
+{
+	print_err(a->o, raft_transfer_leader(a->s->nodes[a->id].r,
+					     (u32)atoi(a->argv[2])));
+	sim_process(a->s, &a->s->nodes[a->id]);
+}
+
+static void cmd_conf(struct args *a)
+{
+	struct raft_conf cf;
+	int err;
+
+	memset(&cf, 0, sizeof(cf));
+	cf.n_voters = parse_ids(kvget(a->argv, a->argc, "voters"), cf.voters);
+	cf.n_voters_old = parse_ids(kvget(a->argv, a->argc, "old"), cf.voters_old);
+	cf.n_learners = parse_ids(kvget(a->argv, a->argc, "learners"), cf.learners);
+	err = raft_change_conf(a->s->nodes[a->id].r, &cf);
+	fprintf(a->o, "%s%s\n", err ? "error " : "ok", err ? ename(err) : "");
+	sim_process(a->s, &a->s->nodes[a->id]);
+}
+
+static void cmd_compact(struct args *a)
+{
+	struct node *nd = &a->s->nodes[a->id];
+	struct raft_snap_meta meta;
+
+	meta.index = nd->applied;
+	meta.term = nd->applied < a->s->ga_cap ? a->s->ga_term[nd->applied] : 0;
+	meta.conf = nd->conf_applied;
+	sim_set_checkpoint(nd, &meta, nd->sm);
+	print_err(a->o, raft_compact(nd->r, nd->applied));
+	sim_process(a->s, nd);
+}
+
+static void cmd_log(struct args *a)
+{
+	print_log(a->s, a->o, a->id);
+}
+
+static void cmd_status(struct args *a)
+{
+	print_status(a->s, a->o, a->id);
+}
+
+static void cmd_states(struct args *a)
+{
+	u32 i;
+
+	for (i = 1; i <= a->s->nslots; i++)
+		print_status(a->s, a->o, i);
+}
+
+static void cmd_blocks(struct args *a)
+{
+	const u8 *sm = a->s->nodes[a->id].sm;
+	u32 b;
+	int k;
+
+	for (b = 0; b < SIM_NBLOCKS; b++) {
+		u64 v = 0;
+
+		for (k = 7; k >= 0; k--)
+			v = (v << 8) | sm[8 * b + k];
+		fprintf(a->o, "%sb%u=%llu", b ? " " : "", b, LL(v));
+	}
+	fputc('\n', a->o);
+}
+
+static void cmd_history(struct args *a)
+{
+	u32 i;
+
+	for (i = 0; i < a->s->nhist; i++) {
+		const struct hop *h = &a->s->hist[i];
+		const char *stn = h->status == 1 ? "ok" :
+				  h->status == 2 ? "failed" : "pending";
+
+		if (h->write)
+			fprintf(a->o, "op%u n%u write b%u=%llu %s\n", i, h->node,
+				h->block, LL(h->value), stn);
+		else
+			fprintf(a->o, "op%u n%u read b%u -> %s%llu\n", i, h->node,
+				h->block, h->status == 1 ? "" : "(pending) ",
+				LL(h->value));
+	}
+}
+
+static void cmd_check(struct args *a)
+{
+	if (lin_check(a->s, a->o) && !a->s->failed)
+		fprintf(a->o, "ok: invariants hold, history linearizable\n");
+}
+
+/*
+ * The commands.  need_id: the first argument must be a node id (1..);
+ * min_argc: words including the command.  A command that misses either
+ * is reported as unknown, as before the table existed.
+ */
+static const struct script_cmd {
+	const char *name;
+	void (*fn)(struct args *a);
+	bool need_id;
+	int min_argc;
+} script_cmds[] = {
+	{ "nodes", cmd_nodes, false, 1 },
+	{ "boot", cmd_boot, true, 2 },
+	{ "campaign", cmd_campaign, true, 2 },
+	{ "tick", cmd_tick, false, 1 },
+	{ "propose", cmd_propose, true, 4 },
+	{ "read", cmd_read, true, 3 },
+	{ "stabilize", cmd_stabilize, false, 1 },
+	{ "deliver", cmd_deliver, false, 1 },
+	{ "persist", cmd_persist, true, 2 },
+	{ "persist-one", cmd_persist_one, true, 2 },
+	{ "run", cmd_run, false, 1 },
+	{ "deliver-msg", cmd_deliver_msg, false, 2 },
+	{ "drop", cmd_drop, false, 2 },
+	{ "dup", cmd_dup, false, 2 },
+	{ "partition", cmd_partition, false, 1 },
+	{ "isolate", cmd_isolate, true, 2 },
+	{ "cut", cmd_cut, false, 2 },
+	{ "trace", cmd_trace, false, 1 },
+	{ "heal", cmd_heal, false, 1 },
+	{ "crash", cmd_crash, true, 2 },
+	{ "restart", cmd_restart, true, 2 },
+	{ "transfer", cmd_transfer, true, 3 },
+	{ "conf", cmd_conf, true, 2 },
+	{ "compact", cmd_compact, true, 2 },
+	{ "log", cmd_log, true, 2 },
+	{ "status", cmd_status, true, 2 },
+	{ "states", cmd_states, false, 1 },
+	{ "blocks", cmd_blocks, true, 2 },
+	{ "history", cmd_history, false, 1 },
+	{ "check", cmd_check, false, 1 },
+};
+
 static int exec_cmd(struct ctx *c, char *text)
 {
 	char buf[4096], *argv[64], *sv = NULL, *t;
-	int argc = 0;
-	struct sim *s = c->s;
-	FILE *o = c->o;
-	u32 id = 0;
+	struct args a = { .argv = argv, .s = c->s, .o = c->o, .c = c };
+	size_t i;
 
 	snprintf(buf, sizeof(buf), "%s", text);
-	for (t = strtok_r(buf, " \t", &sv); t && argc < 63; t = strtok_r(NULL, " \t", &sv))
-		argv[argc++] = t;
-	argv[argc] = NULL;
-	if (!argc)
+	for (t = strtok_r(buf, " \t", &sv); t && a.argc < 63;
+	     t = strtok_r(NULL, " \t", &sv))
+		argv[a.argc++] = t;
+	argv[a.argc] = NULL;
+	if (!a.argc)
 		return 0;
-	if (argc > 1)
-		id = (u32)strtoul(argv[1], NULL, 10);
+	if (a.argc > 1)
+		a.id = (u32)strtoul(argv[1], NULL, 10);
 	if (strcmp(argv[0], "nodes") && !c->have) {
-		fprintf(o, "error: no cluster (use nodes N first)\n");
+		fprintf(c->o, "error: no cluster (use nodes N first)\n");
 		return 0;
 	}
-	if (id >= SIM_MAX_NODES)
-		id = 0;
-	s->out = o;
+	if (a.id >= SIM_MAX_NODES)
+		a.id = 0;
+	c->s->out = c->o;
+	for (i = 0; i < sizeof(script_cmds) / sizeof(script_cmds[0]); i++) {
+		const struct script_cmd *sc = &script_cmds[i];
 
-	if (!strcmp(argv[0], "nodes")) {
-		u32 n = id, spares = 0, i;
-		const char *v;
-
-		if (c->have)
-			sim_free(s);
-		if ((v = kvget(argv, argc, "spares")))
-			spares = (u32)atoi(v);
-		sim_init(s, 1, n, spares, 0, true);
-		s->out = o;
-		for (i = 1; i <= s->nslots; i++) {
-			struct raft_config *cf = &s->nodes[i].cfg;
-
-			if ((v = kvget(argv, argc, "prevote")))
-				cf->pre_vote = atoi(v);
-			if ((v = kvget(argv, argc, "checkquorum")))
-				cf->check_quorum = atoi(v);
-			if ((v = kvget(argv, argc, "lease")))
-				cf->lease_drift_ticks = (u32)atoi(v);
-			if ((v = kvget(argv, argc, "election")))
-				cf->election_ticks = (u32)atoi(v);
-			if ((v = kvget(argv, argc, "maxents")))
-				cf->max_append_entries = (u32)atoi(v);
-		}
-		sim_start_all(s);
-		c->have = true;
-	} else if (!strcmp(argv[0], "boot") && id) {
-		u64 terms[512], n;
-		struct raft_conf conf;
-		const char *v;
-
-		memset(&conf, 0, sizeof(conf));
-		n = parse_terms(kvget(argv, argc, "log"), terms, 512);
-		conf.n_voters = parse_ids(kvget(argv, argc, "voters"), conf.voters);
-		conf.n_learners = parse_ids(kvget(argv, argc, "learners"), conf.learners);
-		if (!conf.n_voters) {
-			u32 i;
-
-			for (i = 1; i <= s->n; i++)
-				conf.voters[conf.n_voters++] = i;
-		}
-		v = kvget(argv, argc, "term");
-		sim_set_durable(s, id, v ? strtoull(v, NULL, 10) : 0,
-				kvget(argv, argc, "vote") ?
-				(u32)atoi(kvget(argv, argc, "vote")) : 0,
-				kvget(argv, argc, "commit") ?
-				strtoull(kvget(argv, argc, "commit"), NULL, 10) : 0,
-				terms, n, &conf);
-	} else if (!strcmp(argv[0], "campaign") && id) {
-		int err = raft_campaign(s->nodes[id].r);
-
-		if (err)
-			fprintf(o, "error %s\n", ename(err));
-		sim_process(s, &s->nodes[id]);
-	} else if (!strcmp(argv[0], "tick")) {
-		u32 n = argc > 2 ? (u32)atoi(argv[2]) : 1, k, i;
-
-		for (k = 0; k < n && !s->failed; k++) {
-			for (i = 1; i <= s->nslots; i++) {
-				if ((id && i != id) || !s->nodes[i].alive)
-					continue;
-				raft_tick(s->nodes[i].r);
-				sim_process(s, &s->nodes[i]);
-			}
-		}
-	} else if (!strcmp(argv[0], "propose") && id && argc >= 4) {
-		u64 idx = 0, term = 0;
-		int err = sim_propose_write(s, id, (u32)atoi(argv[2]) % SIM_NBLOCKS,
-					    strtoull(argv[3], NULL, 10), &idx, &term);
-
-		if (err)
-			fprintf(o, "error %s\n", ename(err));
-		else
-			fprintf(o, "index %llu term %llu\n", LL(idx), LL(term));
-	} else if (!strcmp(argv[0], "read") && id && argc >= 3) {
-		int err = sim_read(s, id, (u32)atoi(argv[2]) % SIM_NBLOCKS);
-
-		if (err)
-			fprintf(o, "error %s\n", ename(err));
-	} else if (!strcmp(argv[0], "stabilize")) {
-		do_stabilize(s, argc > 1 ? argv[1] : NULL, false);
-	} else if (!strcmp(argv[0], "deliver")) {
-		do_stabilize(s, argc > 1 ? argv[1] : NULL, true);
-	} else if (!strcmp(argv[0], "persist") && id) {
-		sim_complete_disk(s, id);
-	} else if (!strcmp(argv[0], "persist-one") && id) {
-		sim_complete_disk_one(s, id);
-	} else if (!strcmp(argv[0], "run")) {
-		u32 n = argc > 1 ? (u32)atoi(argv[1]) : 1, k, i;
-
-		for (k = 0; k < n && !s->failed; k++) {
-			for (i = 1; i <= s->nslots; i++) {
-				if (!s->nodes[i].alive)
-					continue;
-				raft_tick(s->nodes[i].r);
-				sim_process(s, &s->nodes[i]);
-			}
-			do_stabilize(s, argc > 2 ? argv[2] : NULL, false);
-		}
-	} else if ((!strcmp(argv[0], "deliver-msg") || !strcmp(argv[0], "drop") ||
-		    !strcmp(argv[0], "dup")) &&
-		   argc > 1) {
-		u32 a = (u32)atoi(argv[1]), b = (u32)atoi(strchr(argv[1], '>') ?
-					       strchr(argv[1], '>') + 1 : "0");
-		u32 mask = argc > 2 ? type_mask(argv[2]) : ~0u;
-
-		if (!strcmp(argv[0], "drop"))
-			sim_drop_msgs(s, a, b, mask);
-		else if (!strcmp(argv[0], "dup"))
-			sim_dup_msgs(s, a, b, mask);
-		else if (!sim_deliver_one(s, a, b, mask))
-			fprintf(o, "no message %u->%u\n", a, b);
-	} else if (!strcmp(argv[0], "partition")) {
-		u32 side[SIM_MAX_NODES] = { 0 }, i, j, g = 0;
-		int k;
-
-		for (k = 1; k < argc; k++) {
-			if (!strcmp(argv[k], "|"))
-				g++;
-			else
-				side[atoi(argv[k]) % SIM_MAX_NODES] = g;
-		}
-		memset(s->blocked, 0, sizeof(s->blocked));
-		for (i = 1; i <= s->nslots; i++)
-			for (j = 1; j <= s->nslots; j++)
-				if (side[i] != side[j])
-					s->blocked[i][j] = true;
-	} else if (!strcmp(argv[0], "isolate") && id) {
-		u32 j;
-
-		for (j = 1; j <= s->nslots; j++)
-			if (j != id)
-				s->blocked[id][j] = s->blocked[j][id] = true;
-	} else if (!strcmp(argv[0], "cut") && argc > 1) {
-		u32 a = (u32)atoi(argv[1]), b = (u32)atoi(strchr(argv[1], '>') ?
-					       strchr(argv[1], '>') + 1 : "0");
-
-		if (a < SIM_MAX_NODES && b < SIM_MAX_NODES) {
-			if (argc > 2)
-				s->cutmask[a][b] |= type_mask(argv[2]);
-			else
-				s->blocked[a][b] = true;
-		}
-	} else if (!strcmp(argv[0], "trace")) {
-		s->trace = argc > 1 && !strcmp(argv[1], "on");
-	} else if (!strcmp(argv[0], "heal")) {
-		memset(s->blocked, 0, sizeof(s->blocked));
-		memset(s->cutmask, 0, sizeof(s->cutmask));
-	} else if (!strcmp(argv[0], "crash") && id) {
-		const char *lose = kvget(argv, argc, "lose");
-
-		sim_crash(s, id);
-		if (lose)
-			sim_lose_tail(s, id, strtoull(lose, NULL, 10));
-	} else if (!strcmp(argv[0], "restart") && id) {
-		sim_restart(s, id);
-	} else if (!strcmp(argv[0], "transfer") && id && argc > 2) {
-		int err = raft_transfer_leader(s->nodes[id].r, (u32)atoi(argv[2]));
-
-		if (err)
-			fprintf(o, "error %s\n", ename(err));
-		sim_process(s, &s->nodes[id]);
-	} else if (!strcmp(argv[0], "conf") && id) {
-		struct raft_conf cf;
-		int err;
-
-		memset(&cf, 0, sizeof(cf));
-		cf.n_voters = parse_ids(kvget(argv, argc, "voters"), cf.voters);
-		cf.n_voters_old = parse_ids(kvget(argv, argc, "old"), cf.voters_old);
-		cf.n_learners = parse_ids(kvget(argv, argc, "learners"), cf.learners);
-		err = raft_change_conf(s->nodes[id].r, &cf);
-		fprintf(o, "%s%s\n", err ? "error " : "ok", err ? ename(err) : "");
-		sim_process(s, &s->nodes[id]);
-	} else if (!strcmp(argv[0], "compact") && id) {
-		struct node *nd = &s->nodes[id];
-		struct raft_snap_meta meta;
-		int err;
-
-		meta.index = nd->applied;
-		meta.term = nd->applied < s->ga_cap ? s->ga_term[nd->applied] : 0;
-		meta.conf = nd->conf_applied;
-		sim_set_checkpoint(nd, &meta, nd->sm);
-		err = raft_compact(nd->r, nd->applied);
-		if (err)
-			fprintf(o, "error %s\n", ename(err));
-		sim_process(s, nd);
-	} else if (!strcmp(argv[0], "log") && id) {
-		print_log(s, o, id);
-	} else if (!strcmp(argv[0], "status") && id) {
-		print_status(s, o, id);
-	} else if (!strcmp(argv[0], "states")) {
-		u32 i;
-
-		for (i = 1; i <= s->nslots; i++)
-			print_status(s, o, i);
-	} else if (!strcmp(argv[0], "blocks") && id) {
-		u32 b;
-
-		for (b = 0; b < SIM_NBLOCKS; b++) {
-			u64 v = 0;
-			int k;
-
-			for (k = 7; k >= 0; k--)
-				v = (v << 8) | s->nodes[id].sm[8 * b + k];
-			fprintf(o, "%sb%u=%llu", b ? " " : "", b, LL(v));
-		}
-		fputc('\n', o);
-	} else if (!strcmp(argv[0], "history")) {
-		u32 i;
-
-		for (i = 0; i < s->nhist; i++) {
-			const struct hop *h = &s->hist[i];
-			const char *stn = h->status == 1 ? "ok" :
-					  h->status == 2 ? "failed" : "pending";
-
-			if (h->write)
-				fprintf(o, "op%u n%u write b%u=%llu %s\n", i, h->node,
-					h->block, LL(h->value), stn);
-			else
-				fprintf(o, "op%u n%u read b%u -> %s%llu\n", i, h->node,
-					h->block, h->status == 1 ? "" : "(pending) ",
-					LL(h->value));
-		}
-	} else if (!strcmp(argv[0], "check")) {
-		if (lin_check(s, o) && !s->failed)
-			fprintf(o, "ok: invariants hold, history linearizable\n");
-	} else {
-		fprintf(o, "error: unknown command '%s'\n", argv[0]);
+		if (strcmp(argv[0], sc->name))
+			continue;
+		if ((sc->need_id && !a.id) || a.argc < sc->min_argc)
+			break;
+		sc->fn(&a);
+		return 0;
 	}
+	fprintf(c->o, "error: unknown command '%s'\n", argv[0]);
 	return 0;
 }
 

@@ -59,29 +59,11 @@ static u64 entry_hash(const struct raft_entry *e)
 	return sim_hash(e->data, e->len, h);
 }
 
-static void put64(u8 *p, u64 v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
-static u64 get64(const u8 *p)
-{
-	u64 v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 void sim_encode_payload(u8 *p, u32 block, u64 value, u64 op)
 {
-	put64(p, SIM_MAGIC | ((u64)block << 32));
-	put64(p + 8, value);
-	put64(p + 16, op);
+	rtc_put_le64(p, SIM_MAGIC | ((u64)block << 32));
+	rtc_put_le64(p + 8, value);
+	rtc_put_le64(p + 16, op);
 }
 
 bool sim_decode_payload(const u8 *p, u32 len, u32 *block, u64 *value,
@@ -91,23 +73,23 @@ bool sim_decode_payload(const u8 *p, u32 len, u32 *block, u64 *value,
 
 	if (len != SIM_PAYLOAD || !p)
 		return false;
-	w = get64(p);
+	w = rtc_get_le64(p);
 	if ((u32)w != SIM_MAGIC || (w >> 32) >= SIM_NBLOCKS)
 		return false;
 	*block = (u32)(w >> 32);
-	*value = get64(p + 8);
-	*op = get64(p + 16);
+	*value = rtc_get_le64(p + 8);
+	*op = rtc_get_le64(p + 16);
 	return true;
 }
 
 static u64 img_get(const u8 *img, u32 b)
 {
-	return get64(img + 8 * b);
+	return rtc_get_le64(img + 8 * b);
 }
 
 static void img_set(u8 *img, u32 b, u64 v)
 {
-	put64(img + 8 * b, v);
+	rtc_put_le64(img + 8 * b, v);
 }
 
 void sim_trace(struct sim *s, const char *fmt, ...)
@@ -920,7 +902,7 @@ static void disk_complete(struct sim *s, struct node *nd, u64 seq)
 						 nd->id, LL(op->offset), LL(op->next_offset), rec[0]);
 					break;
 				}
-				img_set(nd->inst_img, rec[0], get64(rec + 1));
+				img_set(nd->inst_img, rec[0], rtc_get_le64(rec + 1));
 			}
 		}
 		nd->inst_off = op->next_offset;
@@ -1348,7 +1330,7 @@ static void send_snapshot_chunk(struct sim *s, struct node *nd,
 		if (!(mask & (1u << b)))
 			continue;
 		buf[len] = (u8)b;
-		put64(buf + len + 1, img_get(img, b));
+		rtc_put_le64(buf + len + 1, img_get(img, b));
 		len += SIM_REC;
 	}
 	err = raft_snapshot_chunk(nd->r, ss->to, ss->meta.index, off,
@@ -1360,208 +1342,279 @@ static void send_snapshot_chunk(struct sim *s, struct node *nd,
 		sim_fail(s, "raft_snapshot_chunk on node %u: %s", nd->id, errname(err));
 }
 
+/*
+ * The host's side of one ready (tests/lib/rtc_host.c runs the contract):
+ * hard state synchronously, entries and snapshot chunks to the simulated
+ * disk (raft_persisted and raft_snapshot_chunk_done come when it completes),
+ * messages into the network, committed entries into the block image.
+ */
+static void host_failed(void *h, const char *what, u64 a, u64 b)
+{
+	struct node *nd = h;
+
+	sim_fail(nd->sim, "node %u: %s (%llu, %llu)", nd->id, what, LL(a), LL(b));
+}
+
+static void host_hard_state(void *h, const struct raft_ready *rd)
+{
+	struct node *nd = h;
+
+	if (rd->hs_changed)
+		sim_trace(nd->sim, "n%u persist hs: term %llu vote %u commit %llu",
+			  nd->id, LL(rd->hs.term), rd->hs.vote, LL(rd->hs.commit));
+}
+
+static void host_copy_entries(struct sim *s, struct node *nd,
+			      struct disk_op *op, const struct raft_entry *ents,
+			      u32 n)
+{
+	u64 first = ents[0].index;
+	u32 i;
+
+	op->ents = xcalloc(n, sizeof(*op->ents));
+	for (i = 0; i < n; i++) {
+		const struct raft_entry *e = &ents[i];
+
+		if (e->index != first + i)
+			sim_fail(s, "node %u: entries to persist not contiguous", nd->id);
+		if (i && e->term < ents[i - 1].term)
+			sim_fail(s, "node %u: entry terms decrease in its log", nd->id);
+		kv_check(s, nd, e->index, e->term, entry_hash(e),
+			 i ? ents[i - 1].term :
+			 mirror_term(nd, e->index - 1) ?
+			 mirror_term(nd, e->index - 1) : SIM_INF);
+		op->ents[i] = *e;
+		op->ents[i].data = NULL;
+		if (e->len) {
+			op->ents[i].data = xcalloc(1, e->len);
+			memcpy(op->ents[i].data, e->data, e->len);
+		}
+		mirror_set(nd, e->index, e->term);
+	}
+}
+
+static bool host_entries(void *h, const struct raft_entry *ents, u32 n)
+{
+	struct disk_op *op = xcalloc(1, sizeof(*op));
+	u64 first = ents[0].index;
+	struct node *nd = h;
+	struct sim *s = nd->sim;
+	u32 i;
+
+	if (first > nd->mlast + 1 || first < nd->mfirst)
+		sim_fail(s, "node %u: entries to persist start at %llu, log is %llu..%llu",
+			 nd->id, LL(first), LL(nd->mfirst), LL(nd->mlast));
+	if (first <= nd->mlast && raft_role(nd->r) == RAFT_LEADER)
+		sim_fail(s, "leader append-only: leader %u overwrites its log at %llu (last %llu)",
+			 nd->id, LL(first), LL(nd->mlast));
+	op->kind = DISK_APPEND;
+	op->truncate = first <= nd->mlast;
+	op->first = first;
+	op->n = n;
+	host_copy_entries(s, nd, op, ents, n);
+	for (i = 0; i < nd->mcap && first + n + i < nd->mcap &&
+	     first + n + i <= nd->mlast; i++)
+		nd->mterm[first + n + i] = 0;
+	nd->mlast = op->last = first + n - 1;
+	op->last_term = ents[n - 1].term;
+	if (op->truncate && nd->reported >= first)
+		nd->reported = first - 1;
+	op->done_at = disk_done_at(s, nd, op->truncate);
+	sim_trace(s, "n%u persist entries %llu..%llu (term %llu)%s, done at %.3f",
+		  nd->id, LL(first), LL(op->last), LL(op->last_term),
+		  op->truncate ? " TRUNCATING" : "",
+		  (double)op->done_at / SIM_TICK);
+	disk_enqueue(s, nd, op);
+	return false;
+}
+
+static void host_send(void *h, const struct raft_msg *m)
+{
+	struct node *nd = h;
+
+	if (nd->sim->trace) {
+		char buf[256];
+
+		sim_fmt_msg(buf, sizeof(buf), m);
+		sim_trace(nd->sim, "send %s", buf);
+	}
+	send_msg(nd->sim, nd, m);
+}
+
+static void host_apply(void *h, const struct raft_entry *e)
+{
+	struct node *nd = h;
+
+	apply_entry(nd->sim, nd, e);
+}
+
+static void host_read(void *h, const struct raft_read_state *rs)
+{
+	struct node *nd = h;
+	struct pend *p;
+
+	for (p = nd->reads; p; p = p->next) {
+		if (p->op == rs->ctx && !p->confirmed) {
+			p->confirmed = true;
+			p->index = rs->index;
+			sim_trace(nd->sim, "n%u read %llu confirmed at index %llu",
+				  nd->id, LL(p->op), LL(p->index));
+		}
+	}
+}
+
+/* kept until after raft_advance (host_advanced serves them) */
+static void host_snap_send(void *h, const struct raft_snap_send *ss)
+{
+	struct node *nd = h;
+
+	nd->ss = xrealloc(nd->ss, (nd->nss + 1) * sizeof(*nd->ss));
+	nd->ss[nd->nss++] = *ss;
+}
+
+static bool host_snap_chunk(void *h, const struct raft_snap_install *si)
+{
+	struct disk_op *op = xcalloc(1, sizeof(*op));
+	struct node *nd = h;
+	struct sim *s = nd->sim;
+
+	op->kind = DISK_SNAPCHUNK;
+	op->meta = si->meta;
+	op->offset = si->offset;
+	op->next_offset = si->next_offset;
+	op->base = si->base_applied;
+	op->len = si->len;
+	op->last_chunk = si->last;
+	if (si->len) {
+		op->data = xcalloc(1, si->len);
+		memcpy(op->data, si->data, si->len);
+	}
+	op->done_at = disk_done_at(s, nd, true);
+	sim_trace(s, "n%u install snapshot %llu/%llu chunk %llu..%llu base_applied %llu (applied %llu)%s",
+		  nd->id, LL(si->meta.index), LL(si->meta.term),
+		  LL(si->offset), LL(si->next_offset),
+		  LL(si->base_applied), LL(nd->applied),
+		  si->last ? " LAST" : "");
+	disk_enqueue(s, nd, op);
+	return false;
+}
+
+/* The installed image is the state machine; check it against history. */
+static void host_snap_check(struct sim *s, struct node *nd,
+			    const struct raft_snap_meta *snap)
+{
+	u64 h;
+
+	ga_grow(s, snap->index);
+	h = sim_hash(nd->sm, SIM_IMG_BYTES, 7);
+	if (s->ga_hash[snap->index] && s->ga_hash[snap->index] != h)
+		sim_fail(s, "state machine safety: node %u installed snapshot %llu whose blocks differ from the image applied elsewhere at that index",
+			 nd->id, LL(snap->index));
+	s->ga_hash[snap->index] = h;
+	memcpy(s->ga_img + snap->index * SIM_IMG_BYTES, nd->sm, SIM_IMG_BYTES);
+	gc_grow(s, snap->index);
+	if (s->gc_term[snap->index] && s->gc_term[snap->index] != snap->term)
+		sim_fail(s, "node %u installed snapshot %llu/%llu, committed term there is %llu",
+			 nd->id, LL(snap->index), LL(snap->term),
+			 LL(s->gc_term[snap->index]));
+}
+
+static void host_snap_installed(void *h, const struct raft_snap_meta *snap)
+{
+	struct node *nd = h;
+	struct sim *s = nd->sim;
+	struct pend **pp = &nd->writes, *p;
+
+	if (!nd->inst || nd->inst_meta.index != snap->index ||
+	    nd->inst_meta.term != snap->term) {
+		sim_fail(s, "node %u: snapshot %llu/%llu reported installed but not all chunks were made durable",
+			 nd->id, LL(snap->index), LL(snap->term));
+		return;
+	}
+	sim_set_checkpoint(nd, snap, nd->inst_img);
+	nd->inst = false;
+	memcpy(nd->sm, nd->ck_img, SIM_IMG_BYTES);
+	if (snap->index < nd->applied)
+		sim_fail(s, "node %u: snapshot %llu installed below applied %llu",
+			 nd->id, LL(snap->index), LL(nd->applied));
+	nd->applied = snap->index;
+	nd->conf_applied = snap->conf;
+	host_snap_check(s, nd, snap);
+	sim_trace(s, "n%u snapshot %llu/%llu INSTALLED", nd->id,
+		  LL(snap->index), LL(snap->term));
+	while ((p = *pp)) {
+		if (p->index <= snap->index) {
+			*pp = p->next;
+			free(p);	/* outcome unknown here */
+			continue;
+		}
+		pp = &p->next;
+	}
+}
+
+static void host_advanced(void *h, bool installed,
+			  const struct raft_snap_meta *snap)
+{
+	struct node *nd = h;
+	struct sim *s = nd->sim;
+	struct raft_status st;
+	u32 i;
+
+	if (installed && !s->failed) {
+		raft_get_status(nd->r, &st);
+		mirror_set(nd, snap->index, snap->term);
+		nd->mfirst = snap->index + 1;
+		if (st.last_index == snap->index) {
+			u64 j;
+
+			for (j = snap->index + 1; j <= nd->mlast && j < nd->mcap; j++)
+				nd->mterm[j] = 0;
+			nd->mlast = snap->index;
+			dlog_clear_from(nd, snap->index + 1);
+		}
+		if (nd->reported < snap->index)
+			nd->reported = snap->index;
+	}
+	serve_reads(s, nd);
+	for (i = 0; i < nd->nss && nd->alive; i++)
+		send_snapshot_chunk(s, nd, &nd->ss[i]);
+	nd->nss = 0;
+}
+
+static const struct rtc_host_ops sim_host_ops = {
+	.fail = host_failed,
+	.hard_state = host_hard_state,
+	.entries = host_entries,
+	.send = host_send,
+	.apply = host_apply,
+	.read = host_read,
+	.snap_send = host_snap_send,
+	.snap_chunk = host_snap_chunk,
+	.snap_installed = host_snap_installed,
+	.advanced = host_advanced,
+};
+
 void sim_process(struct sim *s, struct node *nd)
 {
-	struct raft_ready rd;
-	struct raft_snap_send *ss = NULL;
-	u32 nss = 0, i, rounds = 0;
-	struct raft_status st;
+	u32 rounds = 0;
 	int err;
 
 	while (nd->alive && !s->failed && raft_has_ready(nd->r)) {
+		struct rtc_host x = {
+			.r = nd->r, .id = nd->id, .hs = &nd->hs,
+			.ops = &sim_host_ops, .h = nd,
+		};
+
 		if (++rounds > 10000) {
 			sim_fail(s, "node %u: raft_has_ready never becomes false", nd->id);
 			break;
 		}
-		err = raft_ready(nd->r, &rd);
+		err = rtc_host_ready(&x);
 		if (err) {
 			sim_fail(s, "raft_ready on node %u: %s", nd->id, errname(err));
 			break;
 		}
-		/* 1. hard state, synchronously */
-		if (rd.hs_changed) {
-			if (rd.hs.term < nd->hs.term)
-				sim_fail(s, "node %u: term went back from %llu to %llu",
-					 nd->id, LL(nd->hs.term), LL(rd.hs.term));
-			if (rd.hs.term == nd->hs.term && nd->hs.vote &&
-			    rd.hs.vote != nd->hs.vote)
-				sim_fail(s, "node %u: vote in term %llu changed from %u to %u",
-					 nd->id, LL(rd.hs.term), nd->hs.vote, rd.hs.vote);
-			sim_trace(s, "n%u persist hs: term %llu vote %u commit %llu",
-				  nd->id, LL(rd.hs.term), rd.hs.vote, LL(rd.hs.commit));
-			nd->hs = rd.hs;
-		}
-		/* 2. entries, asynchronously */
-		if (rd.n_entries) {
-			struct disk_op *op = xcalloc(1, sizeof(*op));
-			u64 first = rd.entries[0].index;
-
-			if (first > nd->mlast + 1 || first < nd->mfirst)
-				sim_fail(s, "node %u: entries to persist start at %llu, log is %llu..%llu",
-					 nd->id, LL(first), LL(nd->mfirst), LL(nd->mlast));
-			if (first <= nd->mlast && raft_role(nd->r) == RAFT_LEADER)
-				sim_fail(s, "leader append-only: leader %u overwrites its log at %llu (last %llu)",
-					 nd->id, LL(first), LL(nd->mlast));
-			op->kind = DISK_APPEND;
-			op->truncate = first <= nd->mlast;
-			op->first = first;
-			op->n = rd.n_entries;
-			op->ents = xcalloc(rd.n_entries, sizeof(*op->ents));
-			for (i = 0; i < rd.n_entries; i++) {
-				const struct raft_entry *e = &rd.entries[i];
-
-				if (e->index != first + i)
-					sim_fail(s, "node %u: entries to persist not contiguous", nd->id);
-				if (i && e->term < rd.entries[i - 1].term)
-					sim_fail(s, "node %u: entry terms decrease in its log", nd->id);
-				kv_check(s, nd, e->index, e->term, entry_hash(e),
-					 i ? rd.entries[i - 1].term :
-					 mirror_term(nd, e->index - 1) ?
-					 mirror_term(nd, e->index - 1) : SIM_INF);
-				op->ents[i] = *e;
-				op->ents[i].data = NULL;
-				if (e->len) {
-					op->ents[i].data = xcalloc(1, e->len);
-					memcpy(op->ents[i].data, e->data, e->len);
-				}
-				mirror_set(nd, e->index, e->term);
-			}
-			for (i = 0; i < nd->mcap && first + rd.n_entries + i < nd->mcap &&
-			     first + rd.n_entries + i <= nd->mlast; i++)
-				nd->mterm[first + rd.n_entries + i] = 0;
-			nd->mlast = op->last = first + rd.n_entries - 1;
-			op->last_term = rd.entries[rd.n_entries - 1].term;
-			if (op->truncate && nd->reported >= first)
-				nd->reported = first - 1;
-			op->done_at = disk_done_at(s, nd, op->truncate);
-			sim_trace(s, "n%u persist entries %llu..%llu (term %llu)%s, done at %.3f",
-				  nd->id, LL(first), LL(op->last), LL(op->last_term),
-				  op->truncate ? " TRUNCATING" : "",
-				  (double)op->done_at / SIM_TICK);
-			disk_enqueue(s, nd, op);
-		}
-		/* 3. messages */
-		for (i = 0; i < rd.n_msgs; i++) {
-			if (s->trace) {
-				char buf[256];
-
-				sim_fmt_msg(buf, sizeof(buf), &rd.msgs[i]);
-				sim_trace(s, "send %s", buf);
-			}
-			send_msg(s, nd, &rd.msgs[i]);
-		}
-		/* 4. apply */
-		for (i = 0; i < rd.n_committed; i++)
-			apply_entry(s, nd, &rd.committed[i]);
-		/* 5. reads */
-		for (i = 0; i < rd.n_reads; i++) {
-			struct pend *p;
-
-			for (p = nd->reads; p; p = p->next) {
-				if (p->op == rd.reads[i].ctx && !p->confirmed) {
-					p->confirmed = true;
-					p->index = rd.reads[i].index;
-					sim_trace(s, "n%u read %llu confirmed at index %llu",
-						  nd->id, LL(p->op), LL(p->index));
-				}
-			}
-		}
-		/* 6. snapshots */
-		if (rd.n_snap_sends) {
-			ss = xrealloc(ss, (nss + rd.n_snap_sends) * sizeof(*ss));
-			memcpy(ss + nss, rd.snap_sends, rd.n_snap_sends * sizeof(*ss));
-			nss += rd.n_snap_sends;
-		}
-		if (rd.has_snap_install) {
-			struct disk_op *op = xcalloc(1, sizeof(*op));
-			const struct raft_snap_install *si = &rd.snap_install;
-
-			op->kind = DISK_SNAPCHUNK;
-			op->meta = si->meta;
-			op->offset = si->offset;
-			op->next_offset = si->next_offset;
-			op->base = si->base_applied;
-			op->len = si->len;
-			op->last_chunk = si->last;
-			if (si->len) {
-				op->data = xcalloc(1, si->len);
-				memcpy(op->data, si->data, si->len);
-			}
-			op->done_at = disk_done_at(s, nd, true);
-			sim_trace(s, "n%u install snapshot %llu/%llu chunk %llu..%llu base_applied %llu (applied %llu)%s",
-				  nd->id, LL(si->meta.index), LL(si->meta.term),
-				  LL(si->offset), LL(si->next_offset),
-				  LL(si->base_applied), LL(nd->applied),
-				  si->last ? " LAST" : "");
-			disk_enqueue(s, nd, op);
-		}
-		if (rd.snap_installed) {
-			u64 h;
-
-			if (!nd->inst || nd->inst_meta.index != rd.snap.index ||
-			    nd->inst_meta.term != rd.snap.term) {
-				sim_fail(s, "node %u: snapshot %llu/%llu reported installed but not all chunks were made durable",
-					 nd->id, LL(rd.snap.index), LL(rd.snap.term));
-			} else {
-				struct pend **pp = &nd->writes, *p;
-
-				sim_set_checkpoint(nd, &rd.snap, nd->inst_img);
-				nd->inst = false;
-				memcpy(nd->sm, nd->ck_img, SIM_IMG_BYTES);
-				if (rd.snap.index < nd->applied)
-					sim_fail(s, "node %u: snapshot %llu installed below applied %llu",
-						 nd->id, LL(rd.snap.index), LL(nd->applied));
-				nd->applied = rd.snap.index;
-				nd->conf_applied = rd.snap.conf;
-				ga_grow(s, rd.snap.index);
-				h = sim_hash(nd->sm, SIM_IMG_BYTES, 7);
-				if (s->ga_hash[rd.snap.index] && s->ga_hash[rd.snap.index] != h)
-					sim_fail(s, "state machine safety: node %u installed snapshot %llu whose blocks differ from the image applied elsewhere at that index",
-						 nd->id, LL(rd.snap.index));
-				s->ga_hash[rd.snap.index] = h;
-				memcpy(s->ga_img + rd.snap.index * SIM_IMG_BYTES,
-				       nd->sm, SIM_IMG_BYTES);
-				gc_grow(s, rd.snap.index);
-				if (s->gc_term[rd.snap.index] &&
-				    s->gc_term[rd.snap.index] != rd.snap.term)
-					sim_fail(s, "node %u installed snapshot %llu/%llu, committed term there is %llu",
-						 nd->id, LL(rd.snap.index), LL(rd.snap.term),
-						 LL(s->gc_term[rd.snap.index]));
-				sim_trace(s, "n%u snapshot %llu/%llu INSTALLED", nd->id,
-					  LL(rd.snap.index), LL(rd.snap.term));
-				while ((p = *pp)) {
-					if (p->index <= rd.snap.index) {
-						*pp = p->next;
-						free(p);	/* outcome unknown here */
-						continue;
-					}
-					pp = &p->next;
-				}
-			}
-		}
-		raft_advance(nd->r, &rd);
-
-		if (rd.snap_installed && !s->failed) {
-			raft_get_status(nd->r, &st);
-			mirror_set(nd, rd.snap.index, rd.snap.term);
-			nd->mfirst = rd.snap.index + 1;
-			if (st.last_index == rd.snap.index) {
-				u64 j;
-
-				for (j = rd.snap.index + 1; j <= nd->mlast && j < nd->mcap; j++)
-					nd->mterm[j] = 0;
-				nd->mlast = rd.snap.index;
-				dlog_clear_from(nd, rd.snap.index + 1);
-			}
-			if (nd->reported < rd.snap.index)
-				nd->reported = rd.snap.index;
-		}
-		serve_reads(s, nd);
-		for (i = 0; i < nss && nd->alive; i++)
-			send_snapshot_chunk(s, nd, &ss[i]);
-		nss = 0;
 	}
-	free(ss);
 	if (nd->alive && !s->failed)
 		sim_check_node(s, nd);
 }
@@ -1668,6 +1721,8 @@ void sim_init(struct sim *s, u64 seed, u32 n, u32 spares, u32 faults,
 	u32 i;
 
 	memset(s, 0, sizeof(*s));
+	for (i = 0; i < SIM_MAX_NODES; i++)
+		s->nodes[i].sim = s;
 	s->seed = seed;
 	s->rng.s = seed ^ 0x5eed5eed12345678ull;
 	s->n = n;
@@ -1744,6 +1799,7 @@ void sim_free(struct sim *s)
 		free(nd->dlog);
 		free(nd->mterm);
 		free(nd->wblk);
+		free(nd->ss);
 	}
 	while (s->nheap)
 		free_ev(heap_remove(s, s->nheap - 1));

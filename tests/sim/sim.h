@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdarg.h>
 #include "../../kmod/raft/raft.h"
+#include "../lib/rtc_host.h"
 
 #define SIM_MAX_NODES	10		/* ids 1..9 */
 #define SIM_NBLOCKS	8		/* blocks of the replicated "disk" */
@@ -96,7 +97,10 @@ struct pend {
 	struct pend *next;
 };
 
+struct sim;
+
 struct node {
+	struct sim *sim;
 	u32 id;
 	bool exists;		/* slot in use */
 	bool alive;
@@ -137,6 +141,8 @@ struct node {
 	u64 tick_period;
 	u64 reported;			/* persisted index reported */
 	u64 storm_tick, storm_msgs;	/* messages sent in the current tick */
+	struct raft_snap_send *ss;	/* snapshot sends of the current ready */
+	u32 nss;
 };
 
 struct qmsg {

@@ -1,68 +1,54 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_raft.c - focused unit tests of the Raft core (kmod/raft/raft.c).
- *
- * Prints one line per test and a final "N passed, N failed".
+ * test_raft.c - runs the unit tests of the Raft core, area by area
+ * (test_election.c, test_replication.c, test_snapshot.c, test_conf.c,
+ * test_api.c).  "./test_raft [substring]" runs the tests whose name
+ * contains it.  Prints one line per test and a final "N passed, N failed".
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "harness.h"
+#include "unit.h"
 
-static int g_pass, g_fail;
-static int t_fail;
-static const char *t_name;
+static void run_led3(const struct unit_test *t)
+{
+	struct rtc_cluster *c;
+	u32 l;
 
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "  %s:%d: %s: CHECK(%s) failed\n",	\
-			__FILE__, __LINE__, t_name, #cond);		\
-		t_fail++;						\
-	}								\
-} while (0)
+	c = led_cluster(3, NULL, NULL, &l);
+	if (l)
+		t->led3(c, l, l % 3 + 1);
+	SAFE(c);
+	rtc_free(c);
+}
 
-#define CHECK_EQ(a, b) do {						\
-	unsigned long long _a = (unsigned long long)(a);		\
-	unsigned long long _b = (unsigned long long)(b);		\
-	if (_a != _b) {							\
-		fprintf(stderr, "  %s:%d: %s: %s == %llu, expected %s == %llu\n", \
-			__FILE__, __LINE__, t_name, #a, _a, #b, _b);	\
-		t_fail++;						\
-	}								\
-} while (0)
-
-#define SAFE(c) CHECK_EQ((c)->violations, 0)
-
-#include "tests_core.h"
-
-struct test {
-	const char *name;
-	void (*fn)(void);
-};
-
-#define T(x) { #x, x }
-static const struct test tests[] = {
-#include "tests_list.h"
+static const struct unit_suite *const suites[] = {
+	&unit_replication, &unit_election, &unit_snapshot, &unit_conf,
+	&unit_api,
 };
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	int pass = 0, fail = 0;
+	size_t s, i;
 
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (argc > 1 && !strstr(tests[i].name, argv[1]))
-			continue;
-		t_name = tests[i].name;
-		t_fail = 0;
-		tests[i].fn();
-		if (t_fail) {
-			g_fail++;
-			printf("FAIL %s\n", tests[i].name);
-		} else {
-			g_pass++;
-			printf("ok   %s\n", tests[i].name);
+	for (s = 0; s < ARRAY_SIZE(suites); s++) {
+		for (i = 0; i < suites[s]->n; i++) {
+			const struct unit_test *t = &suites[s]->tests[i];
+			unsigned int before = rtc_env_check_fails;
+
+			if (argc > 1 && !strstr(t->name, argv[1]))
+				continue;
+			if (t->fn)
+				t->fn();
+			else
+				run_led3(t);
+			if (rtc_env_check_fails != before) {
+				fail++;
+				printf("FAIL %s/%s\n", suites[s]->area, t->name);
+			} else {
+				pass++;
+				printf("ok   %s/%s\n", suites[s]->area, t->name);
+			}
 		}
 	}
-	printf("%d passed, %d failed\n", g_pass, g_fail);
-	return g_fail ? 1 : 0;
+	printf("%d passed, %d failed\n", pass, fail);
+	return fail ? 1 : 0;
 }
