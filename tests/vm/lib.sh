@@ -38,6 +38,7 @@ declare -A VM_PID=()	# N -> QEMU pid (running)
 declare -A VM_BOOT=()	# N -> boot count
 
 log() { echo "[$(date +%T)] $*"; }
+. "$VM_LIB_DIR/agent-host.sh"
 
 VM_MAIN_PID=$$
 # fail MSG: fail the test; works from subshells ($(...)) too: it marks the
@@ -247,42 +248,13 @@ vm_reboot() { vm_stop "$1"; vm_start "$1"; }
 # --- running commands --------------------------------------------------------
 
 # vm_submit N CMD [TIMEOUT]: queue CMD in VM N; prints the sequence number
-vm_submit() {
-	local n=$1 cmd=$2 t=${3:-300} d seq
-	d=$(vm_dir "$n")
-	seq=$(date +%s%N)-$BASHPID
-	{
-		echo "# timeout=$t"
-		echo ". $VM_LIB_DIR/guest.sh"
-		printf '%s\n' "$cmd"
-	} >"$d/cmd/.$seq.tmp"
-	mv "$d/cmd/.$seq.tmp" "$d/cmd/$seq.sh"
-	echo "$seq"
-}
+vm_submit() { agent_submit "$(vm_dir "$1")" "$2" "${3:-300}"; }
 
 # vm_wait_cmd N SEQ [TIMEOUT]: wait for a submitted command; prints its
 # stdout (stderr to stderr) and returns its exit code (255: VM died,
 # 124: timed out)
 vm_wait_cmd() {
-	local n=$1 seq=$2 t=${3:-300} d i rc
-	d=$(vm_dir "$n")
-	for ((i = 0; i < (t + 10) * 20; i++)); do
-		if [ -s "$d/out/$seq.rc" ]; then
-			read -r rc <"$d/out/$seq.rc"
-			if [[ $rc =~ ^[0-9]+$ ]]; then
-				cat "$d/out/$seq.out"
-				cat "$d/out/$seq.err" >&2
-				return "$rc"
-			fi
-		fi
-		if ! _vm_alive "$n"; then
-			echo "vm$n: died while running command $seq" >&2
-			return 255
-		fi
-		sleep 0.05
-	done
-	echo "vm$n: command $seq timed out" >&2
-	return 124
+	agent_wait "vm$1" "$(vm_dir "$1")" "$2" "${3:-300}" "_vm_alive $1"
 }
 
 # vm_exec N CMD [TIMEOUT]: run CMD (bash) in VM N, return its exit code
@@ -454,6 +426,37 @@ rr_cluster_up() {
 		rr_cluster_create "$n" "$1"
 	done
 	rr_leader "$1" 120 >/dev/null
+}
+
+# rr_cluster_start "NODES" ["ALSO"] [FORMAT-EXTRA]: the start of a cluster
+# test: boot the VMs of NODES (and of ALSO, left blank), rr_cluster_up NODES,
+# then set L to the leader, FOLLOWERS to the other NODES and F1, F2 to the
+# first two of them
+rr_cluster_start() {
+	local f
+	rr_need_module
+	# shellcheck disable=SC2086
+	vm_start $1 ${2:-}
+	rr_cluster_up "$1" "${3:-}"
+	L=$(rr_leader "$1")
+	FOLLOWERS=$(rr_others "$1" "$L")
+	read -r F1 F2 f <<<"$FOLLOWERS"
+	log "leader vm$L, followers: $FOLLOWERS"
+}
+
+# rr_others "NODES" N: NODES without N
+rr_others() {
+	local m out=
+	for m in $1; do [ "$m" = "$2" ] || out="$out${out:+ }$m"; done
+	echo "$out"
+}
+
+# rr_rejoin N "NODES": boot VM N again (its disk kept), load the module and
+# create its device in the cluster of NODES
+rr_rejoin() {
+	vm_start "$1"
+	rr_load "$1"
+	rr_cluster_create "$1" "$2"
 }
 
 # rr_leader "NODES" [TIMEOUT]: wait until exactly one of the (running)
