@@ -220,8 +220,7 @@ static int parse_node(struct lexer *lx, struct rr_conf *c, char addrs[][64])
 	int line = lx->tok_line, i;
 
 	t = next_tok(lx);
-	if (t != T_WORD || rr_parse_u64(lx->word, &id) || id < 1 ||
-	    id > 65535) {
+	if (t != T_WORD || rr_arg_u64(lx->word, 1, 65535, &id)) {
 		if (t != T_ERR)
 			conf_err(lx, lx->tok_line,
 				 "'node' needs an id 1..65535, found '%s'",
@@ -465,7 +464,7 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 			goto bad;
 		switch (k) {
 		case 0:	/* minor */
-			if (rr_parse_u64(val, &v) || v > 255) {
+			if (rr_arg_u64(val, 0, 255, &v)) {
 				conf_err(&lx, lx.tok_line,
 					 "minor must be 0..255, not '%s'", val);
 				goto bad;
@@ -473,7 +472,7 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 			c->minor = (int)v;
 			break;
 		case 1:	/* cluster */
-			if (rr_parse_u64(val, &v) || !v) {
+			if (rr_arg_u64(val, 1, ULLONG_MAX, &v)) {
 				conf_err(&lx, lx.tok_line,
 					 "cluster must be a non-zero 64-bit number, not '%s'",
 					 val);
@@ -510,7 +509,7 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 			strcpy(c->secret, val);
 			break;
 		case 5:	/* port */
-			if (rr_parse_u64(val, &v) || v < 1 || v > 65535) {
+			if (rr_arg_u64(val, 1, 65535, &v)) {
 				conf_err(&lx, lx.tok_line,
 					 "port must be 1..65535, not '%s'", val);
 				goto bad;
@@ -518,7 +517,7 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 			c->port = (unsigned int)v;
 			break;
 		case 6:	/* this-node */
-			if (rr_parse_u64(val, &v) || v < 1 || v > 65535) {
+			if (rr_arg_u64(val, 1, 65535, &v)) {
 				conf_err(&lx, lx.tok_line,
 					 "this-node must be a node id 1..65535, not '%s'",
 					 val);
@@ -527,7 +526,7 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 			c->this_node = (unsigned int)v;
 			break;
 		case 7:	/* io-timeout */
-			if (rr_parse_u64(val, &v) || v < 1 || v > 3600) {
+			if (rr_arg_u64(val, 1, 3600, &v)) {
 				conf_err(&lx, lx.tok_line,
 					 "io-timeout must be 1..3600 seconds, not '%s'",
 					 val);
@@ -536,7 +535,7 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 			c->io_timeout = (long)v;
 			break;
 		case 8:	/* sync-rate */
-			if (rr_parse_u64(val, &v) || v > (1ULL << 31)) {
+			if (rr_arg_u64(val, 0, (1ULL << 31), &v)) {
 				conf_err(&lx, lx.tok_line,
 					 "sync-rate must be KiB/s (0 = unlimited), not '%s'",
 					 val);
@@ -563,7 +562,7 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 	for (i = 0; i < c->nnodes; i++) {
 		struct rr_node *n = &c->nodes[i];
 
-		if (rr_parse_addr(addrs[i], c->port, n->addr, sizeof(n->addr))) {
+		if (rr_norm_addr(addrs[i], c->port, n->addr, sizeof(n->addr))) {
 			conf_err(&lx, n->line,
 				 "node %u: address must be an IPv4 address with an optional :port, not '%s'",
 				 n->id, addrs[i]);

@@ -37,29 +37,19 @@ void rr_msg_end(void)
 	fputc('\n', stderr);
 }
 
-/* Decimal, or hex with 0x; the whole string; no sign, no white space. */
-int rr_parse_u64(const char *s, unsigned long long *out)
+/*
+ * The whole string s as a number in [min, max]: decimal, or hex with 0x; no
+ * sign, no white space.  kmod/rraft_parse.c's rr_parse_u64(), so the tool
+ * reads a number as the kernel does.  0 or -1.
+ */
+int rr_arg_u64(const char *s, unsigned long long min, unsigned long long max,
+	       unsigned long long *out)
 {
-	unsigned long long v;
-	int base = 10;
-	char *end;
+	struct rr_perr err;
+	u64 v;
 
-	if (!s || !*s)
-		return -1;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		if (!s[2])
-			return -1;
-	}
-	if (base == 10 && (*s < '0' || *s > '9'))
-		return -1;
-	if (base == 16 && !((s[2] >= '0' && s[2] <= '9') ||
-			    (s[2] >= 'a' && s[2] <= 'f') ||
-			    (s[2] >= 'A' && s[2] <= 'F')))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || *end)
+	if (!s || strchr(s, '\n') ||
+	    rr_parse_u64(s, strlen(s), min, max, &v, &err))
 		return -1;
 	*out = v;
 	return 0;
@@ -92,7 +82,7 @@ int rr_parse_size(const char *s, unsigned long long *out)
 	}
 	if (shift)
 		num[n - 1] = '\0';
-	if (rr_parse_u64(num, &v) || !strncmp(num, "0x", 2))
+	if (rr_arg_u64(num, 0, ULLONG_MAX, &v) || !strncmp(num, "0x", 2))
 		return -1;
 	if (shift && v > (UINT64_MAX >> shift))
 		return -1;
@@ -101,7 +91,7 @@ int rr_parse_size(const char *s, unsigned long long *out)
 }
 
 /* "10.0.0.1" or "10.0.0.1:7789" -> "10.0.0.1:7789". */
-int rr_parse_addr(const char *s, unsigned int def_port, char *out, size_t len)
+int rr_norm_addr(const char *s, unsigned int def_port, char *out, size_t len)
 {
 	char ip[64];
 	const char *colon = strchr(s, ':');
@@ -115,8 +105,8 @@ int rr_parse_addr(const char *s, unsigned int def_port, char *out, size_t len)
 	ip[n] = '\0';
 	if (inet_pton(AF_INET, ip, &a) != 1)
 		return -1;
-	if (colon && (rr_parse_u64(colon + 1, &port) || port < 1 ||
-		      port > 65535 || !strncmp(colon + 1, "0x", 2)))
+	if (colon && (rr_arg_u64(colon + 1, 1, 65535, &port) ||
+		      !strncmp(colon + 1, "0x", 2)))
 		return -1;
 	if ((size_t)snprintf(out, len, "%s:%u", ip, (unsigned int)port) >= len)
 		return -1;
@@ -352,7 +342,7 @@ static int parse_uint_opt(const struct cmd *c, const char *name,
 			  const char *arg, unsigned long long min, unsigned long long max,
 			  unsigned long long *out)
 {
-	if (rr_parse_u64(arg, out) || *out < min || *out > max)
+	if (rr_arg_u64(arg, min, max, out))
 		return usage_err(c, "--%s needs a number %llu..%llu, not '%s'",
 				 name, (unsigned long long)min,
 				 (unsigned long long)max, arg);
@@ -404,7 +394,7 @@ static bool valid_members(const char *s)
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save))
-		if (rr_parse_u64(tok, &v) || v < 1 || v > 65535 ||
+		if (rr_arg_u64(tok, 1, 65535, &v) ||
 		    !strncmp(tok, "0x", 2))
 			return false;
 	return true;
@@ -504,8 +494,8 @@ static int parse_peers(const char *in, char *out, size_t len)
 		if (!at)
 			return -1;
 		*at = '\0';
-		if (rr_parse_u64(tok, &id) || id < 1 || id > 65535 ||
-		    rr_parse_addr(at + 1, RR_DEFAULT_PORT, a, sizeof(a)))
+		if (rr_arg_u64(tok, 1, 65535, &id) ||
+		    rr_norm_addr(at + 1, RR_DEFAULT_PORT, a, sizeof(a)))
 			return -1;
 		off += (size_t)snprintf(out + off, len - off, "%s%llu@%s",
 					off ? "," : "", id, a);
@@ -532,8 +522,8 @@ static int cmd_up(int argc, char **argv, struct opts *o)
 			return usage_err(c, "the direct form needs --minor and --backing");
 		if (o->backing[0] != '/' || strpbrk(o->backing, " \t\n"))
 			return usage_err(c, "--backing needs an absolute path without spaces");
-		if (o->listen && rr_parse_addr(o->listen, RR_DEFAULT_PORT, listen,
-					       sizeof(listen)))
+		if (o->listen && rr_norm_addr(o->listen, RR_DEFAULT_PORT, listen,
+					      sizeof(listen)))
 			return usage_err(c, "--listen needs IP[:PORT], not '%s'",
 					 o->listen);
 		if (o->peers && parse_peers(o->peers, peers, sizeof(peers)))
@@ -684,7 +674,7 @@ static bool members_has(const char *m, const char *key, unsigned int id)
 			continue;
 		for (item = strtok_r(tok + kl + 1, ",", &isave); item;
 		     item = strtok_r(NULL, ",", &isave))
-			if (!rr_parse_u64(item, &v) && v == id)
+			if (!rr_arg_u64(item, 0, ULLONG_MAX, &v) && v == id)
 				return true;
 	}
 	return false;
@@ -722,7 +712,7 @@ static int wait_for(int minor, const char *label, enum wait_what what,
 		case W_LEADER_IS: {
 			unsigned long long l;
 
-			ok = !rr_parse_u64(leader, &l) && l == id;
+			ok = !rr_arg_u64(leader, 0, ULLONG_MAX, &l) && l == id;
 			break;
 		}
 		case W_VOTER:
@@ -754,7 +744,7 @@ static int parse_id(const struct cmd *c, const char *s, unsigned int *id)
 {
 	unsigned long long v;
 
-	if (rr_parse_u64(s, &v) || v < 1 || v > 65535)
+	if (rr_arg_u64(s, 1, 65535, &v))
 		return usage_err(c, "node id must be 1..65535, not '%s'", s);
 	*id = (unsigned int)v;
 	return RR_OK;
@@ -818,7 +808,7 @@ static int node_addr(const struct cmd *c, const struct opts *o,
 	int rc;
 
 	if (given) {
-		if (rr_parse_addr(given, RR_DEFAULT_PORT, addr, len))
+		if (rr_norm_addr(given, RR_DEFAULT_PORT, addr, len))
 			return usage_err(c, "address must be IP[:PORT], not '%s'",
 					 given);
 		return RR_OK;
@@ -839,7 +829,7 @@ static int node_addr(const struct cmd *c, const struct opts *o,
 static int cmd_add(int argc, char **argv, struct opts *o)
 {
 	const struct cmd *c = &cmds[7];
-	static struct rr_state st;
+	static struct rr_dev_state st;
 	char label[64], addr[64], line[128], num[16];
 	long timeout = o->timeout >= 0 ? o->timeout : 0;
 	unsigned long long end, last_print = 0, lag = 0, last_lag = ~0ULL;
@@ -1103,7 +1093,7 @@ int main(int argc, char **argv)
 			o.v.backing = optarg;
 			break;
 		case O_CLUSTER:
-			if (rr_parse_u64(optarg, &o.cluster) || !o.cluster)
+			if (rr_arg_u64(optarg, 1, ULLONG_MAX, &o.cluster))
 				return usage_err(c, "--cluster needs a non-zero number, not '%s'",
 						 optarg);
 			break;

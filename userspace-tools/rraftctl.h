@@ -10,18 +10,20 @@
 #ifndef RRAFTCTL_H
 #define RRAFTCTL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rraft_parse.h"	/* kmod/: rr_parse_u64(), RR_DEFAULT_PORT */
+
 #define RRAFTCTL_VERSION	"0.1.0"
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
-#define RR_DEFAULT_PORT		7789
 #define RR_MAX_NODES		64
-#define RR_MAX_PEERS		64
+#define RR_MAX_PEER_DIRS	64	/* peers/ entries read per device */
 #define RR_MAX_KV		16
 #define RR_PATH_LEN		4096
 
@@ -71,9 +73,10 @@ void rr_msg_end(void);
 #define rr_err(...)	(rr_msg_begin(NULL), fprintf(stderr, __VA_ARGS__), rr_msg_end())
 #define rr_warn(...)	(rr_msg_begin("warning"), fprintf(stderr, __VA_ARGS__), \
 			 rr_msg_end())
-int rr_parse_u64(const char *s, unsigned long long *out);
+int rr_arg_u64(const char *s, unsigned long long min, unsigned long long max,
+	       unsigned long long *out);
 int rr_parse_size(const char *s, unsigned long long *out);
-int rr_parse_addr(const char *s, unsigned int def_port, char *out, size_t len);
+int rr_norm_addr(const char *s, unsigned int def_port, char *out, size_t len);
 void rr_sleep_ms(unsigned int ms);
 unsigned long long rr_now_ms(void);
 
@@ -101,13 +104,13 @@ struct rr_peer {
 
 #define RR_NATTR 23
 
-struct rr_state {
+struct rr_dev_state {
 	int minor;
 	char name[64];
 	bool present[RR_NATTR];
 	char val[RR_NATTR][256];
 	int npeers;
-	struct rr_peer peers[RR_MAX_PEERS];
+	struct rr_peer peers[RR_MAX_PEER_DIRS];
 };
 
 /* indexes into rr_state.val, in the order of rr_attr_names[] */
@@ -130,11 +133,11 @@ int rr_dev_write(int minor, const char *attr, const char *val, bool quiet);
 int rr_dev_read(int minor, const char *attr, char *buf, size_t len);
 bool rr_dev_exists(int minor);
 int rr_list_minors(int *minors, int max);
-int rr_state_read(int minor, struct rr_state *st);
-bool rr_state_u64(const struct rr_state *st, int idx, unsigned long long *v);
+int rr_state_read(int minor, struct rr_dev_state *st);
+bool rr_state_u64(const struct rr_dev_state *st, int idx, unsigned long long *v);
 const char *rr_peer_get(const struct rr_peer *p, const char *key);
-const struct rr_peer *rr_state_peer(const struct rr_state *st, unsigned int id);
-bool rr_peer_lag(const struct rr_state *st, const struct rr_peer *p,
+const struct rr_peer *rr_state_peer(const struct rr_dev_state *st, unsigned int id);
+bool rr_peer_lag(const struct rr_dev_state *st, const struct rr_peer *p,
 		 unsigned long long *lag);
 int rr_resolve(const char *name, int *minor, char *label, size_t len);
 const char *rr_errno_name(int e);
@@ -157,7 +160,6 @@ struct rr_verify_opts {
 	const char *backing;
 };
 
-uint32_t rr_crc32c(uint32_t crc, const void *buf, size_t len);
 int rr_cmd_verify(int argc, char **argv, const struct rr_verify_opts *o);
 
 #endif /* RRAFTCTL_H */

@@ -22,54 +22,7 @@
 #include <unistd.h>
 
 #include "rraftctl.h"
-
-/* crc32c (Castagnoli, reflected 0x82F63B78), slice-by-8 */
-static uint32_t crc_tab[8][256];
-
-static void crc_init(void)
-{
-	uint32_t i, j, c;
-
-	for (i = 0; i < 256; i++) {
-		c = i;
-		for (j = 0; j < 8; j++)
-			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-		crc_tab[0][i] = c;
-	}
-	for (i = 0; i < 256; i++)
-		for (j = 1; j < 8; j++)
-			crc_tab[j][i] = (crc_tab[j - 1][i] >> 8) ^
-					crc_tab[0][crc_tab[j - 1][i] & 0xff];
-}
-
-/* Raw update like the kernel's crc32c(seed, ...): no inversion inside. */
-uint32_t rr_crc32c(uint32_t crc, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	if (!crc_tab[0][1])
-		crc_init();
-	while (len && ((uintptr_t)p & 7)) {
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-		len--;
-	}
-	while (len >= 8) {
-		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-				     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
-			      (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-
-		crc = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
-		      crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
-		      crc_tab[3][hi & 0xff] ^ crc_tab[2][(hi >> 8) & 0xff] ^
-		      crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
-		p += 8;
-		len -= 8;
-	}
-	while (len--)
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc;
-}
+#include "rraft_format.h"	/* kmod/: the superblock codec */
 
 static int dev_size(int fd, unsigned long long *size)
 {
@@ -89,82 +42,41 @@ static int dev_size(int fd, unsigned long long *size)
 	return -ENOTBLK;
 }
 
-/*
- * The superblock (block 0 of the backing device; kmod/rraft_format.c,
- * Documentation/design/on-disk-format.rst): little-endian, crc32c over
- * 'size' bytes with the crc field zeroed.  Only what verify needs.
- */
-#define SB_MAGIC	0x3142535446415252ull	/* "RRAFTSB1" */
-#define SB_VERSION	1u
-#define SB_BLOCK	4096u
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static unsigned long long le64(const uint8_t *p)
-{
-	return (unsigned long long)le32(p) | (unsigned long long)le32(p + 4) << 32;
-}
-
 struct sb_info {
-	unsigned long long cluster, data_off, data_bytes;
+	unsigned long long data_off, data_bytes;
 	uint32_t node;
 };
 
-/* 0, or -1 with *why set. */
-static int read_sb(int fd, unsigned long long dev_bytes, struct sb_info *sb,
+/*
+ * Where the data area is, from the superblock (block 0, decoded and checked
+ * by the module's own codec, kmod/rraft_format.c).  0, or -1 with *why set.
+ */
+static int read_sb(int fd, unsigned long long dev_bytes, struct sb_info *info,
 		   const char **why)
 {
-	static const uint8_t zero[4];
-	unsigned long long data_blocks;
-	uint32_t size, crc;
+	struct rr_sb sb;
 	uint8_t *blk;
 	ssize_t n;
+	int rc = -1;
 
-	if (posix_memalign((void **)&blk, SB_BLOCK, SB_BLOCK)) {
+	if (posix_memalign((void **)&blk, RR_BLOCK_SIZE, RR_BLOCK_SIZE)) {
 		*why = "out of memory";
 		return -1;
 	}
-	n = pread(fd, blk, SB_BLOCK, 0);
-	if (n != SB_BLOCK) {
+	n = pread(fd, blk, RR_BLOCK_SIZE, 0);
+	if (n != RR_BLOCK_SIZE)
 		*why = n < 0 ? strerror(errno) : "device shorter than one block";
-		goto bad;
-	}
-	*why = "no rraft superblock (not formatted?)";
-	if (le64(blk) != SB_MAGIC)
-		goto bad;
-	*why = "unsupported superblock version";
-	if (le32(blk + 8) != SB_VERSION)
-		goto bad;
-	size = le32(blk + 12);
-	*why = "bad superblock size";
-	if (size < 128 || size > SB_BLOCK)
-		goto bad;
-	crc = rr_crc32c(~0u, blk, 16);
-	crc = rr_crc32c(crc, zero, 4);
-	crc = rr_crc32c(crc, blk + 20, size - 20);
-	*why = "superblock crc mismatch";
-	if (crc != le32(blk + 16))
-		goto bad;
-	sb->cluster = le64(blk + 40);
-	sb->node = le32(blk + 48);
-	data_blocks = le64(blk + 104);
-	sb->data_off = le64(blk + 96);
-	*why = "superblock: bad block size or data area";
-	if (le32(blk + 52) != SB_BLOCK || !sb->data_off ||
-	    sb->data_off > (1ull << 40) || data_blocks > (1ull << 40) ||
-	    (sb->data_off + data_blocks) * SB_BLOCK > dev_bytes)
-		goto bad;
-	sb->data_off *= SB_BLOCK;
-	sb->data_bytes = data_blocks * SB_BLOCK;
+	else
+		rc = rr_sb_decode(&sb, blk, dev_bytes, why);
+	if (rc == -ENOENT)
+		*why = "no rraft superblock (not formatted?)";
 	free(blk);
+	if (rc)
+		return -1;
+	info->data_off = sb.data_off * RR_BLOCK_SIZE;
+	info->data_bytes = sb.data_blocks * RR_BLOCK_SIZE;
+	info->node = sb.node_id;
 	return 0;
-bad:
-	free(blk);
-	return -1;
 }
 
 static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
@@ -203,7 +115,7 @@ static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 			backing[0] = '\0';
 		if (!o->have_offset &&
 		    !rr_dev_read(minor, "data_offset", buf, sizeof(buf)) &&
-		    !rr_parse_u64(buf, &offset))
+		    !rr_arg_u64(buf, 0, ULLONG_MAX, &offset))
 			have_offset = true;
 	}
 	if (o->backing)
@@ -369,9 +281,10 @@ static int load_sums(const char *file, struct sums *s)
 	}
 	if (!fgets(line, sizeof(line), f) ||
 	    strncmp(line, "# rraft-verify 1 ", 17) ||
-	    !hdr_get(line, "range", v, sizeof(v)) || rr_parse_u64(v, &s->range) ||
-	    !hdr_get(line, "size", v, sizeof(v)) || rr_parse_u64(v, &s->size) ||
-	    !s->range) {
+	    !hdr_get(line, "range", v, sizeof(v)) ||
+	    rr_arg_u64(v, 1, ULLONG_MAX, &s->range) ||
+	    !hdr_get(line, "size", v, sizeof(v)) ||
+	    rr_arg_u64(v, 0, ULLONG_MAX, &s->size)) {
 		rr_err("%s: not the output of 'rraftctl verify --local'", file);
 		fclose(f);
 		return RR_EUSAGE;
