@@ -80,6 +80,53 @@ int rr_norm_addr(const char *s, unsigned int def_port, char *out, size_t len);
 void rr_sleep_ms(unsigned int ms);
 unsigned long long rr_now_ms(void);
 
+/*
+ * plan.c: what a command asks of the kernel, step by step (rr_plan_run).
+ * Steps act on the device minor (or on the control directory) and name it
+ * label in messages.
+ */
+enum rr_step_kind {
+	RR_STEP_CTL_WRITE,	/* write text to the control file attr */
+	RR_STEP_DEV_WRITE,	/* write text to the device's attribute attr */
+	RR_STEP_DEV_APPEAR,	/* wait up to 5 s for the device in sysfs */
+	RR_STEP_WAIT,		/* poll until condition what of node id holds */
+	RR_STEP_CATCH_UP,	/* follow learner id's catch-up, then promote */
+	RR_STEP_PRINT,		/* print text and a newline */
+};
+
+enum rr_wait_what {
+	RR_W_IS_LEADER,		/* this node is the leader */
+	RR_W_LEADER_IS,		/* node id is the leader */
+	RR_W_VOTER,		/* node id is a voter, configuration stable */
+	RR_W_GONE,		/* node id is no member, configuration stable */
+};
+
+#define RR_PLAN_STEPS	8
+
+struct rr_step {
+	enum rr_step_kind kind;
+	const char *attr;
+	char text[4096];
+	enum rr_wait_what what;
+	unsigned int id;
+};
+
+struct rr_plan {
+	int minor;
+	char label[64];
+	long timeout;		/* s, from the first wait to the last; 0: none */
+	unsigned long long max_lag;	/* RR_STEP_CATCH_UP: caught up at this lag */
+	int n;
+	struct rr_step steps[RR_PLAN_STEPS];
+};
+
+void rr_plan_add(struct rr_plan *p, enum rr_step_kind kind, const char *attr,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void rr_plan_wait(struct rr_plan *p, enum rr_wait_what what, unsigned int id);
+void rr_plan_catch_up(struct rr_plan *p, unsigned int id);
+void rr_plan_appear(struct rr_plan *p);
+int rr_plan_run(const struct rr_plan *p);
+
 /* conf.c */
 const char *rr_conf_dir(void);
 int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
