@@ -79,162 +79,216 @@ static int read_sb(int fd, unsigned long long dev_bytes, struct sb_info *info,
 	return 0;
 }
 
+/* What verify --local checksums, and what its header line says. */
+struct local {
+	char label[64], backing[256], node[32], applied[32];
+	unsigned long long offset, size, total;
+	bool have_offset;
+	int fd;
+	bool direct;		/* fd is O_DIRECT */
+};
+
+/* From the running device NAME: checkpoint, then node, applied, backing. */
+static int local_from_dev(const char *name, const struct rr_verify_opts *o,
+			  struct local *l)
+{
+	char buf[256];
+	int minor = -1, rc;
+
+	rc = rr_resolve(name, &minor, l->label, sizeof(l->label));
+	if (rc)
+		return rc;
+	if (!rr_dev_exists(minor)) {
+		rr_err("%s: rraft%d does not exist (is the resource up?)",
+		       l->label, minor);
+		return RR_ENOTFOUND;
+	}
+	if (!o->no_checkpoint &&
+	    rr_dev_write(minor, "checkpoint", "1", true) != RR_OK)
+		rr_warn("%s: checkpoint failed (%s), checksumming the data area as it is",
+			l->label, strerror(rr_write_errno ? rr_write_errno : EIO));
+	if (rr_dev_read(minor, "node_id", l->node, sizeof(l->node)) ||
+	    !l->node[0])
+		strcpy(l->node, "?");
+	if (rr_dev_read(minor, "applied_index", l->applied,
+			sizeof(l->applied)) || !l->applied[0])
+		strcpy(l->applied, "?");
+	if (!o->backing &&
+	    rr_dev_read(minor, "backing", l->backing, sizeof(l->backing)))
+		l->backing[0] = '\0';
+	if (!o->have_offset &&
+	    !rr_dev_read(minor, "data_offset", buf, sizeof(buf)) &&
+	    !rr_arg_u64(buf, 0, ULLONG_MAX, &l->offset))
+		l->have_offset = true;
+	return RR_OK;
+}
+
+/* Open the backing device (O_DIRECT if it can be); its size in l->total. */
+static int local_open(struct local *l)
+{
+	int rc;
+
+	l->direct = true;
+	l->fd = open(l->backing, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (l->fd < 0 && errno == EINVAL) {
+		l->direct = false;
+		l->fd = open(l->backing, O_RDONLY | O_CLOEXEC);
+	}
+	if (l->fd < 0) {
+		rr_err("cannot open %s: %s", l->backing, strerror(errno));
+		return errno == ENOENT ? RR_ENOTFOUND : RR_EFAIL;
+	}
+	rc = dev_size(l->fd, &l->total);
+	if (rc) {
+		rr_err("%s: cannot get size: %s", l->backing, strerror(-rc));
+		close(l->fd);
+		return RR_EFAIL;
+	}
+	return RR_OK;
+}
+
+/* Where the data area is: --offset, data_offset, else the superblock. */
+static int local_area(struct local *l, const struct rr_verify_opts *o)
+{
+	unsigned long long sb_size = 0;
+	struct sb_info sb;
+	const char *why;
+
+	if (!l->have_offset || !o->have_size) {
+		if (read_sb(l->fd, l->total, &sb, &why)) {
+			if (!l->have_offset) {
+				rr_err("%s: %s; give --offset", l->backing, why);
+				return RR_EFAIL;
+			}
+		} else {
+			if (!l->have_offset)
+				l->offset = sb.data_off;
+			if (!o->have_size && l->offset == sb.data_off)
+				sb_size = sb.data_bytes;
+			if (!strcmp(l->node, "?"))
+				snprintf(l->node, sizeof(l->node), "%u",
+					 sb.node);
+		}
+	}
+	if (l->offset > l->total) {
+		rr_err("%s: offset %llu is past the end (%llu bytes)",
+		       l->backing, l->offset, l->total);
+		return RR_EUSAGE;
+	}
+	l->size = sb_size ? sb_size : l->total - l->offset;
+	if (o->have_size) {
+		if (o->size > l->size) {
+			rr_err("%s: --size %llu goes past the end of the device",
+			       l->backing, o->size);
+			return RR_EUSAGE;
+		}
+		l->size = o->size;
+	}
+	return RR_OK;
+}
+
+/* Read want bytes at off; falls back to buffered reads if O_DIRECT fails. */
+static unsigned long long local_read(struct local *l, void *data,
+				     unsigned long long off,
+				     unsigned long long want)
+{
+	unsigned long long got = 0;
+	ssize_t n;
+
+	errno = 0;
+	while (got < want) {
+		n = pread(l->fd, (char *)data + got, want - got,
+			  (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EINVAL && l->direct) {
+			/* unaligned offset or length: buffered */
+			int fd2 = open(l->backing, O_RDONLY | O_CLOEXEC);
+
+			if (fd2 < 0)
+				break;
+			close(l->fd);
+			l->fd = fd2;
+			l->direct = false;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		got += (unsigned long long)n;
+	}
+	return got;
+}
+
+/* The header line, then "START LENGTH CRC" per range. */
+static int local_sums(struct local *l, const struct rr_verify_opts *o)
+{
+	unsigned long long pos, want, got;
+	void *data;
+
+	if (posix_memalign(&data, 4096, o->range)) {
+		rr_err("out of memory for a %llu-byte range", o->range);
+		return RR_EFAIL;
+	}
+	printf("# rraft-verify 1 name=%s node=%s applied=%s alg=crc32c",
+	       l->label, l->node, l->applied);
+	printf(" range=%llu offset=%llu size=%llu backing=%s\n", o->range,
+	       l->offset, l->size, l->backing);
+	for (pos = 0; pos < l->size; pos += want) {
+		want = l->size - pos < o->range ? l->size - pos : o->range;
+		got = local_read(l, data, l->offset + pos, want);
+		if (got < want) {
+			rr_err("%s: read error at %llu: %s", l->backing,
+			       l->offset + pos + got,
+			       errno ? strerror(errno) : "unexpected end of device");
+			free(data);
+			return RR_EFAIL;
+		}
+		printf("%llu %llu %08x\n", pos, want,
+		       ~rr_crc32c(~0u, data, want));
+	}
+	free(data);
+	return RR_OK;
+}
+
 static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 {
-	char label[64] = "-", backing[256] = "", node[32] = "?";
-	char applied[32] = "?", buf[256];
-	unsigned long long offset = 0, size, total, pos, sb_size = 0;
-	int minor = -1, fd, rc;
-	bool direct = true, have_offset = false;
-	void *data;
+	struct local l = {
+		.label = "-", .node = "?", .applied = "?", .fd = -1,
+	};
+	int rc;
 
 	if (argc > 1 || (!argc && !o->backing)) {
 		rr_err("--local: give one resource, or --backing");
 		return RR_EUSAGE;
 	}
 	if (argc) {
-		rc = rr_resolve(argv[0], &minor, label, sizeof(label));
+		rc = local_from_dev(argv[0], o, &l);
 		if (rc)
 			return rc;
-		if (!rr_dev_exists(minor)) {
-			rr_err("%s: rraft%d does not exist (is the resource up?)",
-			       label, minor);
-			return RR_ENOTFOUND;
-		}
-		if (!o->no_checkpoint &&
-		    rr_dev_write(minor, "checkpoint", "1", true) != RR_OK)
-			rr_warn("%s: checkpoint failed (%s), checksumming the data area as it is",
-				label, strerror(rr_write_errno ? rr_write_errno : EIO));
-		if (rr_dev_read(minor, "node_id", node, sizeof(node)) || !node[0])
-			strcpy(node, "?");
-		if (rr_dev_read(minor, "applied_index", applied, sizeof(applied)) ||
-		    !applied[0])
-			strcpy(applied, "?");
-		if (!o->backing &&
-		    rr_dev_read(minor, "backing", backing, sizeof(backing)))
-			backing[0] = '\0';
-		if (!o->have_offset &&
-		    !rr_dev_read(minor, "data_offset", buf, sizeof(buf)) &&
-		    !rr_arg_u64(buf, 0, ULLONG_MAX, &offset))
-			have_offset = true;
 	}
 	if (o->backing)
-		snprintf(backing, sizeof(backing), "%s", o->backing);
+		snprintf(l.backing, sizeof(l.backing), "%s", o->backing);
 	if (o->have_offset) {
-		offset = o->offset;
-		have_offset = true;
+		l.offset = o->offset;
+		l.have_offset = true;
 	}
-	if (!backing[0]) {
-		rr_err("%s: cannot find the backing device; give --backing", label);
+	if (!l.backing[0]) {
+		rr_err("%s: cannot find the backing device; give --backing",
+		       l.label);
 		return RR_ENOTFOUND;
 	}
-
-	fd = open(backing, O_RDONLY | O_DIRECT | O_CLOEXEC);
-	if (fd < 0 && errno == EINVAL) {
-		direct = false;
-		fd = open(backing, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		rr_err("cannot open %s: %s", backing, strerror(errno));
-		return errno == ENOENT ? RR_ENOTFOUND : RR_EFAIL;
-	}
-	rc = dev_size(fd, &total);
-	if (rc) {
-		rr_err("%s: cannot get size: %s", backing, strerror(-rc));
-		close(fd);
-		return RR_EFAIL;
-	}
-	if (!have_offset || !o->have_size) {
-		/* the superblock knows where the data area is */
-		const char *why;
-		struct sb_info sb;
-
-		if (read_sb(fd, total, &sb, &why)) {
-			if (!have_offset) {
-				rr_err("%s: %s; give --offset", backing, why);
-				close(fd);
-				return RR_EFAIL;
-			}
-		} else {
-			if (!have_offset)
-				offset = sb.data_off;
-			if (!o->have_size && offset == sb.data_off)
-				sb_size = sb.data_bytes;
-			if (!strcmp(node, "?"))
-				snprintf(node, sizeof(node), "%u", sb.node);
-		}
-	}
-	if (offset > total) {
-		rr_err("%s: offset %llu is past the end (%llu bytes)",
-		       backing, offset, total);
-		close(fd);
-		return RR_EUSAGE;
-	}
-	size = sb_size ? sb_size : total - offset;
-	if (o->have_size) {
-		if (o->size > size) {
-			rr_err("%s: --size %llu goes past the end of the device",
-			       backing, o->size);
-			close(fd);
-			return RR_EUSAGE;
-		}
-		size = o->size;
-	}
-	if (posix_memalign(&data, 4096, o->range)) {
-		rr_err("out of memory for a %llu-byte range", o->range);
-		close(fd);
-		return RR_EFAIL;
-	}
-
-	printf("# rraft-verify 1 name=%s node=%s applied=%s alg=crc32c",
-	       label, node, applied);
-	printf(" range=%llu offset=%llu size=%llu backing=%s\n", o->range,
-	       offset, size, backing);
-	for (pos = 0; pos < size; ) {
-		unsigned long long want = size - pos < o->range ? size - pos : o->range;
-		unsigned long long got = 0;
-		ssize_t n;
-
-		errno = 0;
-		while (got < want) {
-			n = pread(fd, (char *)data + got, want - got,
-				  (off_t)(offset + pos + got));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno == EINVAL && direct) {
-				/* unaligned offset or length: buffered */
-				int fd2 = open(backing, O_RDONLY | O_CLOEXEC);
-
-				if (fd2 < 0)
-					break;
-				close(fd);
-				fd = fd2;
-				direct = false;
-				continue;
-			}
-			if (n <= 0)
-				break;
-			got += (unsigned long long)n;
-		}
-		if (got < want) {
-			rr_err("%s: read error at %llu: %s", backing,
-			       offset + pos + got,
-			       errno ? strerror(errno) : "unexpected end of device");
-			free(data);
-			close(fd);
-			return RR_EFAIL;
-		}
-		printf("%llu %llu %08x\n", pos, want,
-		       ~rr_crc32c(~0u, data, want));
-		pos += want;
-	}
-	free(data);
-	close(fd);
-	if (fflush(stdout) || ferror(stdout)) {
+	rc = local_open(&l);
+	if (rc)
+		return rc;
+	rc = local_area(&l, o);
+	if (!rc)
+		rc = local_sums(&l, o);
+	close(l.fd);
+	if (!rc && (fflush(stdout) || ferror(stdout))) {
 		rr_err("write error: %s", strerror(errno));
 		return RR_EFAIL;
 	}
-	return RR_OK;
+	return rc;
 }
 
 struct sums {
