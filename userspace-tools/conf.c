@@ -209,19 +209,77 @@ static int parse_bool(const char *s, bool *b)
 	return -1;
 }
 
-static int parse_node(struct lexer *lx, struct rr_conf *c, char addrs[][64])
+/* The keys of a node block. */
+enum node_key { N_ADDRESS, N_BACKING, N_HOST, N_LEARNER, N_NKEYS };
+
+static const char *const node_keys[N_NKEYS] = {
+	[N_ADDRESS] = "address",
+	[N_BACKING] = "backing",
+	[N_HOST] = "host",
+	[N_LEARNER] = "learner",
+};
+
+/* The value of key k of node n (the key is lx->word).  0 or -1. */
+static int node_value(struct lexer *lx, struct rr_node *n, enum node_key k,
+		      char *addr)
+{
+	char val[512];
+
+	if (read_value(lx, node_keys[k], val, sizeof(val)))
+		return -1;
+	switch (k) {
+	case N_ADDRESS:
+		/* the port default is applied once 'port' is known */
+		if (strlen(val) > 63) {
+			conf_err(lx, lx->tok_line, "bad address '%s'", val);
+			return -1;
+		}
+		strcpy(addr, val);
+		n->line = lx->tok_line;
+		return 0;
+	case N_BACKING:
+		if (strlen(val) >= sizeof(n->backing)) {
+			conf_err(lx, lx->tok_line, "value of 'backing' too long");
+			return -1;
+		}
+		if (!valid_path(val)) {
+			conf_err(lx, lx->tok_line,
+				 "backing must be an absolute path without spaces, not '%s'",
+				 val);
+			return -1;
+		}
+		strcpy(n->backing, val);
+		return 0;
+	case N_HOST:
+		if (strlen(val) >= sizeof(n->host)) {
+			conf_err(lx, lx->tok_line, "value of 'host' too long");
+			return -1;
+		}
+		strcpy(n->host, val);
+		return 0;
+	case N_LEARNER:
+		if (parse_bool(val, &n->learner)) {
+			conf_err(lx, lx->tok_line,
+				 "learner must be yes or no, not '%s'", val);
+			return -1;
+		}
+		return 0;
+	case N_NKEYS:
+		break;
+	}
+	return -1;
+}
+
+/* "node ID {": a new node in c.  0 or -1. */
+static int node_open(struct lexer *lx, struct rr_conf *c, struct rr_node **out)
 {
 	struct rr_node *n;
-	enum tok_type t;
 	unsigned long long id;
-	char val[512];
-	bool seen_addr = false, seen_backing = false, seen_host = false;
-	bool seen_learner = false;
+	enum tok_type t;
 	int line = lx->tok_line, i;
 
 	t = next_tok(lx);
-	if (t != T_WORD || rr_parse_u64(lx->word, &id) || id < 1 ||
-	    id > 65535) {
+	if (t != T_WORD || rr_arg_u64(lx->word, 1, 65535, &id)) {
 		if (t != T_ERR)
 			conf_err(lx, lx->tok_line,
 				 "'node' needs an id 1..65535, found '%s'",
@@ -250,6 +308,20 @@ static int parse_node(struct lexer *lx, struct rr_conf *c, char addrs[][64])
 				 n->id);
 		return -1;
 	}
+	*out = n;
+	return 0;
+}
+
+/* "node ID { key = value ... }"; addrs[] gets the address as written. */
+static int parse_node(struct lexer *lx, struct rr_conf *c, char addrs[][64])
+{
+	bool seen[N_NKEYS] = { false };
+	struct rr_node *n;
+	enum tok_type t;
+	int k;
+
+	if (node_open(lx, c, &n))
+		return -1;
 	for (;;) {
 		t = next_tok(lx);
 		if (t == T_ERR)
@@ -264,69 +336,24 @@ static int parse_node(struct lexer *lx, struct rr_conf *c, char addrs[][64])
 				 n->id, tok_desc(t));
 			return -1;
 		}
-		if (!strcmp(lx->word, "address")) {
-			if (seen_addr) {
-				conf_err(lx, lx->tok_line,
-					 "duplicate 'address' in node %u", n->id);
-				return -1;
-			}
-			seen_addr = true;
-			if (read_value(lx, "address", val, sizeof(val)))
-				return -1;
-			/* the port default is applied once 'port' is known */
-			if (strlen(val) > 63) {
-				conf_err(lx, lx->tok_line, "bad address '%s'", val);
-				return -1;
-			}
-			strcpy(addrs[c->nnodes], val);
-			n->line = lx->tok_line;
-		} else if (!strcmp(lx->word, "backing")) {
-			if (seen_backing) {
-				conf_err(lx, lx->tok_line,
-					 "duplicate 'backing' in node %u", n->id);
-				return -1;
-			}
-			seen_backing = true;
-			if (read_value(lx, "backing", n->backing,
-				       sizeof(n->backing)))
-				return -1;
-			if (!valid_path(n->backing)) {
-				conf_err(lx, lx->tok_line,
-					 "backing must be an absolute path without spaces, not '%s'",
-					 n->backing);
-				return -1;
-			}
-		} else if (!strcmp(lx->word, "host")) {
-			if (seen_host) {
-				conf_err(lx, lx->tok_line,
-					 "duplicate 'host' in node %u", n->id);
-				return -1;
-			}
-			seen_host = true;
-			if (read_value(lx, "host", n->host, sizeof(n->host)))
-				return -1;
-		} else if (!strcmp(lx->word, "learner")) {
-			if (seen_learner) {
-				conf_err(lx, lx->tok_line,
-					 "duplicate 'learner' in node %u", n->id);
-				return -1;
-			}
-			seen_learner = true;
-			if (read_value(lx, "learner", val, sizeof(val)))
-				return -1;
-			if (parse_bool(val, &n->learner)) {
-				conf_err(lx, lx->tok_line,
-					 "learner must be yes or no, not '%s'", val);
-				return -1;
-			}
-		} else {
+		for (k = 0; k < N_NKEYS && strcmp(lx->word, node_keys[k]); k++)
+			;
+		if (k == N_NKEYS) {
 			conf_err(lx, lx->tok_line, "unknown key '%s' in node %u",
 				 lx->word, n->id);
 			return -1;
 		}
+		if (seen[k]) {
+			conf_err(lx, lx->tok_line, "duplicate '%s' in node %u",
+				 node_keys[k], n->id);
+			return -1;
+		}
+		seen[k] = true;
+		if (node_value(lx, n, k, addrs[c->nnodes]))
+			return -1;
 	}
-	if (!seen_addr) {
-		conf_err(lx, line, "node %u has no address", n->id);
+	if (!seen[N_ADDRESS]) {
+		conf_err(lx, n->line, "node %u has no address", n->id);
 		return -1;
 	}
 	c->nnodes++;
@@ -341,25 +368,236 @@ static void copy_str(char *dst, size_t len, const char *src)
 	dst[n] = '\0';
 }
 
-int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
-		 bool quiet)
+/* The keys outside node blocks. */
+enum conf_key {
+	K_MINOR, K_CLUSTER, K_BACKING, K_LOG, K_SECRET, K_PORT, K_THIS_NODE,
+	K_IO_TIMEOUT, K_SYNC_RATE, K_NKEYS,
+};
+
+static const char *const conf_keys[K_NKEYS] = {
+	[K_MINOR] = "minor",
+	[K_CLUSTER] = "cluster",
+	[K_BACKING] = "backing",
+	[K_LOG] = "log",
+	[K_SECRET] = "secret",
+	[K_PORT] = "port",
+	[K_THIS_NODE] = "this-node",
+	[K_IO_TIMEOUT] = "io-timeout",
+	[K_SYNC_RATE] = "sync-rate",
+};
+
+/* The numeric keys: their range, and what the error message says of it. */
+static const struct {
+	unsigned long long min, max;
+	const char *must;	/* "KEY must be <must>, not 'VALUE'" */
+} num_keys[K_NKEYS] = {
+	[K_MINOR] = { 0, 255, "0..255" },
+	[K_CLUSTER] = { 1, ULLONG_MAX, "a non-zero 64-bit number" },
+	[K_PORT] = { 1, 65535, "1..65535" },
+	[K_THIS_NODE] = { 1, 65535, "a node id 1..65535" },
+	[K_IO_TIMEOUT] = { 1, 3600, "1..3600 seconds" },
+	[K_SYNC_RATE] = { 0, 1ULL << 31, "KiB/s (0 = unlimited)" },
+};
+
+static int set_num_key(struct lexer *lx, struct rr_conf *c, enum conf_key k,
+		       const char *val)
 {
-	static char addrs[RR_MAX_NODES][64];
-	static const char *const keys[] = {
-		"minor", "cluster", "backing", "log", "secret", "port",
-		"this-node", "io-timeout", "sync-rate",
-	};
-	int seen_line[ARRAY_SIZE(keys)] = { 0 };
-	struct lexer lx = { .line = 1, .quiet = quiet };
-	char val[512], *buf = NULL;
-	size_t cap = 0, len = 0;
-	enum tok_type t;
 	unsigned long long v;
-	struct stat st;
-	FILE *f;
-	size_t k;
+
+	if (rr_arg_u64(val, num_keys[k].min, num_keys[k].max, &v)) {
+		conf_err(lx, lx->tok_line, "%s must be %s, not '%s'",
+			 conf_keys[k], num_keys[k].must, val);
+		return -1;
+	}
+	switch (k) {
+	case K_MINOR:
+		c->minor = (int)v;
+		break;
+	case K_CLUSTER:
+		c->cluster = v;
+		break;
+	case K_PORT:
+		c->port = (unsigned int)v;
+		break;
+	case K_THIS_NODE:
+		c->this_node = (unsigned int)v;
+		break;
+	case K_IO_TIMEOUT:
+		c->io_timeout = (long)v;
+		break;
+	default:	/* K_SYNC_RATE */
+		c->sync_rate = (long)v;
+		break;
+	}
+	return 0;
+}
+
+static int set_key(struct lexer *lx, struct rr_conf *c, enum conf_key k,
+		   const char *val)
+{
+	unsigned long long v;
+
+	switch (k) {
+	case K_BACKING:
+		if (!valid_path(val) || strlen(val) >= sizeof(c->backing)) {
+			conf_err(lx, lx->tok_line,
+				 "backing must be an absolute path without spaces, not '%s'",
+				 val);
+			return -1;
+		}
+		strcpy(c->backing, val);
+		return 0;
+	case K_LOG:
+		if (rr_parse_size(val, &v) || v < (1 << 20) || v % 4096 ||
+		    strchr("tT", val[strlen(val) - 1]) ||
+		    strlen(val) >= sizeof(c->log)) {
+			conf_err(lx, lx->tok_line,
+				 "log must be a multiple of 4K, at least 1M (K/M/G suffix), not '%s'",
+				 val);
+			return -1;
+		}
+		strcpy(c->log, val);
+		return 0;
+	case K_SECRET:
+		if (!valid_secret(val)) {
+			conf_err(lx, lx->tok_line,
+				 "secret must be 1..64 printable characters without spaces");
+			return -1;
+		}
+		strcpy(c->secret, val);
+		return 0;
+	default:
+		return set_num_key(lx, c, k, val);
+	}
+}
+
+/* What the file says, while it is being read. */
+struct conf_parse {
+	struct lexer lx;
+	char addrs[RR_MAX_NODES][64];	/* node addresses as written */
+	int seen_line[K_NKEYS];		/* where each key was set, or 0 */
+};
+
+/* "key = value" outside a node block; the key is in lx->word. */
+static int parse_key(struct conf_parse *cp, struct rr_conf *c)
+{
+	struct lexer *lx = &cp->lx;
+	char val[512];
+	int k;
+
+	for (k = 0; k < K_NKEYS && strcmp(lx->word, conf_keys[k]); k++)
+		;
+	if (k == K_NKEYS) {
+		conf_err(lx, lx->tok_line, "unknown key '%s'", lx->word);
+		return -1;
+	}
+	if (cp->seen_line[k]) {
+		conf_err(lx, lx->tok_line, "duplicate '%s' (first on line %d)",
+			 conf_keys[k], cp->seen_line[k]);
+		return -1;
+	}
+	cp->seen_line[k] = lx->tok_line;
+	if (read_value(lx, conf_keys[k], val, sizeof(val)))
+		return -1;
+	return set_key(lx, c, k, val);
+}
+
+static int parse_file(struct conf_parse *cp, struct rr_conf *c)
+{
+	struct lexer *lx = &cp->lx;
+	enum tok_type t;
+
+	for (;;) {
+		t = next_tok(lx);
+		if (t == T_EOF)
+			return 0;
+		if (t == T_ERR)
+			return -1;
+		if (t == T_SEMI)
+			continue;
+		if (t != T_WORD) {
+			conf_err(lx, lx->tok_line, "expected a key, found %s",
+				 tok_desc(t));
+			return -1;
+		}
+		if (!strcmp(lx->word, "node") ? parse_node(lx, c, cp->addrs) :
+		    parse_key(cp, c))
+			return -1;
+	}
+}
+
+/* Node addresses (with the port default), backing devices, duplicates. */
+static int check_nodes(struct conf_parse *cp, struct rr_conf *c)
+{
+	struct lexer *lx = &cp->lx;
 	int i, j;
 
+	for (i = 0; i < c->nnodes; i++) {
+		struct rr_node *n = &c->nodes[i];
+
+		if (rr_norm_addr(cp->addrs[i], c->port, n->addr,
+				 sizeof(n->addr))) {
+			conf_err(lx, n->line,
+				 "node %u: address must be an IPv4 address with an optional :port, not '%s'",
+				 n->id, cp->addrs[i]);
+			return -1;
+		}
+		if (!n->backing[0] && !c->backing[0]) {
+			conf_err(lx, n->line,
+				 "node %u has no backing device (set 'backing' globally or in the node)",
+				 n->id);
+			return -1;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strcmp(c->nodes[j].addr, n->addr)) {
+				conf_err(lx, n->line,
+					 "nodes %u and %u have the same address %s",
+					 c->nodes[j].id, n->id, n->addr);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The checks of the whole file, once it is read. */
+static int check_conf(struct conf_parse *cp, struct rr_conf *c)
+{
+	struct lexer *lx = &cp->lx;
+	int i;
+
+	if (c->minor < 0) {
+		conf_err(lx, lx->line, "missing 'minor'");
+		return -1;
+	}
+	if (!c->cluster) {
+		conf_err(lx, lx->line, "missing 'cluster'");
+		return -1;
+	}
+	if (!c->nnodes) {
+		conf_err(lx, lx->line, "no 'node' blocks");
+		return -1;
+	}
+	if (check_nodes(cp, c))
+		return -1;
+	for (i = 0; i < c->nnodes; i++)
+		if (!c->nodes[i].learner)
+			break;
+	if (i == c->nnodes) {
+		conf_err(lx, lx->line, "every node is a learner; at least one must be a voter");
+		return -1;
+	}
+	if (c->this_node && !rr_conf_node(c, c->this_node)) {
+		conf_err(lx, cp->seen_line[K_THIS_NODE],
+			 "this-node %u is not defined", c->this_node);
+		return -1;
+	}
+	return 0;
+}
+
+/* Defaults, the file's path and the resource's name.  RR_OK or RR_EUSAGE. */
+static int conf_init(const char *name, const char *path, struct rr_conf *c)
+{
 	memset(c, 0, sizeof(*c));
 	c->minor = -1;
 	c->io_timeout = -1;
@@ -383,227 +621,82 @@ int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
 		if (dot && !dot[5])
 			*dot = '\0';
 	}
-	lx.file = c->path;
+	return RR_OK;
+}
 
-	f = fopen(c->path, "r");
+/* The whole file (at most 1 MiB), NUL-terminated, in *out. */
+static int read_file(const char *path, bool quiet, char **out, size_t *out_len)
+{
+	char *buf = NULL, *nb = NULL;
+	size_t cap = 0, len = 0, got;
+	FILE *f;
+
+	f = fopen(path, "r");
 	if (!f) {
 		if (!quiet)
-			rr_err("cannot open config %s: %s", c->path,
-			       strerror(errno));
+			rr_err("cannot open config %s: %s", path, strerror(errno));
 		return errno == ENOENT ? RR_ENOTFOUND : RR_ECONFIG;
 	}
-	for (;;) {
-		size_t got;
-
+	do {
 		if (len + 4096 + 1 > cap) {
-			char *nb;
-
 			cap = cap ? cap * 2 : 8192;
-			if (cap > (1 << 20)) {
-				fclose(f);
-				free(buf);
-				if (!quiet)
-					rr_err("%s: file too large", c->path);
-				return RR_ECONFIG;
-			}
-			nb = realloc(buf, cap);
-			if (!nb) {
-				fclose(f);
-				free(buf);
-				rr_err("out of memory");
-				return RR_EFAIL;
-			}
+			nb = cap > (1 << 20) ? NULL : realloc(buf, cap);
+			if (!nb)
+				break;
 			buf = nb;
 		}
 		got = fread(buf + len, 1, 4096, f);
 		len += got;
-		if (got < 4096)
-			break;
-	}
+	} while (got == 4096);
 	fclose(f);
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		conf_err(&lx, 1, "file contains a NUL byte");
+	if (cap > (1 << 20)) {
 		free(buf);
+		if (!quiet)
+			rr_err("%s: file too large", path);
 		return RR_ECONFIG;
 	}
-	lx.p = buf;
+	if (!nb) {
+		free(buf);
+		rr_err("out of memory");
+		return RR_EFAIL;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	return RR_OK;
+}
 
-	for (;;) {
-		t = next_tok(&lx);
-		if (t == T_EOF)
-			break;
-		if (t == T_ERR)
-			goto bad;
-		if (t == T_SEMI)
-			continue;
-		if (t != T_WORD) {
-			conf_err(&lx, lx.tok_line, "expected a key, found %s",
-				 tok_desc(t));
-			goto bad;
-		}
-		if (!strcmp(lx.word, "node")) {
-			if (parse_node(&lx, c, addrs))
-				goto bad;
-			continue;
-		}
-		for (k = 0; k < ARRAY_SIZE(keys); k++)
-			if (!strcmp(lx.word, keys[k]))
-				break;
-		if (k == ARRAY_SIZE(keys)) {
-			conf_err(&lx, lx.tok_line, "unknown key '%s'", lx.word);
-			goto bad;
-		}
-		if (seen_line[k]) {
-			conf_err(&lx, lx.tok_line,
-				 "duplicate '%s' (first on line %d)", keys[k],
-				 seen_line[k]);
-			goto bad;
-		}
-		seen_line[k] = lx.tok_line;
-		if (read_value(&lx, keys[k], val, sizeof(val)))
-			goto bad;
-		switch (k) {
-		case 0:	/* minor */
-			if (rr_parse_u64(val, &v) || v > 255) {
-				conf_err(&lx, lx.tok_line,
-					 "minor must be 0..255, not '%s'", val);
-				goto bad;
-			}
-			c->minor = (int)v;
-			break;
-		case 1:	/* cluster */
-			if (rr_parse_u64(val, &v) || !v) {
-				conf_err(&lx, lx.tok_line,
-					 "cluster must be a non-zero 64-bit number, not '%s'",
-					 val);
-				goto bad;
-			}
-			c->cluster = v;
-			break;
-		case 2:	/* backing */
-			if (!valid_path(val) || strlen(val) >= sizeof(c->backing)) {
-				conf_err(&lx, lx.tok_line,
-					 "backing must be an absolute path without spaces, not '%s'",
-					 val);
-				goto bad;
-			}
-			strcpy(c->backing, val);
-			break;
-		case 3:	/* log */
-			if (rr_parse_size(val, &v) || v < (1 << 20) || v % 4096 ||
-			    strchr("tT", val[strlen(val) - 1]) ||
-			    strlen(val) >= sizeof(c->log)) {
-				conf_err(&lx, lx.tok_line,
-					 "log must be a multiple of 4K, at least 1M (K/M/G suffix), not '%s'",
-					 val);
-				goto bad;
-			}
-			strcpy(c->log, val);
-			break;
-		case 4:	/* secret */
-			if (!valid_secret(val)) {
-				conf_err(&lx, lx.tok_line,
-					 "secret must be 1..64 printable characters without spaces");
-				goto bad;
-			}
-			strcpy(c->secret, val);
-			break;
-		case 5:	/* port */
-			if (rr_parse_u64(val, &v) || v < 1 || v > 65535) {
-				conf_err(&lx, lx.tok_line,
-					 "port must be 1..65535, not '%s'", val);
-				goto bad;
-			}
-			c->port = (unsigned int)v;
-			break;
-		case 6:	/* this-node */
-			if (rr_parse_u64(val, &v) || v < 1 || v > 65535) {
-				conf_err(&lx, lx.tok_line,
-					 "this-node must be a node id 1..65535, not '%s'",
-					 val);
-				goto bad;
-			}
-			c->this_node = (unsigned int)v;
-			break;
-		case 7:	/* io-timeout */
-			if (rr_parse_u64(val, &v) || v < 1 || v > 3600) {
-				conf_err(&lx, lx.tok_line,
-					 "io-timeout must be 1..3600 seconds, not '%s'",
-					 val);
-				goto bad;
-			}
-			c->io_timeout = (long)v;
-			break;
-		case 8:	/* sync-rate */
-			if (rr_parse_u64(val, &v) || v > (1ULL << 31)) {
-				conf_err(&lx, lx.tok_line,
-					 "sync-rate must be KiB/s (0 = unlimited), not '%s'",
-					 val);
-				goto bad;
-			}
-			c->sync_rate = (long)v;
-			break;
-		}
-	}
+int rr_conf_load(const char *name, const char *path, struct rr_conf *c,
+		 bool quiet)
+{
+	static struct conf_parse cp;
+	struct stat st;
+	size_t len;
+	char *buf;
+	int rc;
 
-	/* whole-file checks */
-	if (c->minor < 0) {
-		conf_err(&lx, lx.line, "missing 'minor'");
-		goto bad;
-	}
-	if (!c->cluster) {
-		conf_err(&lx, lx.line, "missing 'cluster'");
-		goto bad;
-	}
-	if (!c->nnodes) {
-		conf_err(&lx, lx.line, "no 'node' blocks");
-		goto bad;
-	}
-	for (i = 0; i < c->nnodes; i++) {
-		struct rr_node *n = &c->nodes[i];
-
-		if (rr_parse_addr(addrs[i], c->port, n->addr, sizeof(n->addr))) {
-			conf_err(&lx, n->line,
-				 "node %u: address must be an IPv4 address with an optional :port, not '%s'",
-				 n->id, addrs[i]);
-			goto bad;
-		}
-		if (!n->backing[0] && !c->backing[0]) {
-			conf_err(&lx, n->line,
-				 "node %u has no backing device (set 'backing' globally or in the node)",
-				 n->id);
-			goto bad;
-		}
-		for (j = 0; j < i; j++) {
-			if (!strcmp(c->nodes[j].addr, n->addr)) {
-				conf_err(&lx, n->line,
-					 "nodes %u and %u have the same address %s",
-					 c->nodes[j].id, n->id, n->addr);
-				goto bad;
-			}
-		}
-	}
-	for (i = 0; i < c->nnodes; i++)
-		if (!c->nodes[i].learner)
-			break;
-	if (i == c->nnodes) {
-		conf_err(&lx, lx.line, "every node is a learner; at least one must be a voter");
-		goto bad;
-	}
-	if (c->this_node && !rr_conf_node(c, c->this_node)) {
-		conf_err(&lx, seen_line[6], "this-node %u is not defined",
-			 c->this_node);
-		goto bad;
+	rc = conf_init(name, path, c);
+	if (!rc)
+		rc = read_file(c->path, quiet, &buf, &len);
+	if (rc)
+		return rc;
+	memset(&cp, 0, sizeof(cp));
+	cp.lx.line = 1;
+	cp.lx.quiet = quiet;
+	cp.lx.file = c->path;
+	cp.lx.p = buf;
+	if (strlen(buf) != len) {
+		conf_err(&cp.lx, 1, "file contains a NUL byte");
+		rc = RR_ECONFIG;
+	} else if (parse_file(&cp, c) || check_conf(&cp, c)) {
+		rc = RR_ECONFIG;
 	}
 	free(buf);
-	if (c->secret[0] && !quiet && !stat(c->path, &st) && (st.st_mode & 0004))
+	if (!rc && c->secret[0] && !quiet && !stat(c->path, &st) &&
+	    (st.st_mode & 0004))
 		rr_warn("%s holds the secret and is world-readable (chmod 600)",
 			c->path);
-	return RR_OK;
-bad:
-	free(buf);
-	return RR_ECONFIG;
+	return rc;
 }
 
 const struct rr_node *rr_conf_node(const struct rr_conf *c, unsigned int id)

@@ -37,29 +37,19 @@ void rr_msg_end(void)
 	fputc('\n', stderr);
 }
 
-/* Decimal, or hex with 0x; the whole string; no sign, no white space. */
-int rr_parse_u64(const char *s, unsigned long long *out)
+/*
+ * The whole string s as a number in [min, max]: decimal, or hex with 0x; no
+ * sign, no white space.  kmod/rraft_parse.c's rr_parse_u64(), so the tool
+ * reads a number as the kernel does.  0 or -1.
+ */
+int rr_arg_u64(const char *s, unsigned long long min, unsigned long long max,
+	       unsigned long long *out)
 {
-	unsigned long long v;
-	int base = 10;
-	char *end;
+	struct rr_perr err;
+	u64 v;
 
-	if (!s || !*s)
-		return -1;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		if (!s[2])
-			return -1;
-	}
-	if (base == 10 && (*s < '0' || *s > '9'))
-		return -1;
-	if (base == 16 && !((s[2] >= '0' && s[2] <= '9') ||
-			    (s[2] >= 'a' && s[2] <= 'f') ||
-			    (s[2] >= 'A' && s[2] <= 'F')))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || *end)
+	if (!s || strchr(s, '\n') ||
+	    rr_parse_u64(s, strlen(s), min, max, &v, &err))
 		return -1;
 	*out = v;
 	return 0;
@@ -92,7 +82,7 @@ int rr_parse_size(const char *s, unsigned long long *out)
 	}
 	if (shift)
 		num[n - 1] = '\0';
-	if (rr_parse_u64(num, &v) || !strncmp(num, "0x", 2))
+	if (rr_arg_u64(num, 0, ULLONG_MAX, &v) || !strncmp(num, "0x", 2))
 		return -1;
 	if (shift && v > (UINT64_MAX >> shift))
 		return -1;
@@ -101,7 +91,7 @@ int rr_parse_size(const char *s, unsigned long long *out)
 }
 
 /* "10.0.0.1" or "10.0.0.1:7789" -> "10.0.0.1:7789". */
-int rr_parse_addr(const char *s, unsigned int def_port, char *out, size_t len)
+int rr_norm_addr(const char *s, unsigned int def_port, char *out, size_t len)
 {
 	char ip[64];
 	const char *colon = strchr(s, ':');
@@ -115,8 +105,8 @@ int rr_parse_addr(const char *s, unsigned int def_port, char *out, size_t len)
 	ip[n] = '\0';
 	if (inet_pton(AF_INET, ip, &a) != 1)
 		return -1;
-	if (colon && (rr_parse_u64(colon + 1, &port) || port < 1 ||
-		      port > 65535 || !strncmp(colon + 1, "0x", 2)))
+	if (colon && (rr_arg_u64(colon + 1, 1, 65535, &port) ||
+		      !strncmp(colon + 1, "0x", 2)))
 		return -1;
 	if ((size_t)snprintf(out, len, "%s:%u", ip, (unsigned int)port) >= len)
 		return -1;
@@ -196,25 +186,65 @@ struct opts {
 
 struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv, struct opts *o);
+	const char *summary;	/* for "rraftctl --help" */
+	/* a command either runs by itself ... */
+	int (*run)(const struct cmd *c, int argc, char **argv, struct opts *o);
+	/* ... or plans its sysfs writes and waits for rr_plan_run() */
+	int (*plan)(const struct cmd *c, int argc, char **argv,
+		    const struct opts *o, struct rr_plan *p);
+	const struct change *change;	/* plan_change(): what it changes */
 	const char *allowed;	/* long option names, space separated */
 	const char *usage;
 };
 
-static int cmd_format(int argc, char **argv, struct opts *o);
-static int cmd_up(int argc, char **argv, struct opts *o);
-static int cmd_down(int argc, char **argv, struct opts *o);
-static int cmd_status(int argc, char **argv, struct opts *o);
-static int cmd_watch(int argc, char **argv, struct opts *o);
-static int cmd_promote(int argc, char **argv, struct opts *o);
-static int cmd_add(int argc, char **argv, struct opts *o);
-static int cmd_remove(int argc, char **argv, struct opts *o);
-static int cmd_transfer(int argc, char **argv, struct opts *o);
-static int cmd_verify(int argc, char **argv, struct opts *o);
-static int cmd_replace(int argc, char **argv, struct opts *o);
+static int plan_format(const struct cmd *c, int argc, char **argv,
+		       const struct opts *o, struct rr_plan *p);
+static int plan_up(const struct cmd *c, int argc, char **argv,
+		   const struct opts *o, struct rr_plan *p);
+static int plan_down(const struct cmd *c, int argc, char **argv,
+		     const struct opts *o, struct rr_plan *p);
+static int plan_change(const struct cmd *c, int argc, char **argv,
+		       const struct opts *o, struct rr_plan *p);
+static int run_status(const struct cmd *c, int argc, char **argv,
+		      struct opts *o);
+static int run_watch(const struct cmd *c, int argc, char **argv,
+		     struct opts *o);
+static int plan_add(const struct cmd *c, int argc, char **argv,
+		    const struct opts *o, struct rr_plan *p);
+static int plan_replace(const struct cmd *c, int argc, char **argv,
+			const struct opts *o, struct rr_plan *p);
+static int run_verify(const struct cmd *c, int argc, char **argv,
+		      struct opts *o);
+
+/*
+ * promote, transfer and remove: NAME and the id of the node concerned (none
+ * for promote, which writes 1), one write, one wait, one line.
+ */
+struct change {
+	int nids;		/* 0 or 1 */
+	const char *attr;	/* the device's attribute written */
+	enum rr_wait_what what;	/* then waited for */
+	long timeout;		/* s, the default of --timeout */
+	const char *done;	/* "<label>: this node|node ID <done>" */
+};
+
+static const struct change promote = {
+	0, "promote", RR_W_IS_LEADER, 30, "is the leader",
+};
+
+static const struct change transfer = {
+	1, "transfer", RR_W_LEADER_IS, 30, "is the leader",
+};
+
+static const struct change remove_node = {
+	1, "remove", RR_W_GONE, 60, "removed",
+};
 
 static const struct cmd cmds[] = {
-	{ "format", cmd_format, "node config force learner backing cluster members log",
+	{ "format", "write rraft metadata to a backing device",
+	  NULL, plan_format,
+	  NULL,
+	  "node config force learner backing cluster members log",
 	  "Usage: rraftctl format NAME [--node N] [--config FILE] [--force]\n"
 	  "                       [--learner]\n"
 	  "       rraftctl format --backing DEV --node N --cluster ID\n"
@@ -228,49 +258,85 @@ static const struct cmd cmds[] = {
 	  "      --force        overwrite an existing rraft superblock\n"
 	  "      --learner      no initial members: the node joins an existing\n"
 	  "                     cluster with 'rraftctl add' (as with learner = yes)\n" },
-	{ "up", cmd_up, "node config minor backing listen peers secret",
+	{ "up", "create /dev/rraftN and connect to the peers",
+	  NULL, plan_up,
+	  NULL,
+	  "node config minor backing listen peers secret",
 	  "Usage: rraftctl up NAME [--node N] [--config FILE]\n"
 	  "       rraftctl up --minor N --backing DEV [--listen IP:PORT]\n"
 	  "                   [--peers ID@IP:PORT,...] [--secret S]\n"
 	  "Create /dev/rraftN on a formatted backing device and connect to\n"
 	  "the peers; then apply io-timeout and sync-rate from the config.\n" },
-	{ "down", cmd_down, "config minor",
+	{ "down", "tear /dev/rraftN down",
+	  NULL, plan_down,
+	  NULL,
+	  "config minor",
 	  "Usage: rraftctl down NAME|rraftN\n"
 	  "       rraftctl down --minor N\n"
 	  "Tear down /dev/rraftN (fails with EBUSY while it is open).\n" },
-	{ "status", cmd_status, "all json verbose",
+	{ "status", "show state (--json for scripts)",
+	  run_status, NULL,
+	  NULL,
+	  "all json verbose",
 	  "Usage: rraftctl status [NAME|rraftN|--all] [--json] [--verbose]\n"
 	  "Show role, term, leader, commit/applied index, disk state and each\n"
 	  "peer's connection and lag (leader's last index - match index).\n"
 	  "  -j, --json      machine-readable JSON array, one object per device\n"
 	  "  -v, --verbose   also members, log, checkpoint and peer counters\n" },
-	{ "watch", cmd_watch, "count interval timestamps",
+	{ "watch", "print state changes as they happen",
+	  run_watch, NULL,
+	  NULL,
+	  "count interval timestamps",
 	  "Usage: rraftctl watch [NAME|rraftN] [--count N] [--interval MS]\n"
 	  "                      [--timestamps]\n"
 	  "Print the current state as 'exists' lines, then 'exists -', then one\n"
 	  "line per change of role, term, leader, disk, conf phase, members or\n"
 	  "peer connection (like drbdsetup events2).  Stops on SIGINT/SIGTERM\n"
 	  "or after --count change events.  Polls every --interval ms (200).\n" },
-	{ "promote", cmd_promote, "no-wait timeout",
+	{ "promote", "make this node the leader",
+	  NULL, plan_change,
+	  &promote,
+	  "no-wait timeout",
 	  "Usage: rraftctl promote NAME [--no-wait] [--timeout SECS]\n"
 	  "Make this node the leader (leadership transfer to it) and wait until\n"
 	  "it is (default timeout 30 s).\n" },
-	{ "transfer", cmd_transfer, "no-wait timeout",
+	{ "transfer", "hand leadership to another node",
+	  NULL, plan_change,
+	  &transfer,
+	  "no-wait timeout",
 	  "Usage: rraftctl transfer NAME ID [--no-wait] [--timeout SECS]\n"
 	  "Hand leadership to node ID (run on the leader) and wait until ID\n"
 	  "is the leader (default timeout 30 s).\n" },
-	{ "add", cmd_add, "config voter no-wait timeout max-lag",
+	{ "add", "add a node (learner, optionally promoted to voter)",
+	  NULL, plan_add,
+	  NULL,
+	  "config voter no-wait timeout max-lag",
 	  "Usage: rraftctl add NAME ID [IP[:PORT]] [--voter] [--max-lag N]\n"
 	  "                    [--timeout SECS] [--no-wait]\n"
 	  "Add node ID as a learner (run on the leader; the address defaults to\n"
 	  "the node's address in the config).  With --voter, follow its catch-up\n"
 	  "and promote it to voter once its lag is at most --max-lag entries\n"
 	  "(default 64).  Default timeout: none.\n" },
-	{ "remove", cmd_remove, "no-wait timeout",
+	{ "remove", "remove a node",
+	  NULL, plan_change,
+	  &remove_node,
+	  "no-wait timeout",
 	  "Usage: rraftctl remove NAME ID [--no-wait] [--timeout SECS]\n"
 	  "Remove node ID from the cluster (joint consensus; run on the leader)\n"
 	  "and wait until the change is complete (default timeout 60 s).\n" },
-	{ "verify", cmd_verify,
+	{ "replace", "replace a voter by a new node in one change",
+	  NULL, plan_replace,
+	  NULL,
+	  "config no-wait timeout",
+	  "Usage: rraftctl replace NAME OLD NEW [IP[:PORT]] [--timeout SECS]\n"
+	  "                        [--no-wait]\n"
+	  "On the leader: add node NEW (address from the config by default) as a\n"
+	  "learner; the kernel swaps it for voter OLD in one change once it has\n"
+	  "caught up.  Waits until NEW is a voter and OLD is gone (default\n"
+	  "timeout: none).\n" },
+	{ "verify", "compare the data areas of all members",
+	  run_verify, NULL,
+	  NULL,
 	  "local compare offset size range-size no-checkpoint backing",
 	  "Usage: rraftctl verify [--local] NAME [--offset BYTES] [--size BYTES]\n"
 	  "                       [--range-size BYTES] [--no-checkpoint]\n"
@@ -281,13 +347,6 @@ static const struct cmd cmds[] = {
 	  "such outputs from every member and lists the ranges that differ;\n"
 	  "it exits 1 if any does.\n"
 	  "The data area starts at the device's data_offset (sysfs) or --offset.\n" },
-	{ "replace", cmd_replace, "config no-wait timeout",
-	  "Usage: rraftctl replace NAME OLD NEW [IP[:PORT]] [--timeout SECS]\n"
-	  "                        [--no-wait]\n"
-	  "On the leader: add node NEW (address from the config by default) as a\n"
-	  "learner; the kernel swaps it for voter OLD in one change once it has\n"
-	  "caught up.  Waits until NEW is a voter and OLD is gone (default\n"
-	  "timeout: none).\n" },
 };
 
 static void main_usage(FILE *f)
@@ -297,22 +356,23 @@ static void main_usage(FILE *f)
 	fprintf(f,
 		"Usage: rraftctl COMMAND [ARGS]   (rraftctl COMMAND --help for details)\n"
 		"       rraftctl --version\n"
-		"Commands:\n"
-		"  format    write rraft metadata to a backing device\n"
-		"  up        create /dev/rraftN and connect to the peers\n"
-		"  down      tear /dev/rraftN down\n"
-		"  status    show state (--json for scripts)\n"
-		"  watch     print state changes as they happen\n"
-		"  promote   make this node the leader\n"
-		"  transfer  hand leadership to another node\n"
-		"  add       add a node (learner, optionally promoted to voter)\n"
-		"  remove    remove a node\n"
-		"  replace   replace a voter by a new node in one change\n"
-		"  verify    compare the data areas of all members\n"
+		"Commands:\n");
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f,
 		"Config files: $RRAFT_CONF_DIR (default /etc/rraft)/NAME.conf\n"
 		"Exit codes: 0 ok, 1 failure, 2 usage, 3 config error,\n"
 		"            4 kernel refused, 5 not found\n");
-	(void)i;
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
 }
 
 static bool allowed(const struct cmd *c, const char *opt)
@@ -352,7 +412,7 @@ static int parse_uint_opt(const struct cmd *c, const char *name,
 			  const char *arg, unsigned long long min, unsigned long long max,
 			  unsigned long long *out)
 {
-	if (rr_parse_u64(arg, out) || *out < min || *out > max)
+	if (rr_arg_u64(arg, min, max, out))
 		return usage_err(c, "--%s needs a number %llu..%llu, not '%s'",
 				 name, (unsigned long long)min,
 				 (unsigned long long)max, arg);
@@ -362,7 +422,7 @@ static int parse_uint_opt(const struct cmd *c, const char *name,
 /* --------------------------------------------------------- config use */
 
 static int load_conf(const struct cmd *c, int argc, char **argv,
-		     struct opts *o, struct rr_conf *conf)
+		     const struct opts *o, struct rr_conf *conf)
 {
 	if (argc < 1 && !o->config)
 		return usage_err(c, "missing resource NAME");
@@ -370,6 +430,21 @@ static int load_conf(const struct cmd *c, int argc, char **argv,
 		return usage_err(c, "bad resource name '%s'", argv[0]);
 	return rr_conf_load(argc >= 1 ? argv[0] : NULL, o->config, conf,
 			    false);
+}
+
+/* NAME's config and this host's node in it */
+static int load_conf_node(const struct cmd *c, int argc, char **argv,
+			  const struct opts *o, struct rr_conf *conf,
+			  const struct rr_node **me)
+{
+	int rc;
+
+	if (argc > 1)
+		return usage_err(c, "too many arguments");
+	rc = load_conf(c, argc, argv, o, conf);
+	if (rc)
+		return rc;
+	return rr_conf_local_node(conf, o->node, me);
 }
 
 static void join_members(const struct rr_conf *conf, char *buf, size_t len)
@@ -404,87 +479,85 @@ static bool valid_members(const char *s)
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save))
-		if (rr_parse_u64(tok, &v) || v < 1 || v > 65535 ||
-		    !strncmp(tok, "0x", 2))
+		if (rr_arg_u64(tok, 1, 65535, &v) || !strncmp(tok, "0x", 2))
 			return false;
 	return true;
 }
 
-static int cmd_format(int argc, char **argv, struct opts *o)
+static bool valid_backing(const char *s)
 {
-	const struct cmd *c = &cmds[0];
-	static struct rr_conf conf;
-	const struct rr_node *me;
-	char line[2048], members[1024] = "";
-	const char *backing, *log = "";
-	unsigned long long cluster;
+	return s[0] == '/' && !strpbrk(s, " \t\n");
+}
+
+/* ----------------------------------------------------- format, up, down */
+
+struct format_args {
+	const char *backing, *log;
 	unsigned int node;
-	int rc;
+	unsigned long long cluster;
+	char members[1024];
+};
 
-	if (o->backing || o->cluster || o->members || o->log) {
-		/* direct form */
-		unsigned long long sz;
+static int format_direct(const struct cmd *c, int argc, const struct opts *o,
+			 struct format_args *f)
+{
+	unsigned long long sz;
 
-		if (argc || o->config || o->learner)
-			return usage_err(c, "give either NAME or --backing/--cluster, not both");
-		if (!o->backing || !o->node || !o->cluster)
-			return usage_err(c, "needs --backing, --node and --cluster");
-		if (o->backing[0] != '/' || strpbrk(o->backing, " \t\n"))
-			return usage_err(c, "--backing needs an absolute path without spaces");
-		if (o->members && !valid_members(o->members))
-			return usage_err(c, "--members needs ids like 1,2,3, not '%s'",
-					 o->members);
-		if (o->log && (rr_parse_size(o->log, &sz) || sz < (1 << 20) ||
-			       sz % 4096))
-			return usage_err(c, "--log needs a multiple of 4K, at least 1M, not '%s'",
-					 o->log);
-		backing = o->backing;
-		node = o->node;
-		cluster = o->cluster;
-		if (o->members)
-			snprintf(members, sizeof(members), "%s", o->members);
-		if (o->log)
-			log = o->log;
-	} else {
-		if (argc > 1)
-			return usage_err(c, "too many arguments");
-		rc = load_conf(c, argc, argv, o, &conf);
-		if (rc)
-			return rc;
-		rc = rr_conf_local_node(&conf, o->node, &me);
-		if (rc)
-			return rc;
-		backing = rr_node_backing(&conf, me);
-		node = me->id;
-		cluster = conf.cluster;
-		if (!me->learner && !o->learner)
-			join_members(&conf, members, sizeof(members));
-		log = conf.log;
-	}
-	snprintf(line, sizeof(line), "backing=%s node=%u cluster=0x%llx%s%s%s%s%s",
-		 backing, node, (unsigned long long)cluster,
-		 members[0] ? " members=" : "", members,
-		 log[0] ? " log=" : "", log, o->force ? " force=1" : "");
-	rc = rr_ctl_write("format", line);
-	if (rc)
-		return rc;
-	printf("formatted %s: node %u, cluster 0x%llx, %s%s\n", backing, node,
-	       (unsigned long long)cluster,
-	       members[0] ? "members " : "joins later as a learner",
-	       members);
+	if (argc || o->config || o->learner)
+		return usage_err(c, "give either NAME or --backing/--cluster, not both");
+	if (!o->backing || !o->node || !o->cluster)
+		return usage_err(c, "needs --backing, --node and --cluster");
+	if (!valid_backing(o->backing))
+		return usage_err(c, "--backing needs an absolute path without spaces");
+	if (o->members && !valid_members(o->members))
+		return usage_err(c, "--members needs ids like 1,2,3, not '%s'",
+				 o->members);
+	if (o->log && (rr_parse_size(o->log, &sz) || sz < (1 << 20) ||
+		       sz % 4096))
+		return usage_err(c, "--log needs a multiple of 4K, at least 1M, not '%s'",
+				 o->log);
+	f->backing = o->backing;
+	f->node = o->node;
+	f->cluster = o->cluster;
+	snprintf(f->members, sizeof(f->members), "%s",
+		 o->members ? o->members : "");
+	f->log = o->log ? o->log : "";
 	return RR_OK;
 }
 
-static bool wait_dir(int minor, long timeout_ms)
+static int plan_format(const struct cmd *c, int argc, char **argv,
+		       const struct opts *o, struct rr_plan *p)
 {
-	unsigned long long end = rr_now_ms() + (unsigned long long)timeout_ms;
+	static struct rr_conf conf;
+	struct format_args f = { .members = "" };
+	const struct rr_node *me;
+	int rc;
 
-	while (!rr_dev_exists(minor)) {
-		if (rr_now_ms() >= end)
-			return false;
-		rr_sleep_ms(50);
+	if (o->backing || o->cluster || o->members || o->log) {
+		rc = format_direct(c, argc, o, &f);
+		if (rc)
+			return rc;
+	} else {
+		rc = load_conf_node(c, argc, argv, o, &conf, &me);
+		if (rc)
+			return rc;
+		f.backing = rr_node_backing(&conf, me);
+		f.node = me->id;
+		f.cluster = conf.cluster;
+		if (!me->learner && !o->learner)
+			join_members(&conf, f.members, sizeof(f.members));
+		f.log = conf.log;
 	}
-	return true;
+	rr_plan_add(p, RR_STEP_CTL_WRITE, "format",
+		    "backing=%s node=%u cluster=0x%llx%s%s%s%s%s", f.backing,
+		    f.node, f.cluster, f.members[0] ? " members=" : "",
+		    f.members, f.log[0] ? " log=" : "", f.log,
+		    o->force ? " force=1" : "");
+	rr_plan_add(p, RR_STEP_PRINT, NULL, "formatted %s: node %u, cluster 0x%llx, %s%s",
+		    f.backing, f.node, f.cluster,
+		    f.members[0] ? "members " : "joins later as a learner",
+		    f.members);
+	return RR_OK;
 }
 
 /* "2@10.0.0.2,3@10.0.0.3:7000" -> "2@10.0.0.2:7789,3@10.0.0.3:7000" */
@@ -504,8 +577,8 @@ static int parse_peers(const char *in, char *out, size_t len)
 		if (!at)
 			return -1;
 		*at = '\0';
-		if (rr_parse_u64(tok, &id) || id < 1 || id > 65535 ||
-		    rr_parse_addr(at + 1, RR_DEFAULT_PORT, a, sizeof(a)))
+		if (rr_arg_u64(tok, 1, 65535, &id) ||
+		    rr_norm_addr(at + 1, RR_DEFAULT_PORT, a, sizeof(a)))
 			return -1;
 		off += (size_t)snprintf(out + off, len - off, "%s%llu@%s",
 					off ? "," : "", id, a);
@@ -515,297 +588,232 @@ static int parse_peers(const char *in, char *out, size_t len)
 	return off ? 0 : -1;
 }
 
-static int cmd_up(int argc, char **argv, struct opts *o)
+struct up_args {
+	int minor;
+	const char *backing, *secret;
+	char listen[64], peers[3072];
+	long io_timeout, sync_rate;	/* -1: leave the kernel's */
+};
+
+static int up_direct(const struct cmd *c, int argc, const struct opts *o,
+		     struct up_args *u)
 {
-	const struct cmd *c = &cmds[1];
-	static struct rr_conf conf;
-	const struct rr_node *me;
-	char line[4096], peers[3072] = "", listen[64] = "", num[32];
-	const char *backing, *secret = "";
-	size_t off = 0;
-	int minor, rc, i;
-
-	if (o->minor >= 0 || o->backing || o->listen || o->peers || o->secret) {
-		if (argc || o->config)
-			return usage_err(c, "give either NAME or --minor/--backing, not both");
-		if (o->minor < 0 || !o->backing)
-			return usage_err(c, "the direct form needs --minor and --backing");
-		if (o->backing[0] != '/' || strpbrk(o->backing, " \t\n"))
-			return usage_err(c, "--backing needs an absolute path without spaces");
-		if (o->listen && rr_parse_addr(o->listen, RR_DEFAULT_PORT, listen,
-					       sizeof(listen)))
-			return usage_err(c, "--listen needs IP[:PORT], not '%s'",
-					 o->listen);
-		if (o->peers && parse_peers(o->peers, peers, sizeof(peers)))
-			return usage_err(c, "--peers needs ID@IP[:PORT],..., not '%s'",
-					 o->peers);
-		if (o->secret && (!*o->secret || strlen(o->secret) > 64 ||
-				  strpbrk(o->secret, " \t\n")))
-			return usage_err(c, "--secret needs 1..64 characters without spaces");
-		minor = o->minor;
-		backing = o->backing;
-		if (o->secret)
-			secret = o->secret;
-		conf.io_timeout = -1;
-		conf.sync_rate = -1;
-	} else {
-		if (argc > 1)
-			return usage_err(c, "too many arguments");
-		rc = load_conf(c, argc, argv, o, &conf);
-		if (rc)
-			return rc;
-		rc = rr_conf_local_node(&conf, o->node, &me);
-		if (rc)
-			return rc;
-		minor = conf.minor;
-		backing = rr_node_backing(&conf, me);
-		snprintf(listen, sizeof(listen), "%s", me->addr);
-		for (i = 0; i < conf.nnodes; i++) {
-			const struct rr_node *n = &conf.nodes[i];
-
-			if (n == me)
-				continue;
-			off += (size_t)snprintf(peers + off, sizeof(peers) - off,
-						"%s%u@%s", off ? "," : "", n->id,
-						n->addr);
-		}
-		secret = conf.secret;
-	}
-	snprintf(line, sizeof(line), "minor=%d backing=%s%s%s%s%s%s%s", minor,
-		 backing, listen[0] ? " listen=" : "", listen,
-		 peers[0] ? " peers=" : "", peers,
-		 secret[0] ? " secret=" : "", secret);
-	rc = rr_ctl_write("create", line);
-	if (rc)
-		return rc;
-	if (conf.io_timeout >= 0 || conf.sync_rate >= 0) {
-		if (!wait_dir(minor, 5000)) {
-			rr_err("rraft%d did not appear in sysfs", minor);
-			return RR_EFAIL;
-		}
-		if (conf.io_timeout >= 0) {
-			snprintf(num, sizeof(num), "%ld", conf.io_timeout);
-			rc = rr_dev_write(minor, "io_timeout", num, false);
-			if (rc)
-				return rc;
-		}
-		if (conf.sync_rate >= 0) {
-			snprintf(num, sizeof(num), "%ld", conf.sync_rate);
-			rc = rr_dev_write(minor, "sync_rate", num, false);
-			if (rc)
-				return rc;
-		}
-	}
-	printf("rraft%d is up on %s\n", minor, backing);
+	if (argc || o->config)
+		return usage_err(c, "give either NAME or --minor/--backing, not both");
+	if (o->minor < 0 || !o->backing)
+		return usage_err(c, "the direct form needs --minor and --backing");
+	if (!valid_backing(o->backing))
+		return usage_err(c, "--backing needs an absolute path without spaces");
+	if (o->listen && rr_norm_addr(o->listen, RR_DEFAULT_PORT, u->listen,
+				      sizeof(u->listen)))
+		return usage_err(c, "--listen needs IP[:PORT], not '%s'",
+				 o->listen);
+	if (o->peers && parse_peers(o->peers, u->peers, sizeof(u->peers)))
+		return usage_err(c, "--peers needs ID@IP[:PORT],..., not '%s'",
+				 o->peers);
+	if (o->secret && (!*o->secret || strlen(o->secret) > 64 ||
+			  strpbrk(o->secret, " \t\n")))
+		return usage_err(c, "--secret needs 1..64 characters without spaces");
+	u->minor = o->minor;
+	u->backing = o->backing;
+	if (o->secret)
+		u->secret = o->secret;
 	return RR_OK;
 }
 
-static int cmd_down(int argc, char **argv, struct opts *o)
+static int up_conf(const struct cmd *c, int argc, char **argv,
+		   const struct opts *o, struct up_args *u)
 {
-	const struct cmd *c = &cmds[2];
 	static struct rr_conf conf;
-	char num[16], label[64];
-	int minor, rc;
+	const struct rr_node *me;
+	size_t off = 0;
+	int rc, i;
+
+	rc = load_conf_node(c, argc, argv, o, &conf, &me);
+	if (rc)
+		return rc;
+	u->minor = conf.minor;
+	u->backing = rr_node_backing(&conf, me);
+	snprintf(u->listen, sizeof(u->listen), "%s", me->addr);
+	for (i = 0; i < conf.nnodes; i++) {
+		const struct rr_node *n = &conf.nodes[i];
+
+		if (n == me)
+			continue;
+		off += (size_t)snprintf(u->peers + off, sizeof(u->peers) - off,
+					"%s%u@%s", off ? "," : "", n->id,
+					n->addr);
+	}
+	u->secret = conf.secret;
+	u->io_timeout = conf.io_timeout;
+	u->sync_rate = conf.sync_rate;
+	return RR_OK;
+}
+
+static int plan_up(const struct cmd *c, int argc, char **argv,
+		   const struct opts *o, struct rr_plan *p)
+{
+	static struct up_args u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.secret = "";
+	u.io_timeout = -1;
+	u.sync_rate = -1;
+	if (o->minor >= 0 || o->backing || o->listen || o->peers || o->secret)
+		rc = up_direct(c, argc, o, &u);
+	else
+		rc = up_conf(c, argc, argv, o, &u);
+	if (rc)
+		return rc;
+	p->minor = u.minor;
+	rr_plan_add(p, RR_STEP_CTL_WRITE, "create",
+		    "minor=%d backing=%s%s%s%s%s%s%s", u.minor, u.backing,
+		    u.listen[0] ? " listen=" : "", u.listen,
+		    u.peers[0] ? " peers=" : "", u.peers,
+		    u.secret[0] ? " secret=" : "", u.secret);
+	if (u.io_timeout >= 0 || u.sync_rate >= 0)
+		rr_plan_appear(p);
+	if (u.io_timeout >= 0)
+		rr_plan_add(p, RR_STEP_DEV_WRITE, "io_timeout", "%ld",
+			    u.io_timeout);
+	if (u.sync_rate >= 0)
+		rr_plan_add(p, RR_STEP_DEV_WRITE, "sync_rate", "%ld",
+			    u.sync_rate);
+	rr_plan_add(p, RR_STEP_PRINT, NULL, "rraft%d is up on %s", u.minor,
+		    u.backing);
+	return RR_OK;
+}
+
+static int plan_down(const struct cmd *c, int argc, char **argv,
+		     const struct opts *o, struct rr_plan *p)
+{
+	static struct rr_conf conf;
+	int rc;
 
 	if (o->minor >= 0) {
 		if (argc || o->config)
 			return usage_err(c, "give either NAME or --minor, not both");
-		minor = o->minor;
+		p->minor = o->minor;
 	} else if (o->config) {
 		if (argc > 1)
 			return usage_err(c, "too many arguments");
 		rc = rr_conf_load(argc ? argv[0] : NULL, o->config, &conf, false);
 		if (rc)
 			return rc;
-		minor = conf.minor;
+		p->minor = conf.minor;
 	} else {
 		if (argc != 1)
 			return usage_err(c, argc ? "too many arguments" :
 					 "missing resource NAME");
-		rc = rr_resolve(argv[0], &minor, label, sizeof(label));
+		rc = rr_resolve(argv[0], &p->minor, p->label, sizeof(p->label));
 		if (rc)
 			return rc;
 	}
 	rc = rr_ctl_present();
 	if (rc)
 		return rc;
-	if (!rr_dev_exists(minor)) {
-		rr_err("rraft%d does not exist (already down?)", minor);
+	if (!rr_dev_exists(p->minor)) {
+		rr_err("rraft%d does not exist (already down?)", p->minor);
 		return RR_ENOTFOUND;
 	}
-	snprintf(num, sizeof(num), "%d", minor);
-	rc = rr_ctl_write("remove", num);
-	if (rc)
-		return rc;
-	printf("rraft%d is down\n", minor);
+	rr_plan_add(p, RR_STEP_CTL_WRITE, "remove", "%d", p->minor);
+	rr_plan_add(p, RR_STEP_PRINT, NULL, "rraft%d is down", p->minor);
 	return RR_OK;
 }
 
-static int cmd_status(int argc, char **argv, struct opts *o)
+static int run_status(const struct cmd *c, int argc, char **argv,
+		      struct opts *o)
 {
+	(void)c;
 	return rr_cmd_status(argc, argv, o->all, o->json, o->verbose);
 }
 
-static int cmd_watch(int argc, char **argv, struct opts *o)
+static int run_watch(const struct cmd *c, int argc, char **argv,
+		     struct opts *o)
 {
+	(void)c;
 	return rr_cmd_watch(argc, argv, o->count, o->interval, o->timestamps);
 }
 
-/* Resolve NAME to an existing device. */
-static int need_dev(const struct cmd *c, const char *name, int *minor,
-		    char *label, size_t len)
-{
-	int rc = rr_resolve(name, minor, label, len);
+/* ------------------------------------------- leadership and membership */
 
-	(void)c;
+/* Resolve NAME to an existing device: the plan's minor and label. */
+static int need_dev(const char *name, struct rr_plan *p)
+{
+	int rc = rr_resolve(name, &p->minor, p->label, sizeof(p->label));
+
 	if (rc)
 		return rc;
-	if (!rr_dev_exists(*minor)) {
-		rr_err("%s: rraft%d does not exist (is the resource up?)", label,
-		       *minor);
+	if (!rr_dev_exists(p->minor)) {
+		rr_err("%s: rraft%d does not exist (is the resource up?)",
+		       p->label, p->minor);
 		return RR_ENOTFOUND;
 	}
 	return RR_OK;
-}
-
-/* members string "voters=1,2 old= learners=3": is id in list key? */
-static bool members_has(const char *m, const char *key, unsigned int id)
-{
-	char buf[256], *save = NULL, *tok;
-	size_t kl = strlen(key);
-
-	snprintf(buf, sizeof(buf), "%s", m);
-	for (tok = strtok_r(buf, " \t", &save); tok;
-	     tok = strtok_r(NULL, " \t", &save)) {
-		char *item, *isave = NULL;
-		unsigned long long v;
-
-		if (strncmp(tok, key, kl) || tok[kl] != '=')
-			continue;
-		for (item = strtok_r(tok + kl + 1, ",", &isave); item;
-		     item = strtok_r(NULL, ",", &isave))
-			if (!rr_parse_u64(item, &v) && v == id)
-				return true;
-	}
-	return false;
-}
-
-enum wait_what { W_IS_LEADER, W_LEADER_IS, W_VOTER, W_GONE };
-
-/* Poll until the condition holds; RR_OK, or RR_EFAIL on timeout. */
-static int wait_for(int minor, const char *label, enum wait_what what,
-		    unsigned int id, long timeout_s)
-{
-	unsigned long long end = rr_now_ms() + (unsigned long long)timeout_s * 1000;
-	char role[64], leader[64], members[256], phase[64];
-
-	for (;;) {
-		bool ok = false;
-
-		if (!rr_dev_exists(minor)) {
-			rr_err("%s: rraft%d went away", label, minor);
-			return RR_ENOTFOUND;
-		}
-		role[0] = '\0';
-		leader[0] = '\0';
-		members[0] = '\0';
-		phase[0] = '\0';
-		rr_dev_read(minor, "role", role, sizeof(role));
-		rr_dev_read(minor, "leader", leader, sizeof(leader));
-		rr_dev_read(minor, "members", members, sizeof(members));
-		if (rr_dev_read(minor, "conf_phase", phase, sizeof(phase)))
-			strcpy(phase, "stable");
-		switch (what) {
-		case W_IS_LEADER:
-			ok = !strcmp(role, "leader");
-			break;
-		case W_LEADER_IS: {
-			unsigned long long l;
-
-			ok = !rr_parse_u64(leader, &l) && l == id;
-			break;
-		}
-		case W_VOTER:
-			ok = members_has(members, "voters", id) &&
-			     !members_has(members, "learners", id) &&
-			     !strcmp(phase, "stable");
-			break;
-		case W_GONE:
-			ok = !members_has(members, "voters", id) &&
-			     !members_has(members, "learners", id) &&
-			     !members_has(members, "old", id) &&
-			     !strcmp(phase, "stable");
-			break;
-		}
-		if (ok)
-			return RR_OK;
-		if (timeout_s > 0 && rr_now_ms() >= end) {
-			rr_err("%s: timed out after %ld s (role:%s leader:%s members:%s conf:%s)",
-			       label, timeout_s, role[0] ? role : "?",
-			       leader[0] ? leader : "?",
-			       members[0] ? members : "?", phase);
-			return RR_EFAIL;
-		}
-		rr_sleep_ms(200);
-	}
 }
 
 static int parse_id(const struct cmd *c, const char *s, unsigned int *id)
 {
 	unsigned long long v;
 
-	if (rr_parse_u64(s, &v) || v < 1 || v > 65535)
+	if (rr_arg_u64(s, 1, 65535, &v))
 		return usage_err(c, "node id must be 1..65535, not '%s'", s);
 	*id = (unsigned int)v;
 	return RR_OK;
 }
 
-static int cmd_promote(int argc, char **argv, struct opts *o)
+/*
+ * argv: NAME, nids node ids (into ids), then an address if with_addr allows
+ * one; need: the usage message when the count is wrong.
+ */
+static int id_args(const struct cmd *c, int argc, char **argv, int nids,
+		   bool with_addr, const char *need, unsigned int *ids)
 {
-	const struct cmd *c = &cmds[5];
-	char label[64];
-	int minor, rc;
+	int i, rc;
 
-	if (argc != 1)
-		return usage_err(c, argc ? "too many arguments" :
-				 "missing resource NAME");
-	rc = need_dev(c, argv[0], &minor, label, sizeof(label));
-	if (rc)
-		return rc;
-	rc = rr_dev_write(minor, "promote", "1", false);
-	if (rc || o->no_wait)
-		return rc;
-	rc = wait_for(minor, label, W_IS_LEADER, 0,
-		      o->timeout >= 0 ? o->timeout : 30);
-	if (!rc)
-		printf("%s: this node is the leader\n", label);
-	return rc;
+	if (argc < 1 + nids || argc > 1 + nids + with_addr)
+		return usage_err(c, "%s", need);
+	for (i = 0; i < nids; i++) {
+		rc = parse_id(c, argv[1 + i], &ids[i]);
+		if (rc)
+			return rc;
+	}
+	return RR_OK;
 }
 
-static int cmd_transfer(int argc, char **argv, struct opts *o)
+/* The default of --timeout, or what it says. */
+static void plan_timeout(struct rr_plan *p, const struct opts *o, long def)
 {
-	const struct cmd *c = &cmds[6];
-	char label[64], num[16];
-	unsigned int id = 0;
-	int minor, rc;
+	p->timeout = o->timeout >= 0 ? o->timeout : def;
+}
 
-	if (argc != 2)
-		return usage_err(c, "needs NAME and ID");
-	rc = parse_id(c, argv[1], &id);
-	if (rc)
-		return rc;
-	rc = need_dev(c, argv[0], &minor, label, sizeof(label));
-	if (rc)
-		return rc;
-	snprintf(num, sizeof(num), "%u", id);
-	rc = rr_dev_write(minor, "transfer", num, false);
-	if (rc || o->no_wait)
-		return rc;
-	rc = wait_for(minor, label, W_LEADER_IS, id,
-		      o->timeout >= 0 ? o->timeout : 30);
+static int plan_change(const struct cmd *c, int argc, char **argv,
+		       const struct opts *o, struct rr_plan *p)
+{
+	const struct change *ch = c->change;
+	char subject[24] = "this node";
+	unsigned int id = 0;
+	int rc;
+
+	if (!ch->nids && argc != 1)
+		return usage_err(c, argc ? "too many arguments" :
+				 "missing resource NAME");
+	rc = id_args(c, argc, argv, ch->nids, false, "needs NAME and ID", &id);
 	if (!rc)
-		printf("%s: node %u is the leader\n", label, id);
-	return rc;
+		rc = need_dev(argv[0], p);
+	if (rc)
+		return rc;
+	if (ch->nids)
+		snprintf(subject, sizeof(subject), "node %u", id);
+	rr_plan_add(p, RR_STEP_DEV_WRITE, ch->attr, "%u", ch->nids ? id : 1);
+	if (o->no_wait)
+		return RR_OK;
+	plan_timeout(p, o, ch->timeout);
+	rr_plan_wait(p, ch->what, id);
+	rr_plan_add(p, RR_STEP_PRINT, NULL, "%s: %s %s", p->label, subject,
+		    ch->done);
+	return RR_OK;
 }
 
 /* The address of node id: given on the command line, or from the config. */
@@ -818,7 +826,7 @@ static int node_addr(const struct cmd *c, const struct opts *o,
 	int rc;
 
 	if (given) {
-		if (rr_parse_addr(given, RR_DEFAULT_PORT, addr, len))
+		if (rr_norm_addr(given, RR_DEFAULT_PORT, addr, len))
 			return usage_err(c, "address must be IP[:PORT], not '%s'",
 					 given);
 		return RR_OK;
@@ -836,212 +844,278 @@ static int node_addr(const struct cmd *c, const struct opts *o,
 	return RR_OK;
 }
 
-static int cmd_add(int argc, char **argv, struct opts *o)
+static int plan_add(const struct cmd *c, int argc, char **argv,
+		    const struct opts *o, struct rr_plan *p)
 {
-	const struct cmd *c = &cmds[7];
-	static struct rr_state st;
-	char label[64], addr[64], line[128], num[16];
-	long timeout = o->timeout >= 0 ? o->timeout : 0;
-	unsigned long long end, last_print = 0, lag = 0, last_lag = ~0ULL;
-	char last_state[16] = "";
-	unsigned int id = 0;
-	int minor, rc;
+	char addr[64];
+	unsigned int id;
+	int rc;
 
-	if (argc < 2 || argc > 3)
-		return usage_err(c, "needs NAME, ID and optionally IP[:PORT]");
-	rc = parse_id(c, argv[1], &id);
+	rc = id_args(c, argc, argv, 1, true,
+		     "needs NAME, ID and optionally IP[:PORT]", &id);
+	if (!rc)
+		rc = need_dev(argv[0], p);
+	if (!rc)
+		rc = node_addr(c, o, p->label, id, argc == 3 ? argv[2] : NULL,
+			       addr, sizeof(addr));
 	if (rc)
 		return rc;
-	rc = need_dev(c, argv[0], &minor, label, sizeof(label));
-	if (rc)
-		return rc;
-	rc = node_addr(c, o, label, id, argc == 3 ? argv[2] : NULL, addr,
-		       sizeof(addr));
-	if (rc)
-		return rc;
-	snprintf(line, sizeof(line), "%u@%s", id, addr);
-	rc = rr_dev_write(minor, "add_learner", line, false);
-	if (rc)
-		return rc;
-	printf("%s: node %u (%s) added as a learner\n", label, id, addr);
+	rr_plan_add(p, RR_STEP_DEV_WRITE, "add_learner", "%u@%s", id, addr);
+	rr_plan_add(p, RR_STEP_PRINT, NULL, "%s: node %u (%s) added as a learner",
+		    p->label, id, addr);
 	if (!o->voter)
 		return RR_OK;
-
-	/* follow the catch-up, then promote */
-	end = rr_now_ms() + (unsigned long long)timeout * 1000;
-	snprintf(num, sizeof(num), "%u", id);
-	for (;;) {
-		const struct rr_peer *p;
-		const char *state;
-		bool caught_up = false;
-
-		if (rr_state_read(minor, &st)) {
-			rr_err("%s: rraft%d went away", label, minor);
-			return RR_ENOTFOUND;
-		}
-		p = rr_state_peer(&st, id);
-		if (p && rr_peer_lag(&st, p, &lag)) {
-			state = rr_peer_get(p, "state");
-			caught_up = lag <= o->max_lag &&
-				    (!state || !strcmp(state, "replicate"));
-			/* a line per change, else one every 5 s */
-			if (lag != last_lag || strcmp(last_state, state ? state : "") ||
-			    rr_now_ms() - last_print >= 5000 || caught_up) {
-				const char *sent = rr_peer_get(p, "sent");
-
-				printf("%s: node %u catching up: lag %llu%s%s%s%s\n",
-				       label, id, lag, state ? " state " : "",
-				       state ? state : "", sent ? " sent " : "",
-				       sent ? sent : "");
-				last_print = rr_now_ms();
-				last_lag = lag;
-				snprintf(last_state, sizeof(last_state), "%s",
-					 state ? state : "");
-			}
-		} else if (st.present[A_ROLE] && strcmp(st.val[A_ROLE], "leader")) {
-			rr_err("%s: this node is no longer the leader (role %s)",
-			       label, st.val[A_ROLE]);
-			return RR_EFAIL;
-		}
-		if (caught_up) {
-			rc = rr_dev_write(minor, "promote_voter", num, true);
-			if (!rc)
-				break;
-			if (rc != RR_EKERNEL ||
-			    (rr_write_errno != EBUSY && rr_write_errno != EAGAIN)) {
-				if (rc == RR_EKERNEL)
-					rr_err("kernel refused promote_voter: %s (%s); see dmesg",
-					       strerror(rr_write_errno),
-					       rr_errno_name(rr_write_errno));
-				return rc;
-			}
-		}
-		if (timeout > 0 && rr_now_ms() >= end) {
-			rr_err("%s: node %u did not catch up within %ld s (lag %llu)",
-			       label, id, timeout, (unsigned long long)lag);
-			return RR_EFAIL;
-		}
-		rr_sleep_ms(200);
-	}
-	if (!o->no_wait) {
-		long left = timeout;
-
-		if (timeout > 0) {
-			unsigned long long now = rr_now_ms();
-
-			left = now >= end ? 1 : (long)((end - now + 999) / 1000);
-		}
-		rc = wait_for(minor, label, W_VOTER, id, left);
-		if (rc)
-			return rc;
-	}
-	printf("%s: node %u is a voter\n", label, id);
+	plan_timeout(p, o, 0);
+	p->max_lag = o->max_lag;
+	rr_plan_catch_up(p, id);
+	if (!o->no_wait)
+		rr_plan_wait(p, RR_W_VOTER, id);
+	rr_plan_add(p, RR_STEP_PRINT, NULL, "%s: node %u is a voter", p->label,
+		    id);
 	return RR_OK;
 }
 
-static int cmd_remove(int argc, char **argv, struct opts *o)
+static int plan_replace(const struct cmd *c, int argc, char **argv,
+			const struct opts *o, struct rr_plan *p)
 {
-	const struct cmd *c = &cmds[8];
-	char label[64], num[16];
-	unsigned int id = 0;
-	int minor, rc;
+	unsigned int ids[2];	/* old, new */
+	char addr[64];
+	int rc;
 
-	if (argc != 2)
-		return usage_err(c, "needs NAME and ID");
-	rc = parse_id(c, argv[1], &id);
+	rc = id_args(c, argc, argv, 2, true,
+		     "needs NAME, OLD, NEW and optionally IP[:PORT]", ids);
 	if (rc)
 		return rc;
-	rc = need_dev(c, argv[0], &minor, label, sizeof(label));
-	if (rc)
-		return rc;
-	snprintf(num, sizeof(num), "%u", id);
-	rc = rr_dev_write(minor, "remove", num, false);
-	if (rc || o->no_wait)
-		return rc;
-	rc = wait_for(minor, label, W_GONE, id,
-		      o->timeout >= 0 ? o->timeout : 60);
-	if (!rc)
-		printf("%s: node %u removed\n", label, id);
-	return rc;
-}
-
-static int cmd_replace(int argc, char **argv, struct opts *o)
-{
-	const struct cmd *c = &cmds[10];
-	char label[64], addr[64], line[128];
-	long timeout = o->timeout >= 0 ? o->timeout : 0;
-	unsigned int old_id = 0, new_id = 0;
-	int minor, rc;
-
-	if (argc < 3 || argc > 4)
-		return usage_err(c, "needs NAME, OLD, NEW and optionally IP[:PORT]");
-	rc = parse_id(c, argv[1], &old_id);
-	if (!rc)
-		rc = parse_id(c, argv[2], &new_id);
-	if (rc)
-		return rc;
-	if (old_id == new_id)
+	if (ids[0] == ids[1])
 		return usage_err(c, "OLD and NEW are the same node");
-	rc = need_dev(c, argv[0], &minor, label, sizeof(label));
+	rc = need_dev(argv[0], p);
+	if (!rc)
+		rc = node_addr(c, o, p->label, ids[1],
+			       argc == 4 ? argv[3] : NULL, addr, sizeof(addr));
 	if (rc)
 		return rc;
-	rc = node_addr(c, o, label, new_id, argc == 4 ? argv[3] : NULL, addr,
-		       sizeof(addr));
-	if (rc)
-		return rc;
-	snprintf(line, sizeof(line), "%u:%u@%s", old_id, new_id, addr);
-	rc = rr_dev_write(minor, "replace", line, false);
-	if (rc)
-		return rc;
-	printf("%s: replacing node %u by node %u (%s)\n", label, old_id, new_id,
-	       addr);
+	rr_plan_add(p, RR_STEP_DEV_WRITE, "replace", "%u:%u@%s", ids[0], ids[1],
+		    addr);
+	rr_plan_add(p, RR_STEP_PRINT, NULL, "%s: replacing node %u by node %u (%s)",
+		    p->label, ids[0], ids[1], addr);
 	if (o->no_wait)
 		return RR_OK;
-	rc = wait_for(minor, label, W_VOTER, new_id, timeout);
-	if (!rc)
-		rc = wait_for(minor, label, W_GONE, old_id, timeout);
-	if (!rc)
-		printf("%s: node %u replaced by node %u\n", label, old_id, new_id);
-	return rc;
+	plan_timeout(p, o, 0);
+	rr_plan_wait(p, RR_W_VOTER, ids[1]);
+	rr_plan_wait(p, RR_W_GONE, ids[0]);
+	rr_plan_add(p, RR_STEP_PRINT, NULL, "%s: node %u replaced by node %u",
+		    p->label, ids[0], ids[1]);
+	return RR_OK;
 }
 
-static int cmd_verify(int argc, char **argv, struct opts *o)
+static int run_verify(const struct cmd *c, int argc, char **argv,
+		      struct opts *o)
 {
+	(void)c;
 	return rr_cmd_verify(argc, argv, &o->v);
+}
+
+/* ------------------------------------------------------------- options */
+
+/* The flag a no-argument option sets, or NULL. */
+static bool *opt_flag(struct opts *o, int opt)
+{
+	switch (opt) {
+	case O_JSON:		return &o->json;
+	case O_ALL:		return &o->all;
+	case O_VERBOSE:		return &o->verbose;
+	case O_FORCE:		return &o->force;
+	case O_TIMESTAMPS:	return &o->timestamps;
+	case O_VOTER:		return &o->voter;
+	case O_NOWAIT:		return &o->no_wait;
+	case O_LOCAL:		return &o->v.local;
+	case O_COMPARE:		return &o->v.compare;
+	case O_NOCKPT:		return &o->v.no_checkpoint;
+	case O_LEARNER:		return &o->learner;
+	}
+	return NULL;
+}
+
+/* The string an option with a plain string argument sets, or NULL. */
+static const char **opt_string(struct opts *o, int opt)
+{
+	switch (opt) {
+	case O_CONFIG:		return &o->config;
+	case O_MEMBERS:		return &o->members;
+	case O_LOG:		return &o->log;
+	case O_LISTEN:		return &o->listen;
+	case O_PEERS:		return &o->peers;
+	case O_SECRET:		return &o->secret;
+	}
+	return NULL;
+}
+
+/* The numeric options: their range, and where the value goes. */
+static int opt_number(const struct cmd *c, struct opts *o, int opt,
+		      const char *arg)
+{
+	unsigned long long v;
+
+	switch (opt) {
+	case O_NODE:
+		if (parse_uint_opt(c, "node", arg, 1, 65535, &v))
+			return RR_EUSAGE;
+		o->node = (unsigned int)v;
+		return RR_OK;
+	case O_MINOR:
+		if (parse_uint_opt(c, "minor", arg, 0, 255, &v))
+			return RR_EUSAGE;
+		o->minor = (int)v;
+		return RR_OK;
+	case O_COUNT:
+		if (parse_uint_opt(c, "count", arg, 1, 1000000000, &v))
+			return RR_EUSAGE;
+		o->count = (long)v;
+		return RR_OK;
+	case O_INTERVAL:
+		if (parse_uint_opt(c, "interval", arg, 10, 3600000, &v))
+			return RR_EUSAGE;
+		o->interval = (long)v;
+		return RR_OK;
+	case O_TIMEOUT:
+		if (parse_uint_opt(c, "timeout", arg, 0, 86400 * 365, &v))
+			return RR_EUSAGE;
+		o->timeout = (long)v;
+		return RR_OK;
+	case O_MAXLAG:
+		return parse_uint_opt(c, "max-lag", arg, 0, UINT64_MAX,
+				      &o->max_lag) ? RR_EUSAGE : RR_OK;
+	}
+	return -1;
+}
+
+/* The options with arguments of their own kind. */
+static int opt_special(const struct cmd *c, struct opts *o, int opt,
+		       const char *arg)
+{
+	switch (opt) {
+	case O_BACKING:
+		o->backing = arg;
+		o->v.backing = arg;
+		return RR_OK;
+	case O_CLUSTER:
+		if (rr_arg_u64(arg, 1, ULLONG_MAX, &o->cluster))
+			return usage_err(c, "--cluster needs a non-zero number, not '%s'",
+					 arg);
+		return RR_OK;
+	case O_OFFSET:
+		if (rr_parse_size(arg, &o->v.offset))
+			return usage_err(c, "--offset needs a byte count, not '%s'",
+					 arg);
+		o->v.have_offset = true;
+		return RR_OK;
+	case O_SIZE:
+		if (rr_parse_size(arg, &o->v.size))
+			return usage_err(c, "--size needs a byte count, not '%s'",
+					 arg);
+		o->v.have_size = true;
+		return RR_OK;
+	case O_RANGE:
+		if (rr_parse_size(arg, &o->v.range) || !o->v.range ||
+		    o->v.range > (256ULL << 20))
+			return usage_err(c, "--range-size needs 1..256M bytes, not '%s'",
+					 arg);
+		return RR_OK;
+	}
+	return usage_err(c, "bad option");
+}
+
+static int set_opt(const struct cmd *c, struct opts *o, int opt,
+		   const char *arg)
+{
+	bool *flag = opt_flag(o, opt);
+	const char **str = opt_string(o, opt);
+	int rc;
+
+	if (flag) {
+		*flag = true;
+		return RR_OK;
+	}
+	if (str) {
+		*str = arg;
+		return RR_OK;
+	}
+	rc = opt_number(c, o, opt, arg);
+	return rc >= 0 ? rc : opt_special(c, o, opt, arg);
+}
+
+/*
+ * The options of command c; RR_OK, RR_EUSAGE, or -1 after printing the
+ * command's help.
+ */
+static int parse_opts(const struct cmd *c, int argc, char **argv,
+		      struct opts *o)
+{
+	const struct option *lo;
+	int opt, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->minor = -1;
+	o->interval = 200;
+	o->timeout = -1;
+	o->max_lag = 64;
+	o->v.range = 1 << 20;
+	while ((opt = getopt_long(argc, argv, "hn:c:jav", long_opts,
+				  NULL)) != -1) {
+		if (opt == '?')
+			return usage_err(c, "bad option");
+		for (lo = long_opts; lo->name; lo++)
+			if (lo->val == opt)
+				break;
+		if (!lo->name || !allowed(c, lo->name))
+			return usage_err(c, "option --%s does not apply here",
+					 lo->name ? lo->name : "?");
+		if (opt == O_HELP) {
+			fputs(c->usage, stdout);
+			return -1;
+		}
+		rc = set_opt(c, o, opt, optarg);
+		if (rc)
+			return rc;
+	}
+	return RR_OK;
+}
+
+/* "rraftctl --version", "--help", "help [COMMAND]": 1 if argv was one */
+static int global_opts(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("rraftctl %s\n", RRAFTCTL_VERSION);
+		return 1;
+	}
+	if (strcmp(argv[1], "--help") && strcmp(argv[1], "-h") &&
+	    strcmp(argv[1], "help"))
+		return 0;
+	c = argc > 2 && !strcmp(argv[1], "help") ? find_cmd(argv[2]) : NULL;
+	if (c)
+		fputs(c->usage, stdout);
+	else
+		main_usage(stdout);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
-	const struct cmd *c = NULL;
+	static struct rr_plan plan;
+	const struct cmd *c;
 	char *nargv[256], prog[64];
 	struct opts o;
-	unsigned long long v;
-	size_t i;
-	int opt, nargc;
+	int nargc, rc;
 
 	if (argc < 2) {
 		main_usage(stderr);
 		return RR_EUSAGE;
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("rraftctl %s\n", RRAFTCTL_VERSION);
+	if (global_opts(argc, argv))
 		return RR_OK;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
-		if (argc > 2 && strcmp(argv[1], "help") == 0) {
-			for (i = 0; i < ARRAY_SIZE(cmds); i++)
-				if (!strcmp(cmds[i].name, argv[2])) {
-					fputs(cmds[i].usage, stdout);
-					return RR_OK;
-				}
-		}
-		main_usage(stdout);
-		return RR_OK;
-	}
-	for (i = 0; i < ARRAY_SIZE(cmds); i++)
-		if (!strcmp(cmds[i].name, argv[1]))
-			c = &cmds[i];
+	c = find_cmd(argv[1]);
 	if (!c) {
 		fprintf(stderr, "%s: unknown command '%s'\n", rr_prog, argv[1]);
 		main_usage(stderr);
@@ -1056,139 +1130,11 @@ int main(int argc, char **argv)
 	nargv[nargc] = NULL;
 	cur_cmd = c->name;
 
-	memset(&o, 0, sizeof(o));
-	o.minor = -1;
-	o.interval = 200;
-	o.timeout = -1;
-	o.max_lag = 64;
-	o.v.range = 1 << 20;
-	while ((opt = getopt_long(nargc, nargv, "hn:c:jav", long_opts,
-				  NULL)) != -1) {
-		const struct option *lo;
-
-		if (opt == '?')
-			return usage_err(c, "bad option");
-		for (lo = long_opts; lo->name; lo++)
-			if (lo->val == opt)
-				break;
-		if (!lo->name || !allowed(c, lo->name))
-			return usage_err(c, "option --%s does not apply here",
-					 lo->name ? lo->name : "?");
-		switch (opt) {
-		case O_HELP:
-			fputs(c->usage, stdout);
-			return RR_OK;
-		case O_NODE:
-			if (parse_uint_opt(c, "node", optarg, 1, 65535, &v))
-				return RR_EUSAGE;
-			o.node = (unsigned int)v;
-			break;
-		case O_CONFIG:
-			o.config = optarg;
-			break;
-		case O_JSON:
-			o.json = true;
-			break;
-		case O_ALL:
-			o.all = true;
-			break;
-		case O_VERBOSE:
-			o.verbose = true;
-			break;
-		case O_FORCE:
-			o.force = true;
-			break;
-		case O_BACKING:
-			o.backing = optarg;
-			o.v.backing = optarg;
-			break;
-		case O_CLUSTER:
-			if (rr_parse_u64(optarg, &o.cluster) || !o.cluster)
-				return usage_err(c, "--cluster needs a non-zero number, not '%s'",
-						 optarg);
-			break;
-		case O_MEMBERS:
-			o.members = optarg;
-			break;
-		case O_LOG:
-			o.log = optarg;
-			break;
-		case O_MINOR:
-			if (parse_uint_opt(c, "minor", optarg, 0, 255, &v))
-				return RR_EUSAGE;
-			o.minor = (int)v;
-			break;
-		case O_LISTEN:
-			o.listen = optarg;
-			break;
-		case O_PEERS:
-			o.peers = optarg;
-			break;
-		case O_SECRET:
-			o.secret = optarg;
-			break;
-		case O_COUNT:
-			if (parse_uint_opt(c, "count", optarg, 1, 1000000000, &v))
-				return RR_EUSAGE;
-			o.count = (long)v;
-			break;
-		case O_INTERVAL:
-			if (parse_uint_opt(c, "interval", optarg, 10, 3600000, &v))
-				return RR_EUSAGE;
-			o.interval = (long)v;
-			break;
-		case O_TIMESTAMPS:
-			o.timestamps = true;
-			break;
-		case O_VOTER:
-			o.voter = true;
-			break;
-		case O_TIMEOUT:
-			if (parse_uint_opt(c, "timeout", optarg, 0, 86400 * 365, &v))
-				return RR_EUSAGE;
-			o.timeout = (long)v;
-			break;
-		case O_NOWAIT:
-			o.no_wait = true;
-			break;
-		case O_MAXLAG:
-			if (parse_uint_opt(c, "max-lag", optarg, 0, UINT64_MAX, &v))
-				return RR_EUSAGE;
-			o.max_lag = v;
-			break;
-		case O_LOCAL:
-			o.v.local = true;
-			break;
-		case O_COMPARE:
-			o.v.compare = true;
-			break;
-		case O_OFFSET:
-			if (rr_parse_size(optarg, &o.v.offset))
-				return usage_err(c, "--offset needs a byte count, not '%s'",
-						 optarg);
-			o.v.have_offset = true;
-			break;
-		case O_SIZE:
-			if (rr_parse_size(optarg, &o.v.size))
-				return usage_err(c, "--size needs a byte count, not '%s'",
-						 optarg);
-			o.v.have_size = true;
-			break;
-		case O_RANGE:
-			if (rr_parse_size(optarg, &o.v.range) || !o.v.range ||
-			    o.v.range > (256ULL << 20))
-				return usage_err(c, "--range-size needs 1..256M bytes, not '%s'",
-						 optarg);
-			break;
-		case O_NOCKPT:
-			o.v.no_checkpoint = true;
-			break;
-		case O_LEARNER:
-			o.learner = true;
-			break;
-		default:
-			return usage_err(c, "bad option");
-		}
-	}
-	return c->fn(nargc - optind, nargv + optind, &o);
+	rc = parse_opts(c, nargc, nargv, &o);
+	if (rc)
+		return rc < 0 ? RR_OK : rc;
+	if (c->run)
+		return c->run(c, nargc - optind, nargv + optind, &o);
+	rc = c->plan(c, nargc - optind, nargv + optind, &o, &plan);
+	return rc ? rc : rr_plan_run(&plan);
 }

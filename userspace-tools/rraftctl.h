@@ -10,18 +10,20 @@
 #ifndef RRAFTCTL_H
 #define RRAFTCTL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rraft_parse.h"	/* kmod/: rr_parse_u64(), RR_DEFAULT_PORT */
+
 #define RRAFTCTL_VERSION	"0.1.0"
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
-#define RR_DEFAULT_PORT		7789
 #define RR_MAX_NODES		64
-#define RR_MAX_PEERS		64
+#define RR_MAX_PEER_DIRS	64	/* peers/ entries read per device */
 #define RR_MAX_KV		16
 #define RR_PATH_LEN		4096
 
@@ -71,11 +73,59 @@ void rr_msg_end(void);
 #define rr_err(...)	(rr_msg_begin(NULL), fprintf(stderr, __VA_ARGS__), rr_msg_end())
 #define rr_warn(...)	(rr_msg_begin("warning"), fprintf(stderr, __VA_ARGS__), \
 			 rr_msg_end())
-int rr_parse_u64(const char *s, unsigned long long *out);
+int rr_arg_u64(const char *s, unsigned long long min, unsigned long long max,
+	       unsigned long long *out);
 int rr_parse_size(const char *s, unsigned long long *out);
-int rr_parse_addr(const char *s, unsigned int def_port, char *out, size_t len);
+int rr_norm_addr(const char *s, unsigned int def_port, char *out, size_t len);
 void rr_sleep_ms(unsigned int ms);
 unsigned long long rr_now_ms(void);
+
+/*
+ * plan.c: what a command asks of the kernel, step by step (rr_plan_run).
+ * Steps act on the device minor (or on the control directory) and name it
+ * label in messages.
+ */
+enum rr_step_kind {
+	RR_STEP_CTL_WRITE,	/* write text to the control file attr */
+	RR_STEP_DEV_WRITE,	/* write text to the device's attribute attr */
+	RR_STEP_DEV_APPEAR,	/* wait up to 5 s for the device in sysfs */
+	RR_STEP_WAIT,		/* poll until condition what of node id holds */
+	RR_STEP_CATCH_UP,	/* follow learner id's catch-up, then promote */
+	RR_STEP_PRINT,		/* print text and a newline */
+};
+
+enum rr_wait_what {
+	RR_W_IS_LEADER,		/* this node is the leader */
+	RR_W_LEADER_IS,		/* node id is the leader */
+	RR_W_VOTER,		/* node id is a voter, configuration stable */
+	RR_W_GONE,		/* node id is no member, configuration stable */
+};
+
+#define RR_PLAN_STEPS	8
+
+struct rr_step {
+	enum rr_step_kind kind;
+	const char *attr;
+	char text[4096];
+	enum rr_wait_what what;
+	unsigned int id;
+};
+
+struct rr_plan {
+	int minor;
+	char label[64];
+	long timeout;		/* s, from the first wait to the last; 0: none */
+	unsigned long long max_lag;	/* RR_STEP_CATCH_UP: caught up at this lag */
+	int n;
+	struct rr_step steps[RR_PLAN_STEPS];
+};
+
+void rr_plan_add(struct rr_plan *p, enum rr_step_kind kind, const char *attr,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void rr_plan_wait(struct rr_plan *p, enum rr_wait_what what, unsigned int id);
+void rr_plan_catch_up(struct rr_plan *p, unsigned int id);
+void rr_plan_appear(struct rr_plan *p);
+int rr_plan_run(const struct rr_plan *p);
 
 /* conf.c */
 const char *rr_conf_dir(void);
@@ -101,13 +151,13 @@ struct rr_peer {
 
 #define RR_NATTR 23
 
-struct rr_state {
+struct rr_dev_state {
 	int minor;
 	char name[64];
 	bool present[RR_NATTR];
 	char val[RR_NATTR][256];
 	int npeers;
-	struct rr_peer peers[RR_MAX_PEERS];
+	struct rr_peer peers[RR_MAX_PEER_DIRS];
 };
 
 /* indexes into rr_state.val, in the order of rr_attr_names[] */
@@ -130,11 +180,11 @@ int rr_dev_write(int minor, const char *attr, const char *val, bool quiet);
 int rr_dev_read(int minor, const char *attr, char *buf, size_t len);
 bool rr_dev_exists(int minor);
 int rr_list_minors(int *minors, int max);
-int rr_state_read(int minor, struct rr_state *st);
-bool rr_state_u64(const struct rr_state *st, int idx, unsigned long long *v);
+int rr_state_read(int minor, struct rr_dev_state *st);
+bool rr_state_u64(const struct rr_dev_state *st, int idx, unsigned long long *v);
 const char *rr_peer_get(const struct rr_peer *p, const char *key);
-const struct rr_peer *rr_state_peer(const struct rr_state *st, unsigned int id);
-bool rr_peer_lag(const struct rr_state *st, const struct rr_peer *p,
+const struct rr_peer *rr_state_peer(const struct rr_dev_state *st, unsigned int id);
+bool rr_peer_lag(const struct rr_dev_state *st, const struct rr_peer *p,
 		 unsigned long long *lag);
 int rr_resolve(const char *name, int *minor, char *label, size_t len);
 const char *rr_errno_name(int e);
@@ -157,7 +207,6 @@ struct rr_verify_opts {
 	const char *backing;
 };
 
-uint32_t rr_crc32c(uint32_t crc, const void *buf, size_t len);
 int rr_cmd_verify(int argc, char **argv, const struct rr_verify_opts *o);
 
 #endif /* RRAFTCTL_H */

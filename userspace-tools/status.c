@@ -39,7 +39,7 @@ static void json_num_or_str(const char *s)
 {
 	unsigned long long v;
 
-	if (!rr_parse_u64(s, &v) && isdigit((unsigned char)s[0]) &&
+	if (!rr_arg_u64(s, 0, ULLONG_MAX, &v) && isdigit((unsigned char)s[0]) &&
 	    strncmp(s, "0x", 2))
 		printf("%llu", (unsigned long long)v);
 	else
@@ -85,7 +85,7 @@ static void json_kv_object(const char *s, bool lists)
 	putchar('}');
 }
 
-static void status_json(const struct rr_state *st, bool first)
+static void status_json(const struct rr_dev_state *st, bool first)
 {
 	int i, k;
 
@@ -150,12 +150,12 @@ static const char *conn_display(const char *conn, char *buf, size_t len)
 	return buf;
 }
 
-static const char *attr_or(const struct rr_state *st, int idx, const char *def)
+static const char *attr_or(const struct rr_dev_state *st, int idx, const char *def)
 {
 	return st->present[idx] && st->val[idx][0] ? st->val[idx] : def;
 }
 
-static void status_text(const struct rr_state *st, bool verbose)
+static void status_text(const struct rr_dev_state *st, bool verbose)
 {
 	unsigned long long done, left;
 	int k;
@@ -234,7 +234,7 @@ static void status_text(const struct rr_state *st, bool verbose)
 
 int rr_cmd_status(int argc, char **argv, bool all, bool json, bool verbose)
 {
-	static struct rr_state st;
+	static struct rr_dev_state st;
 	int minors[256], n = 0, i, rc;
 	char label[64];
 
@@ -297,8 +297,8 @@ struct wsnap {
 	char name[64];
 	char f[W_NF][128];
 	int npeers;
-	unsigned int id[RR_MAX_PEERS];
-	char conn[RR_MAX_PEERS][32];
+	unsigned int id[RR_MAX_PEER_DIRS];
+	char conn[RR_MAX_PEER_DIRS][32];
 };
 
 static bool w_timestamps;
@@ -356,7 +356,7 @@ static bool w_begin(bool counts)
 	return true;
 }
 
-static void w_take(int minor, const struct rr_state *st, struct wsnap *s)
+static void w_take(int minor, const struct rr_dev_state *st, struct wsnap *s)
 {
 	int i;
 
@@ -463,7 +463,7 @@ static bool w_wait(const sigset_t *sigs, long ms)
 int rr_cmd_watch(int argc, char **argv, long count, long interval_ms,
 		 bool timestamps)
 {
-	static struct rr_state st;
+	static struct rr_dev_state st;
 	struct wsnap *old, cur;
 	sigset_t sigs;
 	int want = -1, minors[256], n, i, rc;

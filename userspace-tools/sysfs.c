@@ -226,7 +226,7 @@ int rr_list_minors(int *minors, int max)
 		unsigned long long m;
 
 		if (strncmp(de->d_name, "rraft", 5) ||
-		    rr_parse_u64(de->d_name + 5, &m) || m > 255 ||
+		    rr_arg_u64(de->d_name + 5, 0, 255, &m) ||
 		    !isdigit((unsigned char)de->d_name[5]))
 			continue;
 		if (rr_dev_exists((int)m))
@@ -244,7 +244,7 @@ static void parse_peer_line(char *line, struct rr_peer *p)
 
 	memset(p, 0, sizeof(*p));
 	tok = strtok_r(line, " \t", &save);
-	if (tok && !rr_parse_u64(tok, &id) && id <= 65535)
+	if (tok && !rr_arg_u64(tok, 0, 65535, &id))
 		p->id = (unsigned int)id;
 	while ((tok = strtok_r(NULL, " \t", &save)) && p->nkv < RR_MAX_KV) {
 		char *eq = strchr(tok, '=');
@@ -259,7 +259,7 @@ static void parse_peer_line(char *line, struct rr_peer *p)
 	}
 }
 
-int rr_state_read(int minor, struct rr_state *st)
+int rr_state_read(int minor, struct rr_dev_state *st)
 {
 	static char peers[16384];
 	char *line, *save = NULL;
@@ -278,7 +278,7 @@ int rr_state_read(int minor, struct rr_state *st)
 		return RR_OK;
 	for (line = strtok_r(peers, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (st->npeers >= RR_MAX_PEERS)
+		if (st->npeers >= RR_MAX_PEER_DIRS)
 			break;
 		while (isspace((unsigned char)*line))
 			line++;
@@ -291,9 +291,9 @@ int rr_state_read(int minor, struct rr_state *st)
 	return RR_OK;
 }
 
-bool rr_state_u64(const struct rr_state *st, int idx, unsigned long long *v)
+bool rr_state_u64(const struct rr_dev_state *st, int idx, unsigned long long *v)
 {
-	return st->present[idx] && !rr_parse_u64(st->val[idx], v);
+	return st->present[idx] && !rr_arg_u64(st->val[idx], 0, ULLONG_MAX, v);
 }
 
 const char *rr_peer_get(const struct rr_peer *p, const char *key)
@@ -306,7 +306,7 @@ const char *rr_peer_get(const struct rr_peer *p, const char *key)
 	return NULL;
 }
 
-const struct rr_peer *rr_state_peer(const struct rr_state *st, unsigned int id)
+const struct rr_peer *rr_state_peer(const struct rr_dev_state *st, unsigned int id)
 {
 	int i;
 
@@ -317,7 +317,7 @@ const struct rr_peer *rr_state_peer(const struct rr_state *st, unsigned int id)
 }
 
 /* The leader's last index minus the peer's match index; leader only. */
-bool rr_peer_lag(const struct rr_state *st, const struct rr_peer *p,
+bool rr_peer_lag(const struct rr_dev_state *st, const struct rr_peer *p,
 		 unsigned long long *lag)
 {
 	const char *m = rr_peer_get(p, "match");
@@ -325,7 +325,8 @@ bool rr_peer_lag(const struct rr_state *st, const struct rr_peer *p,
 
 	if (!st->present[A_ROLE] || strcmp(st->val[A_ROLE], "leader"))
 		return false;
-	if (!m || rr_parse_u64(m, &match) || !rr_state_u64(st, A_LAST, &last))
+	if (!m || rr_arg_u64(m, 0, ULLONG_MAX, &match) ||
+	    !rr_state_u64(st, A_LAST, &last))
 		return false;
 	*lag = last > match ? last - match : 0;
 	return true;
@@ -345,7 +346,7 @@ int rr_resolve(const char *name, int *minor, char *label, size_t len)
 	if (!strncmp(p, "/dev/", 5))
 		p += 5;
 	if (!strncmp(p, "rraft", 5) && isdigit((unsigned char)p[5]) &&
-	    !rr_parse_u64(p + 5, &m)) {
+	    !rr_arg_u64(p + 5, 0, ULLONG_MAX, &m)) {
 		if (m > 255) {
 			rr_err("%s: minor out of range 0..255", name);
 			return RR_EUSAGE;

@@ -22,54 +22,7 @@
 #include <unistd.h>
 
 #include "rraftctl.h"
-
-/* crc32c (Castagnoli, reflected 0x82F63B78), slice-by-8 */
-static uint32_t crc_tab[8][256];
-
-static void crc_init(void)
-{
-	uint32_t i, j, c;
-
-	for (i = 0; i < 256; i++) {
-		c = i;
-		for (j = 0; j < 8; j++)
-			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-		crc_tab[0][i] = c;
-	}
-	for (i = 0; i < 256; i++)
-		for (j = 1; j < 8; j++)
-			crc_tab[j][i] = (crc_tab[j - 1][i] >> 8) ^
-					crc_tab[0][crc_tab[j - 1][i] & 0xff];
-}
-
-/* Raw update like the kernel's crc32c(seed, ...): no inversion inside. */
-uint32_t rr_crc32c(uint32_t crc, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	if (!crc_tab[0][1])
-		crc_init();
-	while (len && ((uintptr_t)p & 7)) {
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-		len--;
-	}
-	while (len >= 8) {
-		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-				     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
-			      (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-
-		crc = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
-		      crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
-		      crc_tab[3][hi & 0xff] ^ crc_tab[2][(hi >> 8) & 0xff] ^
-		      crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
-		p += 8;
-		len -= 8;
-	}
-	while (len--)
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc;
-}
+#include "rraft_format.h"	/* kmod/: the superblock codec */
 
 static int dev_size(int fd, unsigned long long *size)
 {
@@ -89,240 +42,253 @@ static int dev_size(int fd, unsigned long long *size)
 	return -ENOTBLK;
 }
 
-/*
- * The superblock (block 0 of the backing device; kmod/rraft_format.c,
- * Documentation/design/on-disk-format.rst): little-endian, crc32c over
- * 'size' bytes with the crc field zeroed.  Only what verify needs.
- */
-#define SB_MAGIC	0x3142535446415252ull	/* "RRAFTSB1" */
-#define SB_VERSION	1u
-#define SB_BLOCK	4096u
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static unsigned long long le64(const uint8_t *p)
-{
-	return (unsigned long long)le32(p) | (unsigned long long)le32(p + 4) << 32;
-}
-
 struct sb_info {
-	unsigned long long cluster, data_off, data_bytes;
+	unsigned long long data_off, data_bytes;
 	uint32_t node;
 };
 
-/* 0, or -1 with *why set. */
-static int read_sb(int fd, unsigned long long dev_bytes, struct sb_info *sb,
+/*
+ * Where the data area is, from the superblock (block 0, decoded and checked
+ * by the module's own codec, kmod/rraft_format.c).  0, or -1 with *why set.
+ */
+static int read_sb(int fd, unsigned long long dev_bytes, struct sb_info *info,
 		   const char **why)
 {
-	static const uint8_t zero[4];
-	unsigned long long data_blocks;
-	uint32_t size, crc;
+	struct rr_sb sb;
 	uint8_t *blk;
 	ssize_t n;
+	int rc = -1;
 
-	if (posix_memalign((void **)&blk, SB_BLOCK, SB_BLOCK)) {
+	if (posix_memalign((void **)&blk, RR_BLOCK_SIZE, RR_BLOCK_SIZE)) {
 		*why = "out of memory";
 		return -1;
 	}
-	n = pread(fd, blk, SB_BLOCK, 0);
-	if (n != SB_BLOCK) {
+	n = pread(fd, blk, RR_BLOCK_SIZE, 0);
+	if (n != RR_BLOCK_SIZE)
 		*why = n < 0 ? strerror(errno) : "device shorter than one block";
-		goto bad;
-	}
-	*why = "no rraft superblock (not formatted?)";
-	if (le64(blk) != SB_MAGIC)
-		goto bad;
-	*why = "unsupported superblock version";
-	if (le32(blk + 8) != SB_VERSION)
-		goto bad;
-	size = le32(blk + 12);
-	*why = "bad superblock size";
-	if (size < 128 || size > SB_BLOCK)
-		goto bad;
-	crc = rr_crc32c(~0u, blk, 16);
-	crc = rr_crc32c(crc, zero, 4);
-	crc = rr_crc32c(crc, blk + 20, size - 20);
-	*why = "superblock crc mismatch";
-	if (crc != le32(blk + 16))
-		goto bad;
-	sb->cluster = le64(blk + 40);
-	sb->node = le32(blk + 48);
-	data_blocks = le64(blk + 104);
-	sb->data_off = le64(blk + 96);
-	*why = "superblock: bad block size or data area";
-	if (le32(blk + 52) != SB_BLOCK || !sb->data_off ||
-	    sb->data_off > (1ull << 40) || data_blocks > (1ull << 40) ||
-	    (sb->data_off + data_blocks) * SB_BLOCK > dev_bytes)
-		goto bad;
-	sb->data_off *= SB_BLOCK;
-	sb->data_bytes = data_blocks * SB_BLOCK;
+	else
+		rc = rr_sb_decode(&sb, blk, dev_bytes, why);
+	if (rc == -ENOENT)
+		*why = "no rraft superblock (not formatted?)";
 	free(blk);
+	if (rc)
+		return -1;
+	info->data_off = sb.data_off * RR_BLOCK_SIZE;
+	info->data_bytes = sb.data_blocks * RR_BLOCK_SIZE;
+	info->node = sb.node_id;
 	return 0;
-bad:
-	free(blk);
-	return -1;
+}
+
+/* What verify --local checksums, and what its header line says. */
+struct local {
+	char label[64], backing[256], node[32], applied[32];
+	unsigned long long offset, size, total;
+	bool have_offset;
+	int fd;
+	bool direct;		/* fd is O_DIRECT */
+};
+
+/* From the running device NAME: checkpoint, then node, applied, backing. */
+static int local_from_dev(const char *name, const struct rr_verify_opts *o,
+			  struct local *l)
+{
+	char buf[256];
+	int minor = -1, rc;
+
+	rc = rr_resolve(name, &minor, l->label, sizeof(l->label));
+	if (rc)
+		return rc;
+	if (!rr_dev_exists(minor)) {
+		rr_err("%s: rraft%d does not exist (is the resource up?)",
+		       l->label, minor);
+		return RR_ENOTFOUND;
+	}
+	if (!o->no_checkpoint &&
+	    rr_dev_write(minor, "checkpoint", "1", true) != RR_OK)
+		rr_warn("%s: checkpoint failed (%s), checksumming the data area as it is",
+			l->label, strerror(rr_write_errno ? rr_write_errno : EIO));
+	if (rr_dev_read(minor, "node_id", l->node, sizeof(l->node)) ||
+	    !l->node[0])
+		strcpy(l->node, "?");
+	if (rr_dev_read(minor, "applied_index", l->applied,
+			sizeof(l->applied)) || !l->applied[0])
+		strcpy(l->applied, "?");
+	if (!o->backing &&
+	    rr_dev_read(minor, "backing", l->backing, sizeof(l->backing)))
+		l->backing[0] = '\0';
+	if (!o->have_offset &&
+	    !rr_dev_read(minor, "data_offset", buf, sizeof(buf)) &&
+	    !rr_arg_u64(buf, 0, ULLONG_MAX, &l->offset))
+		l->have_offset = true;
+	return RR_OK;
+}
+
+/* Open the backing device (O_DIRECT if it can be); its size in l->total. */
+static int local_open(struct local *l)
+{
+	int rc;
+
+	l->direct = true;
+	l->fd = open(l->backing, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (l->fd < 0 && errno == EINVAL) {
+		l->direct = false;
+		l->fd = open(l->backing, O_RDONLY | O_CLOEXEC);
+	}
+	if (l->fd < 0) {
+		rr_err("cannot open %s: %s", l->backing, strerror(errno));
+		return errno == ENOENT ? RR_ENOTFOUND : RR_EFAIL;
+	}
+	rc = dev_size(l->fd, &l->total);
+	if (rc) {
+		rr_err("%s: cannot get size: %s", l->backing, strerror(-rc));
+		close(l->fd);
+		return RR_EFAIL;
+	}
+	return RR_OK;
+}
+
+/* Where the data area is: --offset, data_offset, else the superblock. */
+static int local_area(struct local *l, const struct rr_verify_opts *o)
+{
+	unsigned long long sb_size = 0;
+	struct sb_info sb;
+	const char *why;
+
+	if (!l->have_offset || !o->have_size) {
+		if (read_sb(l->fd, l->total, &sb, &why)) {
+			if (!l->have_offset) {
+				rr_err("%s: %s; give --offset", l->backing, why);
+				return RR_EFAIL;
+			}
+		} else {
+			if (!l->have_offset)
+				l->offset = sb.data_off;
+			if (!o->have_size && l->offset == sb.data_off)
+				sb_size = sb.data_bytes;
+			if (!strcmp(l->node, "?"))
+				snprintf(l->node, sizeof(l->node), "%u",
+					 sb.node);
+		}
+	}
+	if (l->offset > l->total) {
+		rr_err("%s: offset %llu is past the end (%llu bytes)",
+		       l->backing, l->offset, l->total);
+		return RR_EUSAGE;
+	}
+	l->size = sb_size ? sb_size : l->total - l->offset;
+	if (o->have_size) {
+		if (o->size > l->size) {
+			rr_err("%s: --size %llu goes past the end of the device",
+			       l->backing, o->size);
+			return RR_EUSAGE;
+		}
+		l->size = o->size;
+	}
+	return RR_OK;
+}
+
+/* Read want bytes at off; falls back to buffered reads if O_DIRECT fails. */
+static unsigned long long local_read(struct local *l, void *data,
+				     unsigned long long off,
+				     unsigned long long want)
+{
+	unsigned long long got = 0;
+	ssize_t n;
+
+	errno = 0;
+	while (got < want) {
+		n = pread(l->fd, (char *)data + got, want - got,
+			  (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EINVAL && l->direct) {
+			/* unaligned offset or length: buffered */
+			int fd2 = open(l->backing, O_RDONLY | O_CLOEXEC);
+
+			if (fd2 < 0)
+				break;
+			close(l->fd);
+			l->fd = fd2;
+			l->direct = false;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		got += (unsigned long long)n;
+	}
+	return got;
+}
+
+/* The header line, then "START LENGTH CRC" per range. */
+static int local_sums(struct local *l, const struct rr_verify_opts *o)
+{
+	unsigned long long pos, want, got;
+	void *data;
+
+	if (posix_memalign(&data, 4096, o->range)) {
+		rr_err("out of memory for a %llu-byte range", o->range);
+		return RR_EFAIL;
+	}
+	printf("# rraft-verify 1 name=%s node=%s applied=%s alg=crc32c",
+	       l->label, l->node, l->applied);
+	printf(" range=%llu offset=%llu size=%llu backing=%s\n", o->range,
+	       l->offset, l->size, l->backing);
+	for (pos = 0; pos < l->size; pos += want) {
+		want = l->size - pos < o->range ? l->size - pos : o->range;
+		got = local_read(l, data, l->offset + pos, want);
+		if (got < want) {
+			rr_err("%s: read error at %llu: %s", l->backing,
+			       l->offset + pos + got,
+			       errno ? strerror(errno) : "unexpected end of device");
+			free(data);
+			return RR_EFAIL;
+		}
+		printf("%llu %llu %08x\n", pos, want,
+		       ~rr_crc32c(~0u, data, want));
+	}
+	free(data);
+	return RR_OK;
 }
 
 static int verify_local(int argc, char **argv, const struct rr_verify_opts *o)
 {
-	char label[64] = "-", backing[256] = "", node[32] = "?";
-	char applied[32] = "?", buf[256];
-	unsigned long long offset = 0, size, total, pos, sb_size = 0;
-	int minor = -1, fd, rc;
-	bool direct = true, have_offset = false;
-	void *data;
+	struct local l = {
+		.label = "-", .node = "?", .applied = "?", .fd = -1,
+	};
+	int rc;
 
 	if (argc > 1 || (!argc && !o->backing)) {
 		rr_err("--local: give one resource, or --backing");
 		return RR_EUSAGE;
 	}
 	if (argc) {
-		rc = rr_resolve(argv[0], &minor, label, sizeof(label));
+		rc = local_from_dev(argv[0], o, &l);
 		if (rc)
 			return rc;
-		if (!rr_dev_exists(minor)) {
-			rr_err("%s: rraft%d does not exist (is the resource up?)",
-			       label, minor);
-			return RR_ENOTFOUND;
-		}
-		if (!o->no_checkpoint &&
-		    rr_dev_write(minor, "checkpoint", "1", true) != RR_OK)
-			rr_warn("%s: checkpoint failed (%s), checksumming the data area as it is",
-				label, strerror(rr_write_errno ? rr_write_errno : EIO));
-		if (rr_dev_read(minor, "node_id", node, sizeof(node)) || !node[0])
-			strcpy(node, "?");
-		if (rr_dev_read(minor, "applied_index", applied, sizeof(applied)) ||
-		    !applied[0])
-			strcpy(applied, "?");
-		if (!o->backing &&
-		    rr_dev_read(minor, "backing", backing, sizeof(backing)))
-			backing[0] = '\0';
-		if (!o->have_offset &&
-		    !rr_dev_read(minor, "data_offset", buf, sizeof(buf)) &&
-		    !rr_parse_u64(buf, &offset))
-			have_offset = true;
 	}
 	if (o->backing)
-		snprintf(backing, sizeof(backing), "%s", o->backing);
+		snprintf(l.backing, sizeof(l.backing), "%s", o->backing);
 	if (o->have_offset) {
-		offset = o->offset;
-		have_offset = true;
+		l.offset = o->offset;
+		l.have_offset = true;
 	}
-	if (!backing[0]) {
-		rr_err("%s: cannot find the backing device; give --backing", label);
+	if (!l.backing[0]) {
+		rr_err("%s: cannot find the backing device; give --backing",
+		       l.label);
 		return RR_ENOTFOUND;
 	}
-
-	fd = open(backing, O_RDONLY | O_DIRECT | O_CLOEXEC);
-	if (fd < 0 && errno == EINVAL) {
-		direct = false;
-		fd = open(backing, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		rr_err("cannot open %s: %s", backing, strerror(errno));
-		return errno == ENOENT ? RR_ENOTFOUND : RR_EFAIL;
-	}
-	rc = dev_size(fd, &total);
-	if (rc) {
-		rr_err("%s: cannot get size: %s", backing, strerror(-rc));
-		close(fd);
-		return RR_EFAIL;
-	}
-	if (!have_offset || !o->have_size) {
-		/* the superblock knows where the data area is */
-		const char *why;
-		struct sb_info sb;
-
-		if (read_sb(fd, total, &sb, &why)) {
-			if (!have_offset) {
-				rr_err("%s: %s; give --offset", backing, why);
-				close(fd);
-				return RR_EFAIL;
-			}
-		} else {
-			if (!have_offset)
-				offset = sb.data_off;
-			if (!o->have_size && offset == sb.data_off)
-				sb_size = sb.data_bytes;
-			if (!strcmp(node, "?"))
-				snprintf(node, sizeof(node), "%u", sb.node);
-		}
-	}
-	if (offset > total) {
-		rr_err("%s: offset %llu is past the end (%llu bytes)",
-		       backing, offset, total);
-		close(fd);
-		return RR_EUSAGE;
-	}
-	size = sb_size ? sb_size : total - offset;
-	if (o->have_size) {
-		if (o->size > size) {
-			rr_err("%s: --size %llu goes past the end of the device",
-			       backing, o->size);
-			close(fd);
-			return RR_EUSAGE;
-		}
-		size = o->size;
-	}
-	if (posix_memalign(&data, 4096, o->range)) {
-		rr_err("out of memory for a %llu-byte range", o->range);
-		close(fd);
-		return RR_EFAIL;
-	}
-
-	printf("# rraft-verify 1 name=%s node=%s applied=%s alg=crc32c",
-	       label, node, applied);
-	printf(" range=%llu offset=%llu size=%llu backing=%s\n", o->range,
-	       offset, size, backing);
-	for (pos = 0; pos < size; ) {
-		unsigned long long want = size - pos < o->range ? size - pos : o->range;
-		unsigned long long got = 0;
-		ssize_t n;
-
-		errno = 0;
-		while (got < want) {
-			n = pread(fd, (char *)data + got, want - got,
-				  (off_t)(offset + pos + got));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno == EINVAL && direct) {
-				/* unaligned offset or length: buffered */
-				int fd2 = open(backing, O_RDONLY | O_CLOEXEC);
-
-				if (fd2 < 0)
-					break;
-				close(fd);
-				fd = fd2;
-				direct = false;
-				continue;
-			}
-			if (n <= 0)
-				break;
-			got += (unsigned long long)n;
-		}
-		if (got < want) {
-			rr_err("%s: read error at %llu: %s", backing,
-			       offset + pos + got,
-			       errno ? strerror(errno) : "unexpected end of device");
-			free(data);
-			close(fd);
-			return RR_EFAIL;
-		}
-		printf("%llu %llu %08x\n", pos, want,
-		       ~rr_crc32c(~0u, data, want));
-		pos += want;
-	}
-	free(data);
-	close(fd);
-	if (fflush(stdout) || ferror(stdout)) {
+	rc = local_open(&l);
+	if (rc)
+		return rc;
+	rc = local_area(&l, o);
+	if (!rc)
+		rc = local_sums(&l, o);
+	close(l.fd);
+	if (!rc && (fflush(stdout) || ferror(stdout))) {
 		rr_err("write error: %s", strerror(errno));
 		return RR_EFAIL;
 	}
-	return RR_OK;
+	return rc;
 }
 
 struct sums {
@@ -369,9 +335,10 @@ static int load_sums(const char *file, struct sums *s)
 	}
 	if (!fgets(line, sizeof(line), f) ||
 	    strncmp(line, "# rraft-verify 1 ", 17) ||
-	    !hdr_get(line, "range", v, sizeof(v)) || rr_parse_u64(v, &s->range) ||
-	    !hdr_get(line, "size", v, sizeof(v)) || rr_parse_u64(v, &s->size) ||
-	    !s->range) {
+	    !hdr_get(line, "range", v, sizeof(v)) ||
+	    rr_arg_u64(v, 1, ULLONG_MAX, &s->range) ||
+	    !hdr_get(line, "size", v, sizeof(v)) ||
+	    rr_arg_u64(v, 0, ULLONG_MAX, &s->size)) {
 		rr_err("%s: not the output of 'rraftctl verify --local'", file);
 		fclose(f);
 		return RR_EUSAGE;

@@ -37,9 +37,8 @@ rm -f /tmp/rraft-tools-build.$$
 # the same tests again with rraftctl built with ASan and UBSan
 asan=$(mktemp -d /tmp/rraft-tools-asan.XXXXXX)
 trap 'rm -rf "$asan"' EXIT
-if ${CC:-gcc} -std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -o "$asan/rraftctl" \
-	"$top"/userspace-tools/*.c >"$asan/build.log" 2>&1; then
+if make -C "$top/userspace-tools" asan ASAN_BIN="$asan/rraftctl" \
+	>"$asan/build.log" 2>&1; then
 	pass=$((pass + 1))
 	echo "ok - rraftctl builds with -fsanitize=address,undefined"
 else

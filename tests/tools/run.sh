@@ -641,7 +641,8 @@ good_conf
 printf 123456789 >"$T/v.img"
 run verify --local --backing "$T/v.img" --offset 0 --range-size 9
 assert_eq "verify crc32c check value (123456789 -> e3069283)" "0 9 e3069283" "$(sed -n 2p <<<"$out")"
-# A formatted image: superblock (python, independent crc32c), 1 MiB data area
+# A formatted image of 5 MiB as rr_sb_layout() lays it out with a 1 MiB log:
+# superblock (python, independent crc32c), data area 2 MiB..5 MiB
 python3 - "$T/a.img" <<'PY'
 import struct, sys
 def crc32c(data, crc=0xffffffff):
@@ -651,24 +652,25 @@ def crc32c(data, crc=0xffffffff):
             crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
     return crc
 blk = bytearray(4096)
-struct.pack_into("<QIIII", blk, 0, 0x3142535446415252, 1, 256, 0, 0)
+# magic, version, size (128 + the 112-byte configuration), crc, flags
+struct.pack_into("<QIIII", blk, 0, 0x3142535446415252, 1, 240, 0, 0)
 struct.pack_into("<QII", blk, 40, 0x5eed, 2, 4096)
 # dev_blocks, state_off, state_blocks, log_off, log_blocks, data_off, data_blocks
-struct.pack_into("<QQQQQQQ", blk, 56, 1024, 1, 2, 8, 248, 256, 768)
-struct.pack_into("<I", blk, 16, crc32c(bytes(blk[:256])))
+struct.pack_into("<QQQQQQQ", blk, 56, 1280, 1, 2, 8, 256, 512, 768)
+struct.pack_into("<I", blk, 16, crc32c(bytes(blk[:240])))
 with open(sys.argv[1], "wb") as f:
     f.write(blk)
-    f.seek(4 << 20)
+    f.seek(5 << 20)
     f.truncate()
 PY
-dd if=/dev/urandom of="$T/a.img" bs=1M seek=1 count=3 conv=notrunc status=none
+dd if=/dev/urandom of="$T/a.img" bs=1M seek=2 count=3 conv=notrunc status=none
 cp "$T/a.img" "$T/b.img"
 cp "$T/a.img" "$T/c.img"
-printf 'X' | dd of="$T/c.img" bs=1 seek=$((3 * 1048576 + 5)) conv=notrunc status=none
+printf 'X' | dd of="$T/c.img" bs=1 seek=$((4 * 1048576 + 5)) conv=notrunc status=none
 run verify --local --backing "$T/a.img"
 assert_rc "verify --local from the superblock exits 0" 0
 assert_eq "verify header from the superblock" \
-	"# rraft-verify 1 name=- node=2 applied=? alg=crc32c range=1048576 offset=1048576 size=3145728 backing=$T/a.img" \
+	"# rraft-verify 1 name=- node=2 applied=? alg=crc32c range=1048576 offset=2097152 size=3145728 backing=$T/a.img" \
 	"$(head -1 <<<"$out")"
 assert_eq "verify --local prints one line per range" 4 "$(grep -c '' <<<"$out")"
 cp "$T/out" "$T/a.sums"
@@ -677,15 +679,15 @@ mk_dev 0 node_id=2 applied_index=120 backing="$T/b.img"
 run verify r0
 assert_rc "verify r0 exits 0" 0
 assert_eq "verify r0 checkpoints first" "1" "$(attr 0 checkpoint)"
-assert_grep "verify r0 header" "^# rraft-verify 1 name=r0 node=2 applied=120 .* offset=1048576 size=3145728 " "$out"
+assert_grep "verify r0 header" "^# rraft-verify 1 name=r0 node=2 applied=120 .* offset=2097152 size=3145728 " "$out"
 cp "$T/out" "$T/b.sums"
 mk_dev 1 node_id=3 applied_index=121 backing="$T/c.img"
-printf '2097152\n' >"$T/sys/block/rraft1/rraft/data_offset"
+printf '3145728\n' >"$T/sys/block/rraft1/rraft/data_offset"
 run verify --local rraft1 --no-checkpoint
 assert_eq "verify --no-checkpoint does not checkpoint" "" "$(attr 1 checkpoint)"
-assert_grep "verify takes data_offset from sysfs" " offset=2097152 size=2097152 " "$(head -1 <<<"$out")"
-run verify --local rraft1 --offset 1M
-assert_grep "--offset overrides data_offset" " offset=1048576 size=3145728 " "$(head -1 <<<"$out")"
+assert_grep "verify takes data_offset from sysfs" " offset=3145728 size=2097152 " "$(head -1 <<<"$out")"
+run verify --local rraft1 --offset 2M
+assert_grep "--offset overrides data_offset" " offset=2097152 size=3145728 " "$(head -1 <<<"$out")"
 cp "$T/out" "$T/c.sums"
 run verify --compare "$T/a.sums" "$T/b.sums"
 assert_rc "verify --compare of identical data exits 0" 0
@@ -716,7 +718,26 @@ run verify --compare "$T/a.sums"
 assert_fails "verify --compare of one file: usage error" 2 "at least two files"
 printf 'Z' | dd of="$T/a.img" bs=1 seek=100 conv=notrunc status=none
 run verify --local --backing "$T/a.img"
-assert_fails "verify on a corrupt superblock fails" 1 "superblock crc mismatch; give --offset"
+assert_fails "verify on a corrupt superblock fails" 1 "superblock: crc mismatch; give --offset"
+# the module's codec checks what the superblock says: a size field of 256
+# (crc right over it) is not this format
+python3 - "$T/b.img" <<'PY2'
+import struct, sys
+def crc32c(data, crc=0xffffffff):
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc
+with open(sys.argv[1], "r+b") as f:
+    blk = bytearray(f.read(4096))
+    struct.pack_into("<II", blk, 12, 256, 0)
+    struct.pack_into("<I", blk, 16, crc32c(bytes(blk[:256])))
+    f.seek(0)
+    f.write(blk)
+PY2
+run verify --local --backing "$T/b.img"
+assert_fails "verify on a superblock of another size fails" 1 "superblock: bad size field; give --offset"
 truncate -s 2M "$T/z.img"
 run verify --local --backing "$T/z.img"
 assert_fails "verify on an unformatted device fails" 1 "no rraft superblock \(not formatted\?\); give --offset"

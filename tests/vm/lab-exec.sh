@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Talk to the VMs of tests/vm/lab.sh:
-#   lab-exec.sh N 'COMMAND' [TIMEOUT]  run COMMAND (bash, as root) in vmN;
+#   lab-exec.sh N 'COMMAND' [TIMEOUT]  run COMMAND (bash, as root, with
+#                                      tests/vm/guest.sh's helpers) in vmN;
 #                                      prints its stdout/stderr, exits with
 #                                      its exit code
 #   lab-exec.sh boot N                 power-cut vmN and boot it again
@@ -9,6 +10,7 @@
 #   lab-exec.sh stop                   end the lab
 # RUNDIR: the lab's run dir (default build/vm/lab).
 set -u
+. "$(dirname "$0")/agent-host.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 RUNDIR=${RUNDIR:-$top/build/vm/lab}
 [ -d "$RUNDIR" ] || { echo "lab-exec: no lab at $RUNDIR" >&2; exit 2; }
@@ -20,27 +22,9 @@ boot)
 	while [ -e "$RUNDIR/boot-$2" ]; do sleep 0.5; done
 	for ((i = 0; i < 600; i++)); do [ -f "$d/ready" ] && exit 0; sleep 0.5; done
 	echo "lab-exec: vm$2 not up" >&2; exit 1 ;;
-''|*[!0-9]*) sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+''|*[!0-9]*) sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
 d=$RUNDIR/vm$1 t=${3:-300}
 [ -f "$d/ready" ] || { echo "lab-exec: vm$1 is not up" >&2; exit 255; }
-seq=$(date +%s%N)-$$
-{
-	echo "# timeout=$t"
-	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	printf '%s\n' "$2"
-} >"$d/cmd/.$seq.tmp"
-mv "$d/cmd/.$seq.tmp" "$d/cmd/$seq.sh"
-for ((i = 0; i < (t + 10) * 20; i++)); do
-	if [ -s "$d/out/$seq.rc" ]; then
-		read -r rc <"$d/out/$seq.rc"
-		if [[ $rc =~ ^[0-9]+$ ]]; then
-			cat "$d/out/$seq.out"
-			cat "$d/out/$seq.err" >&2
-			exit "$rc"
-		fi
-	fi
-	sleep 0.05
-done
-echo "lab-exec: vm$1: no answer in ${t}s" >&2
-exit 124
+seq=$(agent_submit "$d" "$2" "$t")
+agent_wait "lab-exec: vm$1" "$d" "$seq" "$t"

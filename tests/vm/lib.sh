@@ -38,6 +38,7 @@ declare -A VM_PID=()	# N -> QEMU pid (running)
 declare -A VM_BOOT=()	# N -> boot count
 
 log() { echo "[$(date +%T)] $*"; }
+. "$VM_LIB_DIR/agent-host.sh"
 
 VM_MAIN_PID=$$
 # fail MSG: fail the test; works from subshells ($(...)) too: it marks the
@@ -247,42 +248,13 @@ vm_reboot() { vm_stop "$1"; vm_start "$1"; }
 # --- running commands --------------------------------------------------------
 
 # vm_submit N CMD [TIMEOUT]: queue CMD in VM N; prints the sequence number
-vm_submit() {
-	local n=$1 cmd=$2 t=${3:-300} d seq
-	d=$(vm_dir "$n")
-	seq=$(date +%s%N)-$BASHPID
-	{
-		echo "# timeout=$t"
-		echo ". $VM_LIB_DIR/guest.sh"
-		printf '%s\n' "$cmd"
-	} >"$d/cmd/.$seq.tmp"
-	mv "$d/cmd/.$seq.tmp" "$d/cmd/$seq.sh"
-	echo "$seq"
-}
+vm_submit() { agent_submit "$(vm_dir "$1")" "$2" "${3:-300}"; }
 
 # vm_wait_cmd N SEQ [TIMEOUT]: wait for a submitted command; prints its
 # stdout (stderr to stderr) and returns its exit code (255: VM died,
 # 124: timed out)
 vm_wait_cmd() {
-	local n=$1 seq=$2 t=${3:-300} d i rc
-	d=$(vm_dir "$n")
-	for ((i = 0; i < (t + 10) * 20; i++)); do
-		if [ -s "$d/out/$seq.rc" ]; then
-			read -r rc <"$d/out/$seq.rc"
-			if [[ $rc =~ ^[0-9]+$ ]]; then
-				cat "$d/out/$seq.out"
-				cat "$d/out/$seq.err" >&2
-				return "$rc"
-			fi
-		fi
-		if ! _vm_alive "$n"; then
-			echo "vm$n: died while running command $seq" >&2
-			return 255
-		fi
-		sleep 0.05
-	done
-	echo "vm$n: command $seq timed out" >&2
-	return 124
+	agent_wait "vm$1" "$(vm_dir "$1")" "$2" "${3:-300}" "_vm_alive $1"
 }
 
 # vm_exec N CMD [TIMEOUT]: run CMD (bash) in VM N, return its exit code
@@ -396,6 +368,25 @@ progress() {
 	GEN=$g
 }
 
+# writer_start: start the writer on vm$L over SLOTS 4 KiB slots of
+# /dev/rraft0, its pid in the shared writer.pid
+writer_start() {
+	vm_exec_bg "$L" "python3 $VM_LIB_DIR/blockio.py write /dev/rraft0 /mnt/shared/acks $SLOTS & echo \$! >/mnt/shared/writer.pid; wait" 1200 >/dev/null
+}
+
+# writer_check: stop the writer on vm$L (started with its pid in the
+# shared writer.pid) and check that every acknowledged write of its SLOTS
+# reads back
+writer_check() {
+	local out
+	# shellcheck disable=SC2016
+	vm_ok "$L" 'kill $(cat /mnt/shared/writer.pid)' 30 >/dev/null
+	sleep 1
+	out=$(vm_exec "$L" "python3 $VM_LIB_DIR/blockio.py check /dev/rraft0 /mnt/shared/acks $SLOTS" 300) ||
+		fail "acknowledged writes lost: $out"
+	log "writer: $(wc -l <"$(vm_dir "$L")/acks") acknowledged writes; check: $out"
+}
+
 # rr_attr N MINOR NAME: read a per-device attribute
 rr_attr() { vm_exec "$1" "cat /sys/block/rraft$2/rraft/$3" 30; }
 
@@ -454,6 +445,91 @@ rr_cluster_up() {
 		rr_cluster_create "$n" "$1"
 	done
 	rr_leader "$1" 120 >/dev/null
+}
+
+# rr_cluster_start "NODES" ["ALSO"] [FORMAT-EXTRA]: the start of a cluster
+# test: boot the VMs of NODES (and of ALSO, left blank), rr_cluster_up NODES,
+# then set L to the leader, FOLLOWERS to the other NODES and F1, F2 to the
+# first two of them
+rr_cluster_start() {
+	local f
+	rr_need_module
+	# shellcheck disable=SC2086
+	vm_start $1 ${2:-}
+	rr_cluster_up "$1" "${3:-}"
+	L=$(rr_leader "$1")
+	FOLLOWERS=$(rr_others "$1" "$L")
+	read -r F1 F2 f <<<"$FOLLOWERS"
+	log "leader vm$L, followers: $FOLLOWERS"
+}
+
+# rr_others "NODES" N: NODES without N
+rr_others() {
+	local m out=
+	for m in $1; do [ "$m" = "$2" ] || out="$out${out:+ }$m"; done
+	echo "$out"
+}
+
+# rr_rejoin N "NODES": boot VM N again (its disk kept), load the module and
+# create its device in the cluster of NODES
+rr_rejoin() {
+	vm_start "$1"
+	rr_load "$1"
+	rr_cluster_create "$1" "$2"
+}
+
+# rr_single_start [FORMAT-EXTRA]: boot vm1 and bring up a one-member
+# cluster on it (node 1, leader)
+rr_single_start() {
+	rr_need_module
+	vm_start 1
+	rr_load 1
+	rr_format 1 "${1:-}"
+	rr_create 1
+	rr_wait_role 1 leader
+}
+
+# rr_single_up: bring node 1's device back up after a restart of vm1
+rr_single_up() {
+	rr_load 1
+	rr_create 1
+	rr_wait_role 1 leader
+}
+
+# rr_join_blank N "NODES" [FORMAT-EXTRA]: load the module on node N, format
+# it without members (a node that joins later, as a learner) and create its
+# device in the cluster of NODES
+rr_join_blank() {
+	rr_load "$1"
+	rr_ctl_ok "$1" format "backing=/dev/vda node=$1 cluster=$RR_CLUSTER ${3:-}"
+	rr_cluster_create "$1" "$2"
+}
+
+# rr_members N: node N's members attribute, each id list sorted
+rr_members() {
+	# shellcheck disable=SC2016
+	vm_ok "$1" 'for kv in $(rr_attr 0 members); do echo -n "${kv%%=*}=$(echo ${kv#*=} | tr , "\n" | sort -n | paste -sd, -) "; done' 30 | sed 's/ $//'
+}
+
+# rr_settle "NODES" REF [TIMEOUT]: every node has applied REF's commit
+# index; their status lines are logged and their devices taken down
+rr_settle() {
+	local n
+	rr_wait_applied "$1" "$(rr_attr "$2" 0 commit_index)" "${3:-120}"
+	for n in $1; do rr_status "$n"; done
+	for n in $1; do vm_ok "$n" "echo 0 >$RR_CTL_DIR/remove" 120 >/dev/null; done
+}
+
+# rr_data_equal "NODES" REF: (devices down) the data area of every node
+# equals REF's
+rr_data_equal() {
+	local n s
+	s=$(vm_ok "$2" 'rr_data_sum /dev/vda' 300)
+	for n in $1; do
+		[ "$n" = "$2" ] && continue
+		expect_eq "data area vm$n vs vm$2" "$(vm_ok "$n" 'rr_data_sum /dev/vda' 300)" "$s"
+	done
+	log "data areas of vm$(echo $1 | sed 's/ /, vm/g') equal"
 }
 
 # rr_leader "NODES" [TIMEOUT]: wait until exactly one of the (running)

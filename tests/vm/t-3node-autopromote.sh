@@ -8,14 +8,9 @@
 # makes F the leader by itself, and L's files are there.  (-t ext4: a
 # probing mount would read the device before opening it for write.)
 . "$(dirname "$0")/lib.sh"
-rr_need_module
 N="1 2 3"
-vm_start $N
-rr_cluster_up "$N"
-L=$(rr_leader "$N")
-set -- $(echo $N | tr ' ' '\n' | grep -vx "$L")
-F=$1
-log "leader vm$L, follower vm$F"
+rr_cluster_start "$N"
+F=$F1
 vm_ok "$L" 'mkfs.ext4 -q -F /dev/rraft0 && mount /dev/rraft0 /mnt/test &&
 	for f in $(seq 8); do head -c $((f * 7919)) /dev/urandom >/mnt/test/f$f; done &&
 	sync && cd /mnt/test && sha256sum f* >/mnt/shared/sums' 600 >/dev/null

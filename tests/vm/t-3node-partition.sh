@@ -7,16 +7,12 @@
 # converge.  Then promote on a follower cut off from the leader asks in
 # vain and changes no term: the cluster is not disturbed when it is back.
 . "$(dirname "$0")/lib.sh"
-rr_need_module
 N="1 2 3"
-vm_start $N
-rr_cluster_up "$N"
-L=$(rr_leader "$N")
+rr_cluster_start "$N"
 term0=$(rr_attr "$L" 0 term)
 vm_ok "$L" 'echo 5 >/sys/block/rraft0/rraft/io_timeout' >/dev/null
 net_cut "$L"
-rest=$(echo $N | tr ' ' '\n' | grep -vx "$L" | tr '\n' ' ')
-L2=$(rr_leader "$rest" 120)
+L2=$(rr_leader "$FOLLOWERS" 120)
 term2=$(rr_attr "$L2" 0 term)
 [ "$term2" -gt "$term0" ] || fail "new leader term $term2 not above $term0"
 log "partition: vm$L isolated, new leader vm$L2 term $term2"
@@ -35,7 +31,7 @@ vm_ok "$L" 'for i in $(seq 240); do pgrep -x dd >/dev/null || exit 0; sleep 0.5;
 expect_eq "block 100 on new leader" "$(vm_ok "$L2" 'dd if=/dev/rraft0 bs=4096 skip=100 count=1 iflag=direct status=none | head -c 8')" majority
 # promote on a follower cut off from the leader asks in vain: no term bump,
 # so no forced election when it comes back
-F=$(echo $N | tr ' ' '\n' | grep -vx "$L2" | head -n1)
+read -r F _ <<<"$(rr_others "$N" "$L2")"
 termF=$(rr_attr "$F" 0 term)
 net_cut "$F"
 expect_eq "promote on isolated vm$F" "$(vm_exec "$F" 'wr /sys/block/rraft0/rraft/promote 1' 30)" OK

@@ -4,13 +4,8 @@
 # both followers down, a write suspends (does not complete) and completes
 # once one follower is back; the data is there.
 . "$(dirname "$0")/lib.sh"
-rr_need_module
 N="1 2 3"
-vm_start $N
-rr_cluster_up "$N"
-L=$(rr_leader "$N")
-set -- $(echo $N | tr ' ' '\n' | grep -vx "$L")
-F1=$1 F2=$2
+rr_cluster_start "$N"
 vm_ok "$L" 'echo 600 >/sys/block/rraft0/rraft/io_timeout' >/dev/null
 vm_kill "$F1"
 vm_ok "$L" 'yes one-down | head -c 1M | dd of=/dev/rraft0 bs=64k oflag=direct status=none' 120 >/dev/null
@@ -19,9 +14,7 @@ seq=$(vm_exec_bg "$L" 'yes two-down | head -c 64k | dd of=/dev/rraft0 bs=64k see
 sleep 15
 [ -f "$(vm_dir "$L")/out/$seq.rc" ] && fail "write completed without a quorum"
 log "write suspended with two nodes down"
-vm_start "$F1"
-rr_load "$F1"
-rr_cluster_create "$F1" "$N"
+rr_rejoin "$F1" "$N"
 out=$(vm_wait_cmd "$L" "$seq" 300) || fail "suspended write failed after quorum came back"
 expect_eq "resumed write" "$out" written
 expect_eq "data" "$(vm_ok "$L" 'dd if=/dev/rraft0 bs=64k skip=100 count=1 iflag=direct status=none | head -c 8')" two-down

@@ -4,11 +4,8 @@
 # wrong secret) are refused: their connection is closed, one dmesg line,
 # the cluster keeps its leader and keeps writing.
 . "$(dirname "$0")/lib.sh"
-rr_need_module
 N="1 2 3"
-vm_start $N 4
-rr_cluster_up "$N"
-L=$(rr_leader "$N")
+rr_cluster_start "$N" 4
 n0=$(vm_exec "$L" 'dmesg | wc -l')
 ns_exec python3 - "10.77.0.$L" "$RR_PORT" <<'PY' || fail "stranger connection not closed"
 import os, socket, sys, time

@@ -14,21 +14,15 @@
 # follower fail with EPERM.
 VM_DISK_SIZE=${VM_DISK_SIZE:-128M}
 . "$(dirname "$0")/lib.sh"
-rr_need_module
 N="1 2 3"
 ALL="1 2 3 4"
 SLOTS=256
-BIO=$VM_LIB_DIR/blockio.py
 
-# members N: the members attribute with each id list sorted
-members() {
-	vm_ok "$1" 'for kv in $(rr_attr 0 members); do echo -n "${kv%%=*}=$(echo ${kv#*=} | tr , "\n" | sort -n | paste -sd, -) "; done' 30 | sed 's/ $//'
-}
 # wait_conf N WANT [TIMEOUT]: members (sorted) == WANT and conf_phase stable
 wait_conf() {
 	local i m p
 	for ((i = 0; i < ${3:-60} * 2; i++)); do
-		m=$(members "$1")
+		m=$(rr_members "$1")
 		p=$(rr_attr "$1" 0 conf_phase)
 		[ "$m" = "$2" ] && [ "$p" = stable ] && return 0
 		sleep 0.5
@@ -36,20 +30,15 @@ wait_conf() {
 	fail "vm$1: members '$m' phase $p, wanted '$2' stable"
 }
 
-vm_start $ALL
-rr_cluster_up "$N"
-L=$(rr_leader "$N")
-R=$(echo $N | tr ' ' '\n' | grep -vx "$L" | head -n1)
-K=$(echo $N | tr ' ' '\n' | grep -vx "$L" | grep -vx "$R")
-log "leader vm$L; vm$R will be removed, vm$K stays"
-rr_load 4
-rr_ctl_ok 4 format "backing=/dev/vda node=4 cluster=$RR_CLUSTER"
-rr_cluster_create 4 "$ALL"
-expect_eq "vm4 members before joining" "$(members 4)" "voters= old= learners="
+rr_cluster_start "$N" 4
+R=$F1 K=$F2
+log "vm$R will be removed, vm$K stays"
+rr_join_blank 4 "$ALL"
+expect_eq "vm4 members before joining" "$(rr_members 4)" "voters= old= learners="
 expect_eq "vm4 role before joining" "$(rr_attr 4 0 role)" follower
 dsize=$(( $(vm_ok "$L" 'rr_sb_u64 /dev/vda 104' 30) * 4096 ))
 
-vm_exec_bg "$L" "python3 $BIO write /dev/rraft0 /mnt/shared/acks $SLOTS & echo \$! >/mnt/shared/writer.pid; wait" 1200 >/dev/null
+writer_start
 progress "before the change"
 expect_eq "add_learner on follower vm$R" "$(dev_ctl "$R" add_learner "4@10.77.0.4:$RR_PORT")" EPERM
 expect_eq "remove on follower vm$R" "$(dev_ctl "$R" remove "$K")" EPERM
@@ -94,17 +83,6 @@ log "vm$R removed: members 'voters=$FINAL' on vm$L, vm$K, vm4; vm$R: $(rr_status
 progress "after the removal"
 expect_eq "leader after the changes" "$(rr_leader "$L $K 4" 60)" "$L"
 
-vm_ok "$L" 'kill $(cat /mnt/shared/writer.pid)' 30 >/dev/null
-sleep 1
-out=$(vm_exec "$L" "python3 $BIO check /dev/rraft0 /mnt/shared/acks $SLOTS" 300) ||
-	fail "acknowledged writes lost: $out"
-log "writer: $(wc -l <"$(vm_dir "$L")/acks") acknowledged writes; check: $out"
-commit=$(rr_attr "$L" 0 commit_index)
-rr_wait_applied "$L $K 4" "$commit" 120
-for n in $ALL; do rr_status "$n"; done
-for n in $L $K 4; do vm_ok "$n" "echo 0 >$RR_CTL_DIR/remove" 120 >/dev/null; done
-s1=$(vm_ok "$L" 'rr_data_sum /dev/vda' 300)
-for n in $K 4; do
-	expect_eq "data area vm$n vs vm$L" "$(vm_ok "$n" 'rr_data_sum /dev/vda' 300)" "$s1"
-done
-log "data areas of vm$L, vm$K, vm4 equal"
+writer_check
+rr_settle "$L $K 4" "$L"
+rr_data_equal "$L $K 4" "$L"

@@ -10,16 +10,13 @@
 # device; the regions hold the last pass and the three data areas are equal.
 VM_DISK_SIZE=${VM_DISK_SIZE:-128M}
 . "$(dirname "$0")/lib.sh"
-rr_need_module
 N="1 2 3"
 REGIONS="3 17 40 77 111"	# MiB offsets of the regions written
 PASSES=5
 RATE=1024			# leader's sync_rate (KiB/s) during the catch-up
-vm_start $N
-rr_cluster_up "$N" "log=4M"
-L=$(rr_leader "$N")
-F=$(echo $N | tr ' ' '\n' | grep -vx "$L" | head -n1)
-log "leader vm$L, follower to stop vm$F"
+rr_cluster_start "$N" "" "log=4M"
+F=$F1
+log "follower to stop: vm$F"
 cap=$(rr_attr "$L" 0 log_capacity)
 dsize=$(( $(vm_ok "$L" 'rr_sb_u64 /dev/vda 104' 30) * 4096 ))
 log "log_capacity $cap, data area $dsize bytes"
@@ -78,20 +75,12 @@ bound=$(( 2 * $(echo $REGIONS | wc -w) * 1048576 + cap ))
 log "vm$F caught up in ${secs}s: sync_progress done max ${done_max:-none}, received $recv bytes from vm$L (leader sent $((sent1 - sent0))), bound $bound, data area $dsize"
 
 # every node applies everything; the regions hold the last pass
-commit=$(rr_attr "$L" 0 commit_index)
-rr_wait_applied "$N" "$commit" 120
-for n in $N; do rr_status "$n"; done
-for n in $N; do vm_ok "$n" "echo 0 >$RR_CTL_DIR/remove" 120 >/dev/null; done
+rr_settle "$N" "$L"
 for r in $REGIONS; do
 	want=$(md5sum <"$RUNDIR/data/p$PASSES-r$r" | cut -d' ' -f1)
 	got=$(vm_ok "$F" "dd if=/dev/vda bs=4096 skip=\$(( \$(rr_sb_u64 /dev/vda 96) + $r * 256 )) count=256 iflag=direct status=none | md5sum | cut -d' ' -f1" 60)
 	expect_eq "vm$F region at ${r} MiB" "$got" "$want"
 done
-s1=$(vm_ok "$L" 'rr_data_sum /dev/vda' 300)
-for n in $N; do
-	[ "$n" = "$L" ] && continue
-	expect_eq "data area vm$n vs vm$L" "$(vm_ok "$n" 'rr_data_sum /dev/vda' 300)" "$s1"
-done
-log "regions and data areas equal"
+rr_data_equal "$N" "$L"
 [ "$recv" -le "$bound" ] || fail "catch-up of vm$F took $recv bytes from vm$L, more than $bound (2 x regions written + log capacity; a full copy is $dsize)"
 [ $((sent1 - sent0)) -le "$bound" ] || fail "leader sent $((sent1 - sent0)) bytes to vm$F, more than $bound"

@@ -7,13 +7,9 @@
 # second change fails with EBUSY and one dmesg line naming it; the
 # configuration ends as the first change made it.
 . "$(dirname "$0")/lib.sh"
-rr_need_module
 N="1 2 3"
-vm_start $N
-rr_cluster_up "$N"
-L=$(rr_leader "$N")
-F=$(echo $N | tr ' ' '\n' | grep -vx "$L" | head -n1)
-log "leader vm$L, follower vm$F"
+rr_cluster_start "$N"
+F=$F1
 
 # twice N FIRST-ATTR FIRST-VAL ATTR VAL ERRNO: write FIRST (must be OK, may
 # be empty), at once ATTR VAL (must fail with ERRNO and log exactly one line

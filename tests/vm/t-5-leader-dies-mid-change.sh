@@ -18,9 +18,6 @@ ALL="1 2 3 4"
 SLOTS=256
 BIO=$VM_LIB_DIR/blockio.py
 
-members() {
-	vm_ok "$1" 'for kv in $(rr_attr 0 members); do echo -n "${kv%%=*}=$(echo ${kv#*=} | tr , "\n" | sort -n | paste -sd, -) "; done' 30 | sed 's/ $//'
-}
 # one_conf NODES [TIMEOUT]: all NODES show the same members, conf_phase
 # stable; prints the members
 one_conf() {
@@ -28,7 +25,7 @@ one_conf() {
 	for ((i = 0; i < ${2:-60}; i++)); do
 		ok=1 m0=
 		for n in $1; do
-			m=$(members "$n")
+			m=$(rr_members "$n")
 			[ "$(rr_attr "$n" 0 conf_phase)" = stable ] || ok=0
 			[ -z "$m0" ] && m0=$m
 			[ "$m" = "$m0" ] || ok=0
@@ -36,7 +33,7 @@ one_conf() {
 		[ $ok = 1 ] && { echo "$m0"; return 0; }
 		sleep 1
 	done
-	for n in $1; do echo "vm$n: $(members "$n") $(rr_attr "$n" 0 conf_phase)" >&2; done
+	for n in $1; do echo "vm$n: $(rr_members "$n") $(rr_attr "$n" 0 conf_phase)" >&2; done
 	fail "no single stable configuration on '$1' after ${2:-60}s"
 }
 
@@ -47,9 +44,7 @@ for n in $N; do
 done
 for n in $N; do rr_cluster_create "$n" "$ALL"; done
 L=$(rr_leader "$N" 120)
-rr_load 4
-rr_ctl_ok 4 format "backing=/dev/vda node=4 cluster=$RR_CLUSTER"
-rr_cluster_create 4 "$ALL"
+rr_join_blank 4 "$ALL"
 dev_ctl_ok "$L" add_learner "4@10.77.0.4:$RR_PORT"
 vm_ok 4 'for i in $(seq 1200); do [ "$(rr_attr 0 disk_state)" = UpToDate ] && [ $(rr_attr 0 leader) != 0 ] && case "$(rr_attr 0 members)" in *learners=4) exit 0 ;; esac; sleep 0.2; done; exit 1' 300 >/dev/null
 expect_eq "members before the change" "$(one_conf "$ALL")" "voters=1,2,3 old= learners=4"
@@ -99,18 +94,8 @@ vm_ok "$L2" "timeout 10 python3 $BIO write /dev/rraft0 /mnt/shared/acks $SLOTS $
 out=$(vm_exec "$L2" "python3 $BIO check /dev/rraft0 /mnt/shared/acks $SLOTS" 300) ||
 	fail "acknowledged writes lost after new writes: $out"
 
-vm_start "$L"
-rr_load "$L"
-rr_cluster_create "$L" "$ALL"
+rr_rejoin "$L" "$ALL"
 expect_eq "leader after vm$L rejoined" "$(rr_leader "$ALL" 120)" "$L2"
 expect_eq "configuration after vm$L rejoined" "$(one_conf "$ALL" 90)" "$conf"
-commit=$(rr_attr "$L2" 0 commit_index)
-rr_wait_applied "$ALL" "$commit" 180
-for n in $ALL; do rr_status "$n"; done
-for n in $ALL; do vm_ok "$n" "echo 0 >$RR_CTL_DIR/remove" 120 >/dev/null; done
-s1=$(vm_ok "$L2" 'rr_data_sum /dev/vda' 300)
-for n in $ALL; do
-	[ "$n" = "$L2" ] && continue
-	expect_eq "data area vm$n vs vm$L2" "$(vm_ok "$n" 'rr_data_sum /dev/vda' 300)" "$s1"
-done
-log "all four data areas equal"
+rr_settle "$ALL" "$L2" 180
+rr_data_equal "$ALL" "$L2"

@@ -17,26 +17,19 @@
 # then every acknowledged write is there and the data areas are equal.
 VM_DISK_SIZE=${VM_DISK_SIZE:-128M}
 . "$(dirname "$0")/lib.sh"
-rr_need_module
 N="1 2 3"
 ALL="1 2 3 4"
 SLOTS=256
-BIO=$VM_LIB_DIR/blockio.py
 RATE=6144	# KiB/s while node 4 copies
 
 # done4: vm4's sync_progress done= (0 when not installing)
 done4() { vm_ok 4 'rr_attr 0 sync_progress' 30 | sed -E 's/.*done=([0-9]+).*/\1/'; }
 
-vm_start $ALL
-rr_cluster_up "$N" "log=4M"
-L=$(rr_leader "$N")
-log "leader vm$L"
-rr_load 4
-rr_ctl_ok 4 format "backing=/dev/vda node=4 cluster=$RR_CLUSTER log=4M"
-rr_cluster_create 4 "$ALL"
+rr_cluster_start "$N" 4 "log=4M"
+rr_join_blank 4 "$ALL" "log=4M"
 dsize=$(( $(vm_ok "$L" 'rr_sb_u64 /dev/vda 104' 30) * 4096 ))
 
-vm_exec_bg "$L" "python3 $BIO write /dev/rraft0 /mnt/shared/acks $SLOTS & echo \$! >/mnt/shared/writer.pid; wait" 1200 >/dev/null
+writer_start
 progress "before the change"
 dev_ctl_ok "$L" checkpoint 1
 dev_ctl_ok "$L" sync_rate $RATE
@@ -59,9 +52,7 @@ snap2=$(rr_attr "$L" 0 snap_index)
 [ "$snap2" -gt "$snap1" ] || fail "leader did not checkpoint past $snap1 (snap_index $snap2)"
 log "leader checkpointed: snap_index $snap1 -> $snap2"
 
-vm_start 4
-rr_load 4
-rr_cluster_create 4 "$ALL"
+rr_rejoin 4 "$ALL"
 expect_eq "vm4 disk_state after the reboot" "$(rr_attr 4 0 disk_state)" Inconsistent
 vm_ok 4 'D=/sys/block/rraft0/rraft
 	for i in $(seq 3000); do
@@ -91,17 +82,6 @@ set -- $inst
 dev_ctl_ok "$L" sync_rate 102400
 progress "after the catch-up"
 
-vm_ok "$L" 'kill $(cat /mnt/shared/writer.pid)' 30 >/dev/null
-sleep 1
-out=$(vm_exec "$L" "python3 $BIO check /dev/rraft0 /mnt/shared/acks $SLOTS" 300) ||
-	fail "acknowledged writes lost: $out"
-log "writer: $(wc -l <"$(vm_dir "$L")/acks") acknowledged writes; check: $out"
-commit=$(rr_attr "$L" 0 commit_index)
-rr_wait_applied "$ALL" "$commit" 120
-for n in $ALL; do vm_ok "$n" "echo 0 >$RR_CTL_DIR/remove" 120 >/dev/null; done
-s1=$(vm_ok "$L" 'rr_data_sum /dev/vda' 300)
-for n in $ALL; do
-	[ "$n" = "$L" ] && continue
-	expect_eq "data area vm$n vs vm$L" "$(vm_ok "$n" 'rr_data_sum /dev/vda' 300)" "$s1"
-done
-log "data areas of vm1..vm4 equal"
+writer_check
+rr_settle "$ALL" "$L"
+rr_data_equal "$ALL" "$L"

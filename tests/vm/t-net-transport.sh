@@ -75,6 +75,18 @@ def frame(t, body, flags=0):
     return h + struct.pack("<I", crc(h)) + body + struct.pack("<I", crc(body))
 def hello(cluster, frm, to, auth=0):
     return frame(32, struct.pack("<IIQIIQ", 2, auth, cluster, frm, to, 0) + bytes(range(32)))
+def mac(signer, verifier, vnonce, snonce):
+    import hashlib, hmac
+    m = b"RRAFTAU1" + struct.pack("<QII", 0x5eed, signer, verifier) + vnonce + snonce
+    return hmac.new(secret, m, hashlib.sha256).digest()
+def recvn(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise SystemExit("closed after %d bytes" % len(b))
+        b += c
+    return b
 '
 # stranger IP PYTHON-EXPR: connect, send the bytes, expect to be closed
 stranger() {
@@ -189,19 +201,8 @@ log "strangers refused, mesh intact"
 m2=$(klog_mark 2)
 ns_exec python3 - 10.77.0.2 "$S" <<PY || fail "python handshake / replay check failed"
 $py_frame
-import hmac, hashlib, os, socket
+import os, socket
 ip, secret = sys.argv[1], sys.argv[2].encode()
-def mac(signer, verifier, vnonce, snonce):
-    m = b"RRAFTAU1" + struct.pack("<QII", 0x5eed, signer, verifier) + vnonce + snonce
-    return hmac.new(secret, m, hashlib.sha256).digest()
-def recvn(s, n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise SystemExit("closed after %d bytes" % len(b))
-        b += c
-    return b
 nonce = os.urandom(32)
 h = frame(32, struct.pack("<IIQIIQ", 2, 1, 0x5eed, 1, 2, 0) + nonce)
 s = socket.create_connection((ip, 7789), timeout=10)
@@ -241,19 +242,8 @@ m2=$(klog_mark 2)
 d0=$(nt_total 2 delivered)
 ns_exec python3 - 10.77.0.2 "$S" <<PY || fail "authenticated misbehaviour check failed"
 $py_frame
-import hmac, hashlib, os, socket, time
+import os, socket, time
 ip, secret = sys.argv[1], sys.argv[2].encode()
-def mac(signer, verifier, vnonce, snonce):
-    m = b"RRAFTAU1" + struct.pack("<QII", 0x5eed, signer, verifier) + vnonce + snonce
-    return hmac.new(secret, m, hashlib.sha256).digest()
-def recvn(s, n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise SystemExit("closed during handshake")
-        b += c
-    return b
 def auth():
     nonce = os.urandom(32)
     s = socket.create_connection((ip, 7789), timeout=10)

@@ -5,13 +5,8 @@
 # (fsync'ed, i.e. on the host).  QEMU is SIGKILLed mid-write, twice; after
 # each restart every acknowledged write reads back (tests/vm/blockio.py).
 . "$(dirname "$0")/lib.sh"
-rr_need_module
 SLOTS=512
-vm_start 1
-rr_load 1
-rr_format 1
-rr_create 1
-rr_wait_role 1 leader
+rr_single_start
 
 for round in 1 2; do
 	gen0=$(( $(python3 "$VM_LIB_DIR/blockio.py" lastgen "$(vm_dir 1)/acks") + 1 ))
@@ -27,9 +22,7 @@ for round in 1 2; do
 	vm_kill 1
 	log "round $round: killed at acknowledged gen $last"
 	vm_start 1
-	rr_load 1
-	rr_create 1
-	rr_wait_role 1 leader
+	rr_single_up
 	out=$(vm_exec 1 "python3 $VM_LIB_DIR/blockio.py check /dev/rraft0 /mnt/shared/acks $SLOTS" 600) ||
 		fail "round $round: acknowledged writes lost: $out"
 	log "round $round: $out"

@@ -4,12 +4,7 @@
 # list; umount, fsck -fn clean; remount and compare; then device down, VM
 # rebooted cleanly, device up again: fsck clean and every file intact.
 . "$(dirname "$0")/lib.sh"
-rr_need_module
-vm_start 1
-rr_load 1
-rr_format 1
-rr_create 1
-rr_wait_role 1 leader
+rr_single_start
 
 vm_ok 1 'mkfs.ext4 -q -F /dev/rraft0 && mount /dev/rraft0 /mnt/test' 600 >/dev/null
 vm_ok 1 'set -e
@@ -30,9 +25,7 @@ vm_ok 1 'umount /mnt/test && fsck.ext4 -fn /dev/rraft0' 600 >/dev/null
 vm_ok 1 'mount /dev/rraft0 /mnt/test && cd /mnt/test && sha256sum --quiet -c /mnt/shared/sums' 600 >/dev/null
 vm_ok 1 "umount /mnt/test && echo 0 >$RR_CTL_DIR/remove" >/dev/null
 vm_reboot 1
-rr_load 1
-rr_create 1
-rr_wait_role 1 leader
+rr_single_up
 vm_ok 1 'fsck.ext4 -fn /dev/rraft0' 600 >/dev/null
 vm_ok 1 'mount /dev/rraft0 /mnt/test && cd /mnt/test && sha256sum --quiet -c /mnt/shared/sums && test -L link1' 600 >/dev/null
 log "$nfiles files intact after remount and reboot"

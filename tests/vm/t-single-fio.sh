@@ -5,12 +5,7 @@
 # --verify_only and an md5 of the written region) and equals the data area
 # on the backing disk.
 . "$(dirname "$0")/lib.sh"
-rr_need_module
-vm_start 1
-rr_load 1
-rr_format 1
-rr_create 1
-rr_wait_role 1 leader
+rr_single_start
 expect_eq "node_id" "$(rr_attr 1 0 node_id)" 1
 
 FIO="fio --name=v --filename=/dev/rraft0 --rw=randwrite --bs=4k --size=32M \
@@ -24,9 +19,7 @@ expect_eq "applied == commit" "$(rr_attr 1 0 applied_index)" "$(rr_attr 1 0 comm
 vm_ok 1 "echo 0 >$RR_CTL_DIR/remove" >/dev/null
 expect_eq "data area after remove" "$(vm_ok 1 'rr_data_sum /dev/vda 32')" "$sum"
 vm_reboot 1
-rr_load 1
-rr_create 1
-rr_wait_role 1 leader
+rr_single_up
 expect_eq "md5 after reboot" "$(vm_ok 1 'rr_dev_sum 0 32')" "$sum"
 vm_ok 1 "$FIO --verify_only --output=/mnt/shared/fio-verify.txt" 900 >/dev/null
 grep -q 'err= 0' "$(vm_dir 1)/fio-verify.txt" || fail "fio verify_only reported errors"

@@ -6,12 +6,7 @@
 # never exceeds its capacity, the data verifies, also after the device is
 # taken down and brought up again.
 . "$(dirname "$0")/lib.sh"
-rr_need_module
-vm_start 1
-rr_load 1
-rr_format 1 "log=4M"
-rr_create 1
-rr_wait_role 1 leader
+rr_single_start "log=4M"
 cap=$(rr_attr 1 0 log_capacity)
 [ "$cap" -le $((4 << 20)) ] && [ "$cap" -gt 0 ] || fail "log_capacity $cap for log=4M"
 
