@@ -154,7 +154,15 @@ int raft_ready(struct raft *r, struct raft_ready *rd)
 	r->seq_queued = false;
 	rd->hs.term = r->term;
 	rd->hs.vote = r->vote;
-	rd->hs.commit = r->commit;
+	/*
+	 * Never a commit index past the persisted index: entries above it
+	 * may not be durable yet, or durable with other terms (a truncating
+	 * append not yet written).  A host that wrote this hard state before
+	 * the entries and crashed would otherwise restart with a commit index
+	 * over entries that were never committed (issue 13, defect 0).  This
+	 * never goes back: a truncation lowers persisted to at least commit.
+	 */
+	rd->hs.commit = min_u64(r->commit, r->persisted);
 	rd->hs_changed = r->term != r->prev_hs.term ||
 			 r->vote != r->prev_hs.vote;
 	if (r->unstable < raft_log_first(r))
