@@ -655,7 +655,8 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 
 void raft_tick(struct raft *r)
 {
-	if (raft_reserve_out(r) || raft_log_reserve(r, 2))
+	/* room for a campaign that wins at once (its NOOP) */
+	if (raft_reserve(r, 2))
 		return;	/* out of memory: this tick is skipped */
 	r->now++;
 	if (r->role == RAFT_LEADER) {
@@ -723,13 +724,22 @@ int raft_campaign(struct raft *r)
 		return 0;
 	if (!promotable(r))
 		return -EPERM;
-	err = raft_reserve_out(r);
-	if (!err)
-		err = raft_log_reserve(r, 2);
+	err = raft_reserve(r, 2);
 	if (err)
 		return err;
 	campaign(r, r->cfg.pre_vote, false);
 	return 0;
+}
+
+/*
+ * Room for a leader's new entry (a proposal or a configuration): -EBUSY
+ * while max_uncommitted entries wait for commit (backpressure).
+ */
+int raft_reserve_entry(struct raft *r)
+{
+	if (raft_log_last(r) - r->commit >= r->cfg.max_uncommitted)
+		return -EBUSY;
+	return raft_reserve(r, 1);
 }
 
 int raft_propose(struct raft *r, const void *data, u32 len, u64 *index,
@@ -742,12 +752,7 @@ int raft_propose(struct raft *r, const void *data, u32 len, u64 *index,
 		return -EPERM;
 	if (len && !data)
 		return -EINVAL;
-	if (raft_log_last(r) - r->commit >= r->cfg.max_uncommitted)
-		return -EBUSY;
-	err = raft_reserve_out(r);
-	if (err)
-		return err;
-	err = raft_log_reserve(r, 1);
+	err = raft_reserve_entry(r);
 	if (err)
 		return err;
 	buf = raft_dup_data(data, len, &err);
@@ -884,11 +889,11 @@ int raft_create(struct raft **out, const struct raft_config *cfg,
 	raft_conf_recompute(r);
 	if (boot->inconsistent) {
 		r->inconsistent = true;
-		r->receiving = true;
-		r->recv = boot->pending;
-		r->recv_next = boot->pending_offset;
-		r->recv_done = boot->pending_offset;
-		r->recv_base = boot->pending_base;
+		r->recv.active = true;
+		r->recv.meta = boot->pending;
+		r->recv.next = boot->pending_offset;
+		r->recv.done = boot->pending_offset;
+		r->recv.base = boot->pending_base;
 	}
 	r->role = RAFT_FOLLOWER;
 	reset_timeout(r);
@@ -959,7 +964,7 @@ void raft_get_status(const struct raft *r, struct raft_status *st)
 		ps->state = pr->state;
 		ps->recent_active = pr->recent_active;
 		ps->is_learner = pr->is_learner;
-		ps->snap_offset = pr->snap_sent_next;
+		ps->snap_offset = pr->snap.sent_next;
 	}
 	st->n_peers = n;
 }

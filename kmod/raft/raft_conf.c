@@ -254,11 +254,7 @@ int raft_change_conf(struct raft *r, const struct raft_conf *target)
 		if (pr && pr->match + r->cfg.catchup_entries < raft_log_last(r))
 			return -EINVAL;
 	}
-	if (raft_log_last(r) - r->commit >= r->cfg.max_uncommitted)
-		return -EBUSY;
-	err = raft_reserve_out(r);
-	if (!err)
-		err = raft_log_reserve(r, 1);
+	err = raft_reserve_entry(r);
 	if (err)
 		return err;
 	buf = raft_malloc(RAFT_CONF_ENCODED_SIZE);

@@ -33,6 +33,35 @@
 enum { PROG_PROBE = 0, PROG_REPLICATE = 1, PROG_SNAPSHOT = 2 };
 
 /*
+ * A leader's snapshot stream to one peer (raft_snap.c).  The stream fields
+ * mean something in PROG_SNAPSHOT only: meta is the snapshot being sent
+ * (our checkpoint, or an older one the peer is in the middle of
+ * installing), base the peer's applied index every chunk of this stream
+ * is computed against (fixed for the stream), at most one raft_snap_send
+ * is outstanding (req_out) and at most RAFT_SNAP_WINDOW chunks are sent
+ * and not acknowledged (inflight).  resume_* and no_resume describe the
+ * peer's own, possibly interrupted, transfer as its responses report it,
+ * in every state.
+ */
+struct raft_snap_stream {
+	struct raft_snap_meta meta;
+	u64 base;		/* base_applied of this stream */
+	u64 req_offset;		/* offset asked from the host */
+	bool req_out;		/* a raft_snap_send is waiting for a chunk */
+	u32 inflight;		/* chunks sent, not yet acknowledged */
+	u64 sent_next;		/* offset after the last chunk sent */
+	bool sent_last;		/* the last chunk was sent */
+	u32 stall;		/* heartbeat rounds without progress */
+	bool restarted;		/* restarted at restart_off, no ack yet */
+	u64 restart_off;
+	bool resume_valid;	/* the peer reports an unfinished transfer: */
+	u64 resume_index;
+	u64 resume_offset;	/* the next offset it needs */
+	struct raft_snap_meta resume_meta;
+	bool no_resume;		/* our host could not serve resume_meta */
+};
+
+/*
  * What a leader knows about one member (raft_progress.c).  Every member of
  * the configuration in effect has one, in a stable slot of r->prs: a slot
  * is freed (id RAFT_NONE) when its member leaves the configuration and is
@@ -58,10 +87,7 @@ enum { PROG_PROBE = 0, PROG_REPLICATE = 1, PROG_SNAPSHOT = 2 };
  *    append in flight, ascending, all in (match, next); infl_count <=
  *    cfg.max_inflight <= RAFT_INFL_MAX.  An acknowledgment of index i
  *    frees every entry <= i.
- *  - snap*, resume*, no_resume: owned by raft_snap.c; snap* only mean
- *    something in PROG_SNAPSHOT: snap is the meta being streamed,
- *    snap_inflight <= RAFT_SNAP_WINDOW chunks sent and not acknowledged,
- *    at most one raft_snap_send outstanding (snap_req_out).
+ *  - snap: the snapshot stream (struct raft_snap_stream, raft_snap.c).
  */
 struct raft_progress {
 	u32 id;			/* RAFT_NONE: free slot */
@@ -77,23 +103,7 @@ struct raft_progress {
 	u64 applied;		/* last reported by the peer (base for snapshots) */
 	u64 acked_seq;		/* highest heartbeat sequence echoed */
 	u64 hb_match;		/* match at the previous heartbeat response */
-	/* snapshot stream to the peer (raft_snap.c) */
-	struct raft_snap_meta snap;
-	u64 snap_base;		/* base_applied of this transfer (fixed) */
-	u64 snap_req_offset;	/* offset asked from the host */
-	bool snap_req_out;	/* a raft_snap_send is waiting for a chunk */
-	u32 snap_inflight;	/* chunks sent, not yet acknowledged */
-	u64 snap_sent_next;	/* offset after the last chunk sent */
-	bool snap_sent_last;
-	u32 snap_stall;		/* heartbeat rounds without progress */
-	bool snap_restarted;	/* restarted at snap_restart_off, no ack yet */
-	u64 snap_restart_off;
-	/* where the follower's own (possibly interrupted) transfer stands */
-	bool resume_valid;
-	u64 resume_index;
-	u64 resume_offset;
-	struct raft_snap_meta resume_meta;
-	bool no_resume;		/* the host could not serve resume_meta */
+	struct raft_snap_stream snap;
 };
 
 struct raft_read_pend {
@@ -106,6 +116,24 @@ struct raft_read_pend {
 struct raft_iq {
 	struct raft_snap_install in;
 	u8 *buf;
+};
+
+/*
+ * A follower's snapshot transfer (raft_snap.c): the stream being received
+ * (active), whose chunks up to `done` are durable, and the chunks queued
+ * for the host, handed out one at a time (q_out: q[q_head] is out).
+ */
+struct raft_snap_recv {
+	bool active;
+	struct raft_snap_meta meta;
+	u64 next;		/* offset expected next */
+	u64 done;		/* offset durable */
+	u64 base;		/* base_applied of the transfer */
+	bool last;		/* the last chunk is queued or with the host */
+	struct raft_iq q[RAFT_INSTALL_Q];
+	u32 q_head;
+	u32 q_n;
+	bool q_out;
 };
 
 struct raft {
@@ -199,19 +227,10 @@ struct raft {
 	u64 ack_pending;	/* highest index known to match the leader */
 	u64 ack_sent;		/* highest index acknowledged in this term */
 
-	/* snapshot receive (raft_snap.c) */
+	/* snapshot receive (raft_snap.c); inconsistent: mid-install */
 	bool inconsistent;
-	bool receiving;
-	struct raft_snap_meta recv;
-	u64 recv_next;		/* offset expected next */
-	u64 recv_done;		/* offset durable */
-	u64 recv_base;
-	bool recv_last;		/* the last chunk is queued or with the host */
-	struct raft_iq iq[RAFT_INSTALL_Q];
-	u32 iq_head;
-	u32 iq_n;
-	bool iq_out;		/* iq[iq_head] was handed out in a ready */
-	bool snap_installed;
+	struct raft_snap_recv recv;
+	bool snap_installed;	/* reported in the next ready */
 	struct raft_snap_meta installed;
 };
 
@@ -229,6 +248,7 @@ static inline u64 max_u64(u64 a, u64 b)
 void raft_become_follower(struct raft *r, u64 term, u32 lead);
 void raft_send_ack(struct raft *r, u32 to, bool force);
 void raft_maybe_send_timeout_now(struct raft *r, struct raft_progress *pr);
+int raft_reserve_entry(struct raft *r);
 
 /* raft_log.c */
 u64 raft_log_first(const struct raft *r);
@@ -286,6 +306,7 @@ void raft_iq_clear(struct raft *r);
 /* raft_ready.c */
 int raft_grow(void **arr, u32 *cap, u32 need, size_t size);
 int raft_reserve_out(struct raft *r);
+int raft_reserve(struct raft *r, u64 entries);
 struct raft_msg *raft_new_msg(struct raft *r, u32 type, u32 to);
 void raft_free_snap_data(struct raft_msg *msgs, u32 n);
 

@@ -220,8 +220,8 @@ void raft_prog_probe(struct raft *r, struct raft_progress *pr)
 	pr->probe_sent = false;
 	pr->infl_count = 0;
 	pr->infl_head = 0;
-	pr->snap_req_out = false;
-	pr->snap_inflight = 0;
+	pr->snap.req_out = false;
+	pr->snap.inflight = 0;
 	pr->next = max_u64(pr->match + 1, min_u64(pr->next, raft_log_last(r) + 1));
 }
 
@@ -401,7 +401,7 @@ void raft_handle_append_resp(struct raft *r, struct raft_progress *pr,
 	if (pr->state == PROG_PROBE && (updated || m->index + 1 >= pr->next)) {
 		/* answers the outstanding probe: the logs agree up to match */
 		prog_replicate(pr);
-	} else if (pr->state == PROG_SNAPSHOT && pr->match >= pr->snap.index) {
+	} else if (pr->state == PROG_SNAPSHOT && pr->match >= pr->snap.meta.index) {
 		raft_prog_probe(r, pr);
 		pr->next = pr->match + 1;
 	} else if (!updated) {
@@ -425,7 +425,7 @@ void raft_handle_heartbeat_resp(struct raft *r, struct raft_progress *pr,
 	raft_note_inconsistent(pr, m);
 	if (m->ctx <= r->seq && m->ctx > pr->acked_seq)
 		pr->acked_seq = m->ctx;
-	if (pr->state == PROG_SNAPSHOT && pr->match >= pr->snap.index &&
+	if (pr->state == PROG_SNAPSHOT && pr->match >= pr->snap.meta.index &&
 	    !(m->flags & RAFT_MSGF_INCONSISTENT)) {
 		raft_prog_probe(r, pr);
 		pr->next = pr->match + 1;
@@ -437,7 +437,7 @@ void raft_handle_heartbeat_resp(struct raft *r, struct raft_progress *pr,
 		 * transfer (a stream of an older checkpoint may have become
 		 * useless: below what the follower applied).
 		 */
-		if (++pr->snap_stall >= RAFT_SNAP_STALL && !pr->snap_req_out)
+		if (++pr->snap.stall >= RAFT_SNAP_STALL && !pr->snap.req_out)
 			raft_prog_snapshot(r, pr);
 	} else if ((m->flags & RAFT_MSGF_INCONSISTENT)) {
 		raft_prog_snapshot(r, pr);

@@ -43,6 +43,14 @@ int raft_reserve_out(struct raft *r)
 		    sizeof(*r->ss));
 }
 
+/* Room for one event's output and for `entries` more log entries. */
+int raft_reserve(struct raft *r, u64 entries)
+{
+	int err = raft_reserve_out(r);
+
+	return err ? err : raft_log_reserve(r, entries);
+}
+
 struct raft_msg *raft_new_msg(struct raft *r, u32 type, u32 to)
 {
 	struct raft_msg *m;
@@ -61,11 +69,11 @@ struct raft_msg *raft_new_msg(struct raft *r, u32 type, u32 to)
 	m->from = r->id;
 	m->to = to;
 	m->term = r->term;
-	m->applied = r->inconsistent ? r->recv_base : r->applied;
+	m->applied = r->inconsistent ? r->recv.base : r->applied;
 	if (r->inconsistent) {
 		m->flags |= RAFT_MSGF_INCONSISTENT;
-		m->snap = r->recv;
-		m->offset = r->recv_done;
+		m->snap = r->recv.meta;
+		m->offset = r->recv.done;
 	}
 	return m;
 }
@@ -81,7 +89,7 @@ bool raft_has_ready(const struct raft *r)
 {
 	return r->term != r->prev_hs.term || r->vote != r->prev_hs.vote ||
 	       r->unstable <= raft_log_last(r) || r->n_msgs || r->n_reads ||
-	       r->n_ss || (r->iq_n && !r->iq_out) || r->snap_installed ||
+	       r->n_ss || (r->recv.q_n && !r->recv.q_out) || r->snap_installed ||
 	       r->soft_changed || apply_limit(r) > r->applied ||
 	       r->bcast_pending;
 }
@@ -124,9 +132,36 @@ static int take(void **q, u32 *nq, u32 *capq, void **o, u32 *no, u32 *capo,
 	return 0;
 }
 
-int raft_ready(struct raft *r, struct raft_ready *rd)
+/*
+ * Appends carry entries from the log as it is now (send_append counted
+ * them); drop those whose entries are gone (truncated or compacted since).
+ */
+static void materialize_appends(struct raft *r)
 {
 	u32 i, k = 0;
+
+	for (i = 0; i < r->n_omsgs; i++) {
+		struct raft_msg *m = &r->omsgs[i];
+
+		if (m->type == RAFT_MSG_APPEND && m->n_entries && !m->entries) {
+			u64 lo = m->index + 1, hi = m->index + m->n_entries;
+
+			if (lo < raft_log_first(r) || hi > raft_log_last(r) ||
+			    raft_log_term(r, hi) != m->hint_term ||
+			    raft_log_term(r, m->index) != m->log_term)
+				continue;
+			m->entries = raft_log_entry(r, lo);
+			m->hint_term = 0;
+		}
+		if (k != i)
+			r->omsgs[k] = *m;
+		k++;
+	}
+	r->n_omsgs = k;
+}
+
+int raft_ready(struct raft *r, struct raft_ready *rd)
+{
 	u64 lim;
 	int err;
 
@@ -173,25 +208,7 @@ int raft_ready(struct raft *r, struct raft_ready *rd)
 		/* handed out: raft_persisted may arrive before raft_advance */
 		r->unstable = raft_log_last(r) + 1;
 	}
-	/* materialize append messages; drop those whose entries are gone */
-	for (i = 0; i < r->n_omsgs; i++) {
-		struct raft_msg *m = &r->omsgs[i];
-
-		if (m->type == RAFT_MSG_APPEND && m->n_entries && !m->entries) {
-			u64 lo = m->index + 1, hi = m->index + m->n_entries;
-
-			if (lo < raft_log_first(r) || hi > raft_log_last(r) ||
-			    raft_log_term(r, hi) != m->hint_term ||
-			    raft_log_term(r, m->index) != m->log_term)
-				continue;
-			m->entries = raft_log_entry(r, lo);
-			m->hint_term = 0;
-		}
-		if (k != i)
-			r->omsgs[k] = *m;
-		k++;
-	}
-	r->n_omsgs = k;
+	materialize_appends(r);
 	rd->msgs = r->omsgs;
 	rd->n_msgs = r->n_omsgs;
 	lim = apply_limit(r);
@@ -204,11 +221,11 @@ int raft_ready(struct raft *r, struct raft_ready *rd)
 	rd->n_reads = r->n_oreads;
 	rd->snap_sends = r->oss;
 	rd->n_snap_sends = r->n_oss;
-	if (r->iq_n && !r->iq_out) {
+	if (r->recv.q_n && !r->recv.q_out) {
 		/* one chunk at a time, each handed out once */
 		rd->has_snap_install = true;
-		rd->snap_install = r->iq[r->iq_head].in;
-		r->iq_out = true;
+		rd->snap_install = r->recv.q[r->recv.q_head].in;
+		r->recv.q_out = true;
 	}
 	rd->snap_installed = r->snap_installed;
 	rd->snap = r->installed;

@@ -20,11 +20,11 @@ static void snap_request(struct raft *r, struct raft_progress *pr, u64 offset)
 		return;	/* ENOMEM earlier: the stall timer asks again */
 	s = &r->ss[r->n_ss++];
 	s->to = pr->id;
-	s->meta = pr->snap;
+	s->meta = pr->snap.meta;
 	s->offset = offset;
-	s->base_applied = pr->snap_base;
-	pr->snap_req_offset = offset;
-	pr->snap_req_out = true;
+	s->base_applied = pr->snap.base;
+	pr->snap.req_offset = offset;
+	pr->snap.req_out = true;
 }
 
 /*
@@ -37,21 +37,21 @@ static void snap_request(struct raft *r, struct raft_progress *pr, u64 offset)
 static bool can_resume(const struct raft *r, const struct raft_progress *pr,
 		       const struct raft_snap_meta *s, u64 base)
 {
-	if (pr->no_resume || !s->index || base > s->index)
+	if (pr->snap.no_resume || !s->index || base > s->index)
 		return false;
 	if (s->index > r->applied || s->index > r->commit)
 		return false;
 	return s->index < r->snap.index || raft_log_term(r, s->index) == s->term;
 }
 
-/* (Re)start the transfer in pr->snap at offset off. */
+/* (Re)start the transfer in pr->snap.meta at offset off. */
 static void snap_restart(struct raft *r, struct raft_progress *pr, u64 off)
 {
-	pr->snap_stall = 0;
-	pr->snap_inflight = 0;
-	pr->snap_sent_last = false;
-	pr->snap_restarted = false;
-	pr->snap_sent_next = off;
+	pr->snap.stall = 0;
+	pr->snap.inflight = 0;
+	pr->snap.sent_last = false;
+	pr->snap.restarted = false;
+	pr->snap.sent_next = off;
 	snap_request(r, pr, off);
 }
 
@@ -62,17 +62,17 @@ void raft_prog_snapshot(struct raft *r, struct raft_progress *pr)
 	pr->state = PROG_SNAPSHOT;
 	pr->probe_sent = false;
 	pr->infl_count = 0;
-	pr->snap = r->snap;
+	pr->snap.meta = r->snap;
 	/*
 	 * The follower's last reported applied index (for a follower that is
 	 * mid-install: the base of that transfer).  Fixed for the transfer:
 	 * every chunk of one stream is computed against the same base.
 	 */
-	pr->snap_base = pr->applied;
-	if (pr->resume_valid && pr->resume_index == r->snap.index) {
-		off = pr->resume_offset;
-	} else if (pr->resume_valid && pr->resume_offset &&
-		   can_resume(r, pr, &pr->resume_meta, pr->applied)) {
+	pr->snap.base = pr->applied;
+	if (pr->snap.resume_valid && pr->snap.resume_index == r->snap.index) {
+		off = pr->snap.resume_offset;
+	} else if (pr->snap.resume_valid && pr->snap.resume_offset &&
+		   can_resume(r, pr, &pr->snap.resume_meta, pr->applied)) {
 		/*
 		 * Continue the follower's unfinished transfer, even of an
 		 * older checkpoint: starting over would throw away what it
@@ -80,8 +80,8 @@ void raft_prog_snapshot(struct raft *r, struct raft_progress *pr)
 		 * would restart a long copy forever.  Once it is installed,
 		 * an incremental transfer from its index tops it up.
 		 */
-		pr->snap = pr->resume_meta;
-		off = pr->resume_offset;
+		pr->snap.meta = pr->snap.resume_meta;
+		off = pr->snap.resume_offset;
 	}
 	snap_restart(r, pr, off);
 }
@@ -89,12 +89,12 @@ void raft_prog_snapshot(struct raft *r, struct raft_progress *pr)
 void raft_note_inconsistent(struct raft_progress *pr, const struct raft_msg *m)
 {
 	if (m->flags & RAFT_MSGF_INCONSISTENT) {
-		pr->resume_valid = true;
-		pr->resume_index = m->snap.index;
-		pr->resume_offset = m->offset;
-		pr->resume_meta = m->snap;
+		pr->snap.resume_valid = true;
+		pr->snap.resume_index = m->snap.index;
+		pr->snap.resume_offset = m->offset;
+		pr->snap.resume_meta = m->snap;
 	} else {
-		pr->resume_valid = false;
+		pr->snap.resume_valid = false;
 	}
 }
 
@@ -107,20 +107,20 @@ void raft_note_inconsistent(struct raft_progress *pr, const struct raft_msg *m)
 static void handle_resume_offer(struct raft *r, struct raft_progress *pr,
 				const struct raft_msg *m)
 {
-	if (pr->snap.index == m->snap.index && pr->snap.term == m->snap.term &&
-	    pr->snap_base == m->applied)
+	if (pr->snap.meta.index == m->snap.index && pr->snap.meta.term == m->snap.term &&
+	    pr->snap.base == m->applied)
 		return;	/* already continuing it (or the offer is stale) */
 	if (can_resume(r, pr, &m->snap, m->applied)) {
-		pr->snap = m->snap;
-		pr->snap_base = m->applied;
+		pr->snap.meta = m->snap;
+		pr->snap.base = m->applied;
 		snap_restart(r, pr, m->offset);
 		return;
 	}
 	if (m->snap.index > r->applied || m->snap.index > r->commit)
 		return;	/* not applied that far yet: the offer comes again */
 	/* we cannot serve it: start over, telling the follower not to offer */
-	if (!pr->no_resume) {
-		pr->no_resume = true;
+	if (!pr->snap.no_resume) {
+		pr->snap.no_resume = true;
 		snap_restart(r, pr, 0);
 	}
 }
@@ -132,8 +132,8 @@ void raft_handle_snapshot_resp(struct raft *r, struct raft_progress *pr,
 	pr->applied = m->applied;
 	if ((m->flags & RAFT_MSGF_LAST) && !(m->flags & RAFT_MSGF_REJECT)) {
 		/* installed durably */
-		pr->resume_valid = false;
-		pr->no_resume = false;
+		pr->snap.resume_valid = false;
+		pr->snap.no_resume = false;
 		if (m->snap.index > pr->match)
 			pr->match = m->snap.index;
 		if (pr->state == PROG_SNAPSHOT) {
@@ -147,52 +147,52 @@ void raft_handle_snapshot_resp(struct raft *r, struct raft_progress *pr,
 		raft_send_append(r, pr);
 		return;
 	}
-	pr->resume_valid = true;
-	pr->resume_index = m->snap.index;
-	pr->resume_offset = m->offset;
-	pr->resume_meta = m->snap;
+	pr->snap.resume_valid = true;
+	pr->snap.resume_index = m->snap.index;
+	pr->snap.resume_offset = m->offset;
+	pr->snap.resume_meta = m->snap;
 	if (pr->state == PROG_SNAPSHOT && (m->flags & RAFT_MSGF_RESUME)) {
 		handle_resume_offer(r, pr, m);
 		return;
 	}
-	if (pr->state != PROG_SNAPSHOT || m->snap.index != pr->snap.index)
+	if (pr->state != PROG_SNAPSHOT || m->snap.index != pr->snap.meta.index)
 		return;
-	pr->snap_stall = 0;
+	pr->snap.stall = 0;
 	if (m->flags & RAFT_MSGF_REJECT) {
 		/* a restart is computed against what the follower has now */
-		u64 base = m->offset == 0 ? m->applied : pr->snap_base;
+		u64 base = m->offset == 0 ? m->applied : pr->snap.base;
 
 		/*
 		 * Every chunk in flight is rejected the same way: restart
 		 * once per position, not once per reject (a storm); if the
 		 * restarted chunks are refused too, the stall timer retries.
 		 */
-		if (pr->snap_restarted && pr->snap_restart_off == m->offset &&
-		    pr->snap_base == base)
+		if (pr->snap.restarted && pr->snap.restart_off == m->offset &&
+		    pr->snap.base == base)
 			return;
-		pr->snap_base = base;
+		pr->snap.base = base;
 		snap_restart(r, pr, m->offset);
-		pr->snap_restarted = true;
-		pr->snap_restart_off = m->offset;
+		pr->snap.restarted = true;
+		pr->snap.restart_off = m->offset;
 		return;
 	}
-	pr->snap_restarted = false;
-	if (pr->snap_inflight)
-		pr->snap_inflight--;
-	if (!pr->snap_req_out && !pr->snap_sent_last &&
-	    pr->snap_inflight < RAFT_SNAP_WINDOW)
-		snap_request(r, pr, pr->snap_sent_next);
+	pr->snap.restarted = false;
+	if (pr->snap.inflight)
+		pr->snap.inflight--;
+	if (!pr->snap.req_out && !pr->snap.sent_last &&
+	    pr->snap.inflight < RAFT_SNAP_WINDOW)
+		snap_request(r, pr, pr->snap.sent_next);
 }
 
 void raft_iq_clear(struct raft *r)
 {
-	while (r->iq_n) {
-		raft_free(r->iq[r->iq_head].buf);
-		r->iq[r->iq_head].buf = NULL;
-		r->iq_head = (r->iq_head + 1) % RAFT_INSTALL_Q;
-		r->iq_n--;
+	while (r->recv.q_n) {
+		raft_free(r->recv.q[r->recv.q_head].buf);
+		r->recv.q[r->recv.q_head].buf = NULL;
+		r->recv.q_head = (r->recv.q_head + 1) % RAFT_INSTALL_Q;
+		r->recv.q_n--;
 	}
-	r->iq_out = false;
+	r->recv.q_out = false;
 }
 
 static struct raft_msg *snap_resp(struct raft *r, u32 to, u64 index,
@@ -227,8 +227,8 @@ static bool snap_accept(struct raft *r, const struct raft_msg *m, bool same)
 	 */
 	have = r->applied;
 	if (r->inconsistent)
-		have = m->snap.index >= r->recv.index ? r->recv_base : 0;
-	if (!same && r->receiving && r->recv_next &&
+		have = m->snap.index >= r->recv.meta.index ? r->recv.base : 0;
+	if (!same && r->recv.active && r->recv.next &&
 	    !(m->flags & RAFT_MSGF_FRESH)) {
 		/*
 		 * A chunk of another transfer while ours is unfinished: offer
@@ -236,14 +236,14 @@ static bool snap_accept(struct raft *r, const struct raft_msg *m, bool same)
 		 * reply describe it) instead of starting over.  A leader that
 		 * cannot serve it says so with FRESH.
 		 */
-		struct raft_msg *o = snap_resp(r, m->from, r->recv.index,
-					       r->recv_next,
+		struct raft_msg *o = snap_resp(r, m->from, r->recv.meta.index,
+					       r->recv.next,
 					       RAFT_MSGF_REJECT |
 					       RAFT_MSGF_RESUME);
 
 		if (o) {
-			o->snap = r->recv;
-			o->applied = r->recv_base;
+			o->snap = r->recv.meta;
+			o->applied = r->recv.base;
 		}
 		return false;
 	}
@@ -254,7 +254,7 @@ static bool snap_accept(struct raft *r, const struct raft_msg *m, bool same)
 		 * leader with a stale view of our applied index, SIM-1): the
 		 * reply carries our applied index for the restart.
 		 */
-		if (r->iq_n && r->iq_out)
+		if (r->recv.q_n && r->recv.q_out)
 			return false;	/* busy: the leader's stall timer retries */
 		if (m->offset != 0 || m->applied > have) {
 			struct raft_msg *o = snap_resp(r, m->from,
@@ -265,15 +265,15 @@ static bool snap_accept(struct raft *r, const struct raft_msg *m, bool same)
 				o->applied = have;
 			return false;
 		}
-	} else if (r->recv_last) {
+	} else if (r->recv.last) {
 		return false;	/* complete: the install answers when durable */
-	} else if (m->offset != r->recv_next) {
-		snap_resp(r, m->from, m->snap.index, r->recv_next,
+	} else if (m->offset != r->recv.next) {
+		snap_resp(r, m->from, m->snap.index, r->recv.next,
 			  RAFT_MSGF_REJECT);
 		return false;
 	}
-	if (r->iq_n >= RAFT_INSTALL_Q) {
-		snap_resp(r, m->from, m->snap.index, r->recv_next,
+	if (r->recv.q_n >= RAFT_INSTALL_Q) {
+		snap_resp(r, m->from, m->snap.index, r->recv.next,
 			  RAFT_MSGF_REJECT);
 		return false;
 	}
@@ -288,16 +288,16 @@ static void snap_enqueue(struct raft *r, const struct raft_msg *m, u8 *buf,
 
 	if (!same) {
 		raft_iq_clear(r);
-		r->recv_base = m->applied;
-		r->receiving = true;
-		r->recv = m->snap;
-		r->recv_next = 0;
-		r->recv_done = 0;
-		r->recv_last = false;
+		r->recv.base = m->applied;
+		r->recv.active = true;
+		r->recv.meta = m->snap;
+		r->recv.next = 0;
+		r->recv.done = 0;
+		r->recv.last = false;
 	}
 	r->inconsistent = true;
-	q = &r->iq[(r->iq_head + r->iq_n) % RAFT_INSTALL_Q];
-	r->iq_n++;
+	q = &r->recv.q[(r->recv.q_head + r->recv.q_n) % RAFT_INSTALL_Q];
+	r->recv.q_n++;
 	q->buf = buf;
 	q->in.meta = m->snap;
 	q->in.offset = m->offset;
@@ -305,10 +305,10 @@ static void snap_enqueue(struct raft *r, const struct raft_msg *m, u8 *buf,
 	q->in.len = m->len;
 	q->in.data = buf ? buf : raft_empty;
 	q->in.last = !!(m->flags & RAFT_MSGF_LAST);
-	q->in.base_applied = r->recv_base;
-	r->recv_next = m->ctx;
+	q->in.base_applied = r->recv.base;
+	r->recv.next = m->ctx;
 	if (m->flags & RAFT_MSGF_LAST)
-		r->recv_last = true;
+		r->recv.last = true;
 }
 
 /* Follower: a SNAPSHOT message of the current leader. */
@@ -320,7 +320,7 @@ int raft_handle_snapshot(struct raft *r, const struct raft_msg *m)
 
 	r->lead = m->from;
 	r->election_elapsed = 0;
-	if (!r->inconsistent && !r->receiving && m->snap.index <= r->commit) {
+	if (!r->inconsistent && !r->recv.active && m->snap.index <= r->commit) {
 		/* we already have everything this snapshot covers */
 		r->ack_pending = max_u64(r->ack_pending,
 					 min_u64(r->commit, raft_log_last(r)));
@@ -337,8 +337,8 @@ int raft_handle_snapshot(struct raft *r, const struct raft_msg *m)
 		 */
 		return 0;
 	}
-	same = r->receiving && r->recv.index == m->snap.index &&
-	       r->recv.term == m->snap.term && r->recv_base == m->applied;
+	same = r->recv.active && r->recv.meta.index == m->snap.index &&
+	       r->recv.meta.term == m->snap.term && r->recv.base == m->applied;
 	if (!snap_accept(r, m, same))
 		return 0;
 	buf = raft_dup_data(m->data, m->len, &err);
@@ -350,7 +350,7 @@ int raft_handle_snapshot(struct raft *r, const struct raft_msg *m)
 
 static void install_snapshot(struct raft *r)
 {
-	const struct raft_snap_meta s = r->recv;
+	const struct raft_snap_meta s = r->recv.meta;
 
 	/* keeps what follows s if our log continues it */
 	raft_log_restore(r, &s);
@@ -364,8 +364,8 @@ static void install_snapshot(struct raft *r)
 	r->commit = max_u64(s.index, r->commit);
 	r->applied = s.index;
 	r->inconsistent = false;
-	r->receiving = false;
-	r->recv_last = false;
+	r->recv.active = false;
+	r->recv.last = false;
 	raft_iq_clear(r);
 	r->snap_installed = true;
 	r->installed = s;
@@ -400,8 +400,8 @@ int raft_snapshot_chunk(struct raft *r, u32 to, u64 snap_index, u64 offset,
 	if (r->role != RAFT_LEADER)
 		return -EPERM;
 	pr = raft_prog_get(r, to);
-	if (!pr || pr->state != PROG_SNAPSHOT || pr->snap.index != snap_index ||
-	    !pr->snap_req_out || pr->snap_req_offset != offset)
+	if (!pr || pr->state != PROG_SNAPSHOT || pr->snap.meta.index != snap_index ||
+	    !pr->snap.req_out || pr->snap.req_offset != offset)
 		return -EINVAL;
 	if (len && !data)
 		return -EINVAL;
@@ -416,22 +416,22 @@ int raft_snapshot_chunk(struct raft *r, u32 to, u64 snap_index, u64 offset,
 		raft_free(buf);
 		return -ENOMEM;
 	}
-	m->snap = pr->snap;
+	m->snap = pr->snap.meta;
 	m->offset = offset;
 	m->ctx = next_offset;
 	m->data = buf;
 	m->len = len;
-	m->applied = pr->snap_base;
+	m->applied = pr->snap.base;
 	m->commit = r->commit;
 	if (last)
 		m->flags |= RAFT_MSGF_LAST;
-	if (pr->no_resume)
+	if (pr->snap.no_resume)
 		m->flags |= RAFT_MSGF_FRESH;
-	pr->snap_req_out = false;
-	pr->snap_inflight++;
-	pr->snap_sent_next = next_offset;
-	pr->snap_sent_last = last;
-	if (!last && pr->snap_inflight < RAFT_SNAP_WINDOW)
+	pr->snap.req_out = false;
+	pr->snap.inflight++;
+	pr->snap.sent_next = next_offset;
+	pr->snap.sent_last = last;
+	if (!last && pr->snap.inflight < RAFT_SNAP_WINDOW)
 		snap_request(r, pr, next_offset);
 	return 0;
 }
@@ -441,7 +441,7 @@ void raft_snapshot_chunk_done(struct raft *r, u64 snap_index, u64 offset,
 {
 	struct raft_iq *q;
 
-	if (!r->iq_n || !r->receiving)
+	if (!r->recv.q_n || !r->recv.active)
 		return;
 	if (r->rd_out && last) {
 		/* installing frees log entries a ready may point at */
@@ -452,18 +452,18 @@ void raft_snapshot_chunk_done(struct raft *r, u64 snap_index, u64 offset,
 		r->done_last = last;
 		return;
 	}
-	q = &r->iq[r->iq_head];
+	q = &r->recv.q[r->recv.q_head];
 	if (q->in.meta.index != snap_index || q->in.offset != offset ||
-	    q->in.next_offset != next_offset || r->recv.index != snap_index)
+	    q->in.next_offset != next_offset || r->recv.meta.index != snap_index)
 		return;
 	if (raft_reserve_out(r))
 		return;	/* chunk stays queued: the host may call again */
 	raft_free(q->buf);
 	q->buf = NULL;
-	r->iq_head = (r->iq_head + 1) % RAFT_INSTALL_Q;
-	r->iq_n--;
-	r->iq_out = false;
-	r->recv_done = next_offset;
+	r->recv.q_head = (r->recv.q_head + 1) % RAFT_INSTALL_Q;
+	r->recv.q_n--;
+	r->recv.q_out = false;
+	r->recv.done = next_offset;
 	if (last) {
 		install_snapshot(r);
 		if (r->lead != RAFT_NONE)
@@ -502,8 +502,8 @@ void raft_snapshot_failed(struct raft *r, u32 to)
 	if (!pr)
 		return;
 	/* a follower's older transfer we took over: do not take it again */
-	if (pr->state == PROG_SNAPSHOT && pr->snap.index != r->snap.index)
-		pr->no_resume = true;
+	if (pr->state == PROG_SNAPSHOT && pr->snap.meta.index != r->snap.index)
+		pr->snap.no_resume = true;
 	raft_prog_probe(r, pr);
 }
 
