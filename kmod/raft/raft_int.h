@@ -77,16 +77,16 @@ struct raft_snap_stream {
  *    proves it lost acknowledged entries (a reject after the ack, etcd
  *    #10166), which lowers it to the peer's last index; commit never goes
  *    back.
- *  - next: the next index to send in PROBE/REPLICATE.  Every transition
- *    (raft_prog_probe, prog_replicate, a reject) leaves next >= match + 1;
+ *  - next: the next index to send in PROBE/REPLICATE.  Entering PROBE or
+ *    REPLICATE, a reject and an acknowledgment leave next >= match + 1;
  *    raft_send_append clamps it to last index + 1, and a next whose
  *    previous entry is compacted moves the peer to PROG_SNAPSHOT.
  *  - probe_sent: PROBE only; at most one append outstanding, cleared by a
  *    heartbeat response or an unreachable report.
  *  - infl[infl_head .. +infl_count): REPLICATE only; the last index of each
- *    append in flight, ascending, all in (match, next); infl_count <=
+ *    append in flight, strictly ascending, all < next; infl_count <=
  *    cfg.max_inflight <= RAFT_INFL_MAX.  An acknowledgment of index i
- *    frees every entry <= i.
+ *    frees every entry <= i; entering PROBE/REPLICATE empties it.
  *  - snap: the snapshot stream (struct raft_snap_stream, raft_snap.c).
  */
 struct raft_progress {
