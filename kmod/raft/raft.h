@@ -35,10 +35,18 @@
  *
  * Details of the contract (implementation notes, see
  * Documentation/design/raft-core.rst):
- *  - rd.hs_changed is set when term or vote changed; rd.hs.commit is always
- *    the current commit index (persisting it is optional: it only saves
- *    re-applying on restart).  The core never puts a vote grant or a message
- *    of a term into a ready whose hs (same ready or earlier) lacks it.
+ *  - rd.hs_changed is set when term or vote changed.  rd.hs.commit is the
+ *    commit index capped at the persisted index: the highest index up to
+ *    which the locally durable log is known to match the log in memory
+ *    (raft_persisted raises it; an append that replaces entries lowers it
+ *    to just before them until the new ones are reported durable).  So the
+ *    hard state never commits an entry this node does not hold durably, and
+ *    the host may write rd.hs and rd.entries in either order (or rd.hs alone,
+ *    e.g. with a checkpoint): a crash in between restarts with a commit
+ *    index over entries it has.  It never decreases; persisting it is
+ *    optional (it only saves re-applying on restart).  The core never puts
+ *    a vote grant or a message of a term into a ready whose hs (same ready
+ *    or earlier) lacks it.
  *  - Each raft_ready() must be followed by raft_advance() before the next
  *    raft_ready().  In between, the host may call raft_persisted(),
  *    raft_snapshot_chunk_done(), raft_compact() and the queries (the last

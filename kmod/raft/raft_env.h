@@ -2,10 +2,11 @@
 /*
  * raft_env.h - the only place the Raft core touches its environment.
  *
- * The core (raft.c) includes this header and raft.h, nothing else.  The same
- * sources build into rraft.ko, into the KUnit suites and into the userspace
- * unit tests and simulator.  Everything the core needs from the outside world
- * is here: fixed-width types, memory, byte copies and assertions.
+ * The core (kmod/raft/raft*.c, the list in raft.mk) includes this header and
+ * raft.h, nothing else.  The same sources build into rraft.ko, into the
+ * KUnit suites and into the userspace unit tests and simulator.  Everything
+ * the core needs from the outside world is here: fixed-width types, memory
+ * (also large allocations), byte copies and assertions.
  */
 #ifndef RRAFT_RAFT_ENV_H
 #define RRAFT_RAFT_ENV_H
@@ -15,6 +16,7 @@
 #include <linux/types.h>
 #include <linux/string.h>
 #include <linux/slab.h>
+#include <linux/mm.h>
 #include <linux/bug.h>
 #include <linux/errno.h>
 
@@ -35,6 +37,20 @@ static inline void *raft_calloc(size_t n, size_t size)
 static inline void raft_free(void *p)
 {
 	kfree(p);
+}
+
+/*
+ * Large zeroed allocations (struct raft is about 29 KB): need not be
+ * physically contiguous, so no high-order page is required.
+ */
+static inline void *raft_env_zalloc_large(size_t size)
+{
+	return kvzalloc(size, GFP_NOIO);
+}
+
+static inline void raft_env_free_large(void *p)
+{
+	kvfree(p);
 }
 
 #define RAFT_ASSERT(cond) WARN_ON_ONCE(!(cond))
@@ -82,6 +98,17 @@ static inline void *raft_calloc(size_t n, size_t size)
 }
 
 static inline void raft_free(void *p)
+{
+	free(p);
+}
+
+/* Large zeroed allocations: calloc/free here (failure injection applies). */
+static inline void *raft_env_zalloc_large(size_t size)
+{
+	return raft_calloc(1, size);
+}
+
+static inline void raft_env_free_large(void *p)
 {
 	free(p);
 }

@@ -17,11 +17,14 @@ for f in "$top"/kmod/rraft_net*.c; do
 done
 cp "$top/kmod/rraft_net.h" "$top/kmod/rraft_net_int.h" "$top/kmod/rraft_wire.c" \
    "$top/kmod/rraft_wire.h" "$top/kmod/rraft_codec.h" "$out/"
-cp "$top/kmod/raft/raft.c" "$top/kmod/raft/raft.h" "$top/kmod/raft/raft_env.h" "$out/raft/"
+core=$(make -s -f "$top/kmod/raft/raft.mk" -f - <<<'all: ; @echo $(RAFT_CORE_SRCS) $(RAFT_CORE_HDRS) raft.mk')
+for f in $core; do cp "$top/kmod/raft/$f" "$out/raft/"; done
 cp "$top/tests/fuzz/knet/nettest.c" "$out/"
 cat >"$out/Kbuild" <<KB
 obj-m += nettest.o
-nettest-y := nettest_main.o$net_objs rraft_wire.o raft/raft.o
+include \$(src)/raft/raft.mk
+nettest-y := nettest_main.o$net_objs rraft_wire.o \
+	     \$(addprefix raft/,\$(RAFT_CORE_SRCS:.c=.o))
 ccflags-y += -I\$(src)
 KB
 mv "$out/nettest.c" "$out/nettest_main.c"
