@@ -218,6 +218,13 @@ int rraft_store_format(const struct rr_format_args *a)
 	if (!err)
 		err = rr_rw_sync(bdev, RR_SECT(sb.log_off), blk, RR_BLOCK_SIZE,
 				 REQ_OP_WRITE);
+	/*
+	 * The zeroes above are in the disk's volatile cache: make them
+	 * durable before slot A and the superblock say the device is
+	 * formatted (catch-up assumes a zeroed data area on every member).
+	 */
+	if (!err)
+		err = blkdev_issue_flush(bdev);
 	if (err)
 		goto io_err;
 	st.seq = 1;
