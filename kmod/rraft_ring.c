@@ -81,8 +81,9 @@ struct rr_ring_put {
 };
 
 /* Plan the next record for ents[0..n), n >= 1. */
-static void rr_ring_next(const struct rraft_ring *r, const struct raft_entry *ents,
-			 u32 n, struct rr_ring_put *p)
+static void rr_ring_next(const struct rraft_ring *r,
+			 const struct raft_entry *ents, u32 n,
+			 struct rr_ring_put *p)
 {
 	u64 max = rr_max_record(r), b = RR_LOG_HDR_SIZE;
 	u32 j = 0;
@@ -268,8 +269,8 @@ static int rr_ents_push(struct rraft_replay *rp, const struct raft_entry *src)
 	return 0;
 }
 
-static int rr_replay_read(const struct rraft_ring_io *io, struct rraft_replay *rp,
-			  u64 phys, u64 len)
+static int rr_replay_read(const struct rraft_ring_io *io,
+			  struct rraft_replay *rp, u64 phys, u64 len)
 {
 	if (rp->buf_size < len) {
 		u64 size = len > (64u << 10) ? len : 64u << 10;
@@ -296,8 +297,9 @@ static u64 rr_rec_bytes(const struct rr_log_hdr *h)
  * 1: the log ends here (rp->stop says why), < 0: read error.
  */
 static int rr_replay_locate(const struct rraft_ring *r,
-			    const struct rraft_ring_io *io, struct rraft_replay *rp,
-			    u64 *pos, u64 seq, struct rr_log_hdr *h)
+			    const struct rraft_ring_io *io,
+			    struct rraft_replay *rp, u64 *pos, u64 seq,
+			    struct rr_log_hdr *h)
 {
 	u64 phys = rraft_ring_phys(r, *pos), skip = r->bytes - phys;
 	int err, dec;
@@ -320,11 +322,6 @@ static int rr_replay_locate(const struct rraft_ring *r,
 		return err;
 	if (rr_log_decode_hdr(h, rp->buf, r->uuid, seq, r->bytes))
 		return 1;
-	if (phys + rr_rec_bytes(h) <= r->bytes) {
-		/* it would have fitted: not where the writer put seq */
-		rp->stop = "stale record at ring start";
-		return 1;
-	}
 	*pos += skip;
 	return 0;
 }
@@ -335,7 +332,8 @@ static int rr_replay_locate(const struct rraft_ring *r,
  * -ENOMEM.
  */
 static int rr_replay_entries(const struct rr_state *st,
-			     const struct rr_log_hdr *h, struct rraft_replay *rp)
+			     const struct rr_log_hdr *h,
+			     struct rraft_replay *rp)
 {
 	struct raft_entry ent;
 	u64 prev_term;
@@ -378,8 +376,8 @@ static int rr_replay_entries(const struct rr_state *st,
  * error.
  */
 static int rr_replay_record(struct rraft_ring *r, const struct rr_state *st,
-			    const struct rraft_ring_io *io, struct rraft_replay *rp,
-			    u64 *pos, u32 *prev_crc)
+			    const struct rraft_ring_io *io,
+			    struct rraft_replay *rp, u64 *pos, u32 *prev_crc)
 {
 	struct rraft_ring_rec rec;
 	struct rr_log_hdr h;
