@@ -30,22 +30,38 @@ void rraft_ring_destroy(struct rraft_ring *r)
 	r->cap_recs = 0;
 }
 
+/*
+ * Make room for one more of n elements of size bytes in *v (capacity
+ * *cap, doubled from min).  0 or -ENOMEM (*v unchanged).
+ */
+static int rr_grow(void **v, u32 n, u32 *cap, size_t size, u32 min,
+		   bool noio)
+{
+	u32 ncap = *cap ? *cap * 2 : min;
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	nv = rraft_ring_alloc((size_t)ncap * size, noio);
+	if (!nv)
+		return -ENOMEM;
+	if (n)
+		memcpy(nv, *v, (size_t)n * size);
+	rraft_ring_free(*v);
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 static int rr_recs_push(struct rraft_ring *r, const struct rraft_ring_rec *rec,
 			bool noio)
 {
-	if (r->n_recs == r->cap_recs) {
-		u32 cap = r->cap_recs ? r->cap_recs * 2 : 64;
-		struct rraft_ring_rec *n;
+	void *v = r->recs;
+	int err = rr_grow(&v, r->n_recs, &r->cap_recs, sizeof(*rec), 64, noio);
 
-		n = rraft_ring_alloc((size_t)cap * sizeof(*n), noio);
-		if (!n)
-			return -ENOMEM;
-		if (r->n_recs)
-			memcpy(n, r->recs, r->n_recs * sizeof(*n));
-		rraft_ring_free(r->recs);
-		r->recs = n;
-		r->cap_recs = cap;
-	}
+	if (err)
+		return err;
+	r->recs = v;
 	r->recs[r->n_recs++] = *rec;
 	return 0;
 }
@@ -241,21 +257,14 @@ static void rr_ents_truncate(struct rraft_replay *rp, u64 keep_last)
 
 static int rr_ents_push(struct rraft_replay *rp, const struct raft_entry *src)
 {
+	void *v = rp->ents;
 	struct raft_entry *d;
+	int err;
 
-	if (rp->n_ents == rp->cap_ents) {
-		u32 cap = rp->cap_ents ? rp->cap_ents * 2 : 256;
-		struct raft_entry *v;
-
-		v = rraft_ring_alloc((size_t)cap * sizeof(*v), false);
-		if (!v)
-			return -ENOMEM;
-		if (rp->n_ents)
-			memcpy(v, rp->ents, rp->n_ents * sizeof(*v));
-		rraft_ring_free(rp->ents);
-		rp->ents = v;
-		rp->cap_ents = cap;
-	}
+	err = rr_grow(&v, rp->n_ents, &rp->cap_ents, sizeof(*d), 256, false);
+	if (err)
+		return err;
+	rp->ents = v;
 	d = &rp->ents[rp->n_ents];
 	*d = *src;
 	d->data = NULL;

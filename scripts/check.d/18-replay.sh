@@ -5,14 +5,4 @@
 # campaigns for REPLAY_SECONDS (default 20).  Longer: make -C tests/replay
 # long; the libFuzzer target: make -C tests/replay fuzz.
 # Last line: "N passed, N failed".
-top=$(cd "$(dirname "$0")/../.." && pwd)
-make -s -C "$top/tests/replay" clean >/dev/null
-out=$(make -s -C "$top/tests/replay" run REPLAY_SECONDS="${REPLAY_SECONDS:-20}" 2>&1)
-rc=$?
-echo "$out"
-if ! echo "$out" | grep -qE '^replay: [0-9]+ passed, [0-9]+ failed'; then
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-echo "$out" | grep -E '^replay: ' | tail -n 1 | sed 's/^replay: //'
-exit $rc
+exec "$(dirname "$0")/../lib/counted-suite.sh" tests/replay replay
