@@ -16,7 +16,7 @@ enum { V_NONE, V_ALL, V_HEADER, V_RANDOM };
 
 static const char *const vname[] = { "nothing landed", "everything landed",
 				     "one record's header alone",
-				     "random blocks landed" };
+				     "random blocks or sectors landed" };
 
 /*
  * Fill mask (one byte per pending block).  V_HEADER: the writes before
@@ -41,7 +41,10 @@ static void make_mask(const struct model *m, int v, u32 w, struct rng *g,
 				mask[k] = i < w || (i == w && !b);
 				break;
 			default:
+				/* half land, an eighth torn within the block */
 				mask[k] = rng_next(g) & 1;
+				if (mask[k] && !rng_range(g, 0, 3))
+					mask[k] = (u8)rng_range(g, 2, 8);
 			}
 		}
 	}

@@ -182,10 +182,11 @@ u8 *model_image(const struct model *m, const u8 *mask)
 	for (i = 0; i < m->disk.n_pend; i++) {
 		const struct pending *p = &m->disk.pend[i];
 
-		for (b = 0; b < p->len; b += RR_BLOCK_SIZE)
-			if (mask[k++])
+		for (b = 0; b < p->len; b += RR_BLOCK_SIZE, k++)
+			if (mask[k])
 				memcpy(img + p->off + b, p->data + b,
-				       RR_BLOCK_SIZE);
+				       mask[k] == 1 ? RR_BLOCK_SIZE :
+				       (mask[k] - 1) * 512u);
 	}
 	return img;
 }

@@ -85,7 +85,8 @@ void model_free(struct model *m);
 
 /*
  * Crash images: the durable contents plus, for each block of a pending
- * write, whether it landed.  mask: one byte per pending block.
+ * write, whether it landed.  mask: one byte per pending block, 0 not
+ * landed, 1 landed, 2..8 only its first 1..7 sectors landed (torn).
  */
 u32 model_pending_blocks(const struct model *m);
 u8 *model_image(const struct model *m, const u8 *mask);
