@@ -23,7 +23,7 @@
 #include <linux/completion.h>
 #include "raft/raft.h"
 #include "rraft_net.h"
-#include "rraft_format.h"
+#include "rraft_ring.h"
 #include "rraft_parse.h"
 #include "rraft_compat.h"
 #include "rraft_wmap.h"
@@ -45,15 +45,6 @@
 
 /* ---- storage: rraft_store.c ---- */
 
-/* A record in the log ring (in ring order). */
-struct rraft_rec {
-	u64 pos;		/* logical byte position */
-	u64 seq;
-	u64 first;		/* first entry index */
-	u64 last;		/* last entry index */
-	u32 crc;
-};
-
 /* Waits for a set of bios. */
 struct rraft_iowait {
 	atomic_t pending;
@@ -68,12 +59,8 @@ struct rraft_store {
 	struct rr_sb sb;
 	struct rr_state st;	/* the state last written (or read) */
 	int slot;		/* slot holding st */
-	u64 ring_bytes;
-	u64 head, head_seq;	/* first live record: logical pos, seq */
-	u64 tail, next_seq;	/* where the next record goes */
-	u32 last_crc;		/* crc of the last record (chains records) */
-	struct rraft_rec *recs;	/* live records, ring order */
-	u32 n_recs, cap_recs;
+	u64 ring_bytes;		/* the log ring's size (= ring.bytes) */
+	struct rraft_ring ring;	/* placement and records: rraft_ring.c */
 	u64 last_index;		/* last index written to the ring */
 	u8 *blk;		/* one block of scratch (sb/state I/O) */
 	u8 *rec_buf;		/* record being written (kvmalloc) */

@@ -218,6 +218,13 @@ int rraft_store_format(const struct rr_format_args *a)
 	if (!err)
 		err = rr_rw_sync(bdev, RR_SECT(sb.log_off), blk, RR_BLOCK_SIZE,
 				 REQ_OP_WRITE);
+	/*
+	 * The zeroes above are in the disk's volatile cache: make them
+	 * durable before slot A and the superblock say the device is
+	 * formatted (catch-up assumes a zeroed data area on every member).
+	 */
+	if (!err)
+		err = blkdev_issue_flush(bdev);
 	if (err)
 		goto io_err;
 	st.seq = 1;
@@ -306,14 +313,8 @@ int rraft_store_open(struct rraft_store *s, const char *path, void *holder)
 	s->st = st[i];
 	s->slot = i;
 	s->ring_bytes = s->sb.log_blocks << RR_BLOCK_SHIFT;
-	if (s->st.ring_head_seq > (1ull << 62)) {
-		pr_warn("rraft: create: %s: refusing: state slot: ring sequence out of range\n",
-			path);
-		err = -EUCLEAN;
-		goto fail;
-	}
-	s->head = s->st.ring_head;
-	s->head_seq = s->st.ring_head_seq;
+	rraft_ring_init(&s->ring, s->sb.uuid, s->ring_bytes, s->st.ring_head,
+			s->st.ring_head_seq);
 	return 0;
 fail:
 	rraft_store_close(s);
@@ -327,8 +328,7 @@ void rraft_store_close(struct rraft_store *s)
 	s->bdev = NULL;
 	kfree(s->blk);
 	s->blk = NULL;
-	kvfree(s->recs);
-	s->recs = NULL;
+	rraft_ring_destroy(&s->ring);
 	vfree(s->rec_buf);
 	s->rec_buf = NULL;
 }
@@ -352,29 +352,23 @@ int rraft_store_write_state(struct rraft_store *s, struct rr_state *nst)
 	return 0;
 }
 
-/* ---- log ring ---- */
+/* ---- log ring: the decisions are rraft_ring.c's, the I/O is here ---- */
 
-static u64 rr_max_record(const struct rraft_store *s)
+static void rr_store_ring_write(void *ctx, u64 phys, void *buf, u64 len)
 {
-	return min_t(u64, s->ring_bytes / 4, 4ull << 20);
+	struct rraft_store *s = ctx;
+
+	rr_submit_buf(s->bdev, RR_SECT(s->sb.log_off) + (phys >> SECTOR_SHIFT),
+		      buf, len, REQ_OP_WRITE | REQ_FUA, &s->append_wait);
+	s->append_inflight = true;
 }
 
-static int rr_recs_push(struct rraft_store *s, const struct rraft_rec *r)
+static int rr_store_ring_read(void *ctx, u64 phys, void *buf, u64 len)
 {
-	if (s->n_recs == s->cap_recs) {
-		u32 cap = max_t(u32, 64, s->cap_recs * 2);
-		struct rraft_rec *n = kvmalloc_array(cap, sizeof(*n), GFP_NOIO);
+	struct rraft_store *s = ctx;
 
-		if (!n)
-			return -ENOMEM;
-		if (s->n_recs)
-			memcpy(n, s->recs, s->n_recs * sizeof(*n));
-		kvfree(s->recs);
-		s->recs = n;
-		s->cap_recs = cap;
-	}
-	s->recs[s->n_recs++] = *r;
-	return 0;
+	return rr_rw_sync(s->bdev, RR_SECT(s->sb.log_off) +
+			  (phys >> SECTOR_SHIFT), buf, len, REQ_OP_READ);
 }
 
 static int rr_buf_reserve(struct rraft_store *s, size_t bytes)
@@ -388,99 +382,36 @@ static int rr_buf_reserve(struct rraft_store *s, size_t bytes)
 	return s->rec_buf ? 0 : -ENOMEM;
 }
 
-/* Entries of one record starting at ents[0]: how many, how many bytes. */
-static u32 rr_split(const struct rraft_store *s, const struct raft_entry *ents,
-		    u32 n, u64 *bytes)
-{
-	u64 max = rr_max_record(s), b = RR_LOG_HDR_SIZE;
-	u32 j = 0;
-
-	while (j < n && (!j || b + RR_LOG_ENT_HDR_SIZE + ents[j].len <= max)) {
-		b += RR_LOG_ENT_HDR_SIZE + ents[j].len;
-		j++;
-	}
-	*bytes = rr_blocks_up(b) << RR_BLOCK_SHIFT;
-	return j;
-}
-
 u64 rraft_store_batch_bytes(const struct raft_entry *ents, u32 n)
 {
-	return (rr_blocks_up(rr_log_record_bytes(ents, n)) + 1) << RR_BLOCK_SHIFT;
+	return rraft_ring_batch_bytes(ents, n);
 }
 
 u64 rraft_store_used(const struct rraft_store *s)
 {
-	return s->tail - s->head;
-}
-
-/* Space a batch needs including a wrap skip; 0 if it fits. */
-static int rr_fits(const struct rraft_store *s, const struct raft_entry *ents,
-		   u32 n, u64 *total)
-{
-	u64 tail = s->tail, b;
-	u32 k;
-
-	*total = 0;
-	while (n) {
-		k = rr_split(s, ents, n, &b);
-		if ((tail % s->ring_bytes) + b > s->ring_bytes)
-			tail += s->ring_bytes - tail % s->ring_bytes;
-		tail += b;
-		*total += b;
-		ents += k;
-		n -= k;
-	}
-	return tail - s->head <= s->ring_bytes ? 0 : -ENOSPC;
+	return s->ring.tail - s->ring.head;
 }
 
 int rraft_store_append(struct rraft_store *s, const struct raft_entry *ents,
 		       u32 n)
 {
-	u64 total, b, off = 0;
-	struct rraft_rec r;
-	u32 k;
+	struct rraft_ring_io io = { .write = rr_store_ring_write, .ctx = s };
+	u64 total;
 	int err;
 
 	if (!n)
 		return 0;
 	if (WARN_ON_ONCE(s->append_inflight))
 		return -EBUSY;
-	err = rr_fits(s, ents, n, &total);
+	err = rraft_ring_fits(&s->ring, ents, n, &total);
 	if (err)
 		return err;
 	err = rr_buf_reserve(s, total);
 	if (err)
 		return err;
-	while (n) {
-		u8 *buf = s->rec_buf + off;
-		u64 used;
-
-		k = rr_split(s, ents, n, &b);
-		if ((s->tail % s->ring_bytes) + b > s->ring_bytes)
-			s->tail += s->ring_bytes - s->tail % s->ring_bytes;
-		used = rr_log_encode(buf, s->next_seq, s->sb.uuid, s->last_crc,
-				     ents, k);
-		memset(buf + used, 0, b - used);
-		r.pos = s->tail;
-		r.seq = s->next_seq;
-		r.first = ents[0].index;
-		r.last = ents[k - 1].index;
-		r.crc = rr_log_crc(buf);
-		err = rr_recs_push(s, &r);
-		if (err)
-			break;
-		rr_submit_buf(s->bdev, RR_SECT(s->sb.log_off) +
-			      ((s->tail % s->ring_bytes) >> SECTOR_SHIFT),
-			      buf, b, REQ_OP_WRITE | REQ_FUA, &s->append_wait);
-		s->append_inflight = true;
-		s->last_crc = r.crc;
-		s->next_seq++;
-		s->tail += b;
-		s->last_index = r.last;
-		off += b;
-		ents += k;
-		n -= k;
-	}
+	err = rraft_ring_append(&s->ring, &io, ents, n, s->rec_buf);
+	if (!err)
+		s->last_index = ents[n - 1].index;
 	return err;
 }
 
@@ -495,242 +426,57 @@ int rraft_store_append_wait(struct rraft_store *s)
 void rraft_store_compact(struct rraft_store *s, u64 index, u64 *head,
 			 u64 *head_seq)
 {
-	int i;
-
-	*head = s->head;
-	*head_seq = s->head_seq;
-	if (index >= s->last_index) {
-		*head = s->tail;
-		*head_seq = s->next_seq;
-		return;
-	}
-	for (i = (int)s->n_recs - 1; i >= 0; i--) {
-		if (s->recs[i].first <= index + 1) {
-			*head = s->recs[i].pos;
-			*head_seq = s->recs[i].seq;
-			return;
-		}
-	}
+	rraft_ring_compact(&s->ring, index, head, head_seq);
 }
 
 void rraft_store_drop_before(struct rraft_store *s, u64 head)
 {
-	u32 i = 0;
-
-	while (i < s->n_recs && s->recs[i].pos < head)
-		i++;
-	if (i) {
-		memmove(s->recs, s->recs + i, (s->n_recs - i) * sizeof(*s->recs));
-		s->n_recs -= i;
-	}
-	s->head = head;
-	s->head_seq = s->n_recs ? s->recs[0].seq : s->next_seq;
+	rraft_ring_drop_before(&s->ring, head);
 }
 
 void rraft_store_reset_ring(struct rraft_store *s, u64 *head, u64 *head_seq)
 {
-	*head = s->tail;
-	*head_seq = s->next_seq;
+	*head = s->ring.tail;
+	*head_seq = s->ring.next_seq;
 }
 
 /* ---- replay ---- */
 
-struct rr_ents {
-	struct raft_entry *v;
-	u32 n, cap;
-};
-
-static void rr_ents_truncate(struct rr_ents *e, u64 keep_last)
-{
-	while (e->n && e->v[e->n - 1].index > keep_last) {
-		kvfree(e->v[e->n - 1].data);
-		e->n--;
-	}
-}
-
-static int rr_ents_push(struct rr_ents *e, const struct raft_entry *src)
-{
-	struct raft_entry *d;
-
-	if (e->n == e->cap) {
-		u32 cap = max_t(u32, 256, e->cap * 2);
-		struct raft_entry *v = kvmalloc_array(cap, sizeof(*v), GFP_KERNEL);
-
-		if (!v)
-			return -ENOMEM;
-		if (e->n)
-			memcpy(v, e->v, e->n * sizeof(*v));
-		kvfree(e->v);
-		e->v = v;
-		e->cap = cap;
-	}
-	d = &e->v[e->n];
-	*d = *src;
-	d->data = NULL;
-	if (src->len) {
-		d->data = kvmalloc(src->len, GFP_KERNEL);
-		if (!d->data)
-			return -ENOMEM;
-		memcpy(d->data, src->data, src->len);
-	}
-	e->n++;
-	return 0;
-}
-
 void rraft_store_boot_free(struct raft_boot *boot)
 {
-	struct raft_entry *v = (struct raft_entry *)boot->entries;
-	u32 i;
-
-	for (i = 0; i < boot->n_entries; i++)
-		kvfree(v[i].data);
-	kvfree(v);
+	rraft_ring_ents_free((struct raft_entry *)boot->entries, boot->n_entries);
 	boot->entries = NULL;
 	boot->n_entries = 0;
 }
 
-static int rr_replay(struct rraft_store *s, struct rr_ents *e, u64 *last,
-		     const char **stop)
-{
-	u64 pos = s->head, seq = s->head_seq, phys, b;
-	u32 prev_crc = 0, ip, i;
-	u64 prev_term;
-	bool first = true;
-	struct rr_log_hdr h;
-	struct raft_entry ent;
-	struct rraft_rec r;
-	int err;
-
-	*stop = "end of log";
-	for (;;) {
-		if (pos - s->head >= s->ring_bytes)
-			break;
-		phys = pos % s->ring_bytes;
-		err = rr_rw_sync(s->bdev, RR_SECT(s->sb.log_off) +
-				 (phys >> SECTOR_SHIFT), s->blk, RR_BLOCK_SIZE,
-				 REQ_OP_READ);
-		if (err)
-			return err;
-		err = rr_log_decode_hdr(&h, s->blk, s->sb.uuid, seq,
-					s->ring_bytes - phys);
-		if (err && phys &&
-		    pos + (s->ring_bytes - phys) - s->head < s->ring_bytes) {
-			/* The writer skips to the ring start when a record
-			 * does not fit before the end.
-			 */
-			err = rr_rw_sync(s->bdev, RR_SECT(s->sb.log_off),
-					 s->blk, RR_BLOCK_SIZE, REQ_OP_READ);
-			if (err)
-				return err;
-			err = rr_log_decode_hdr(&h, s->blk, s->sb.uuid, seq,
-						s->ring_bytes);
-			if (!err) {
-				pos += s->ring_bytes - phys;
-				phys = 0;
-			}
-		}
-		if (err) {
-			if (err == -EUCLEAN)
-				*stop = "malformed record header";
-			break;
-		}
-		if (!first && h.prev_crc != prev_crc) {
-			*stop = "stale record (chain)";
-			break;
-		}
-		b = rr_blocks_up(RR_LOG_HDR_SIZE + (u64)h.payload_len) <<
-			RR_BLOCK_SHIFT;
-		if (pos - s->head + b > s->ring_bytes) {
-			*stop = "record beyond ring";
-			break;
-		}
-		err = rr_buf_reserve(s, b);
-		if (err)
-			return err;
-		err = rr_rw_sync(s->bdev, RR_SECT(s->sb.log_off) +
-				 (phys >> SECTOR_SHIFT), s->rec_buf, b,
-				 REQ_OP_READ);
-		if (err)
-			return err;
-		if (!rr_log_crc_ok(&h, s->rec_buf)) {
-			*stop = "torn record (crc)";
-			break;
-		}
-		if (h.first_index > *last + 1) {
-			*stop = "gap in indexes";
-			break;
-		}
-		rr_ents_truncate(e, max(h.first_index - 1, s->st.snap_index));
-		if (h.first_index <= *last)
-			*last = max(h.first_index - 1, s->st.snap_index);
-		ip = 0;
-		for (i = 0; ; i++) {
-			err = rr_log_next_entry(&h, s->rec_buf, &ip, i, &ent);
-			if (err <= 0)
-				break;
-			if (ent.index <= s->st.snap_index)
-				continue;
-			prev_term = e->n ? e->v[e->n - 1].term : s->st.snap_term;
-			if (ent.term < prev_term || ent.term > s->st.term) {
-				err = -EUCLEAN;
-				break;
-			}
-			err = rr_ents_push(e, &ent);
-			if (err)
-				return err;
-			*last = ent.index;
-		}
-		if (err < 0) {
-			*stop = "malformed entries or bad terms";
-			/* crc was fine: this is corruption, not a torn write */
-			return -EUCLEAN;
-		}
-		r.pos = pos;
-		r.seq = seq;
-		r.first = h.first_index;
-		r.last = h.first_index + h.n_entries - 1;
-		r.crc = h.crc;
-		err = rr_recs_push(s, &r);
-		if (err)
-			return err;
-		prev_crc = h.crc;
-		first = false;
-		pos += b;
-		seq++;
-	}
-	s->tail = pos;
-	s->next_seq = seq;
-	s->last_crc = prev_crc;
-	s->last_index = *last;
-	return 0;
-}
-
 int rraft_store_load(struct rraft_store *s, struct raft_boot *boot)
 {
-	struct rr_ents e = {};
-	const char *stop;
-	u64 last = s->st.snap_index;
+	struct rraft_ring_io io = { .read = rr_store_ring_read, .ctx = s };
+	struct rraft_replay rp;
 	int err;
 
 	memset(boot, 0, sizeof(*boot));
-	err = rr_replay(s, &e, &last, &stop);
+	err = rraft_ring_replay(&s->ring, &s->st, &io, &rp);
 	if (err) {
 		if (err == -EUCLEAN)
-			pr_warn("rraft: create: %s: refusing: log ring: %s\n",
-				s->path, stop);
-		boot->entries = e.v;
-		boot->n_entries = e.n;
-		rraft_store_boot_free(boot);
+			pr_warn("rraft: create: %s: refusing: log ring: %s (commit %llu, checkpoint %llu, log ..%llu, %u records)\n",
+				s->path, rp.stop, s->st.commit,
+				s->st.snap_index, rp.last, s->ring.n_recs);
+		rraft_replay_free(&rp);
 		return err;
 	}
+	s->last_index = rp.last;
 	boot->hs.term = s->st.term;
 	boot->hs.vote = s->st.vote;
-	boot->hs.commit = clamp(s->st.commit, s->st.snap_index, last);
+	boot->hs.commit = rp.commit;
 	boot->snap.index = s->st.snap_index;
 	boot->snap.term = s->st.snap_term;
 	boot->snap.conf = s->st.snap_conf;
-	boot->entries = e.v;
-	boot->n_entries = e.n;
+	boot->entries = rp.ents;
+	boot->n_entries = rp.n_ents;
+	rp.ents = NULL;
+	rp.n_ents = 0;
+	rraft_replay_free(&rp);
 	if (s->st.flags & RR_STF_INCONSISTENT) {
 		boot->inconsistent = true;
 		boot->pending.index = s->st.pend_index;
@@ -743,7 +489,7 @@ int rraft_store_load(struct rraft_store *s, struct raft_boot *boot)
 	}
 	pr_info("rraft: %s: recovered term %llu, checkpoint %llu, log %llu..%llu (%u records, replay stopped: %s)\n",
 		s->path, s->st.term, s->st.snap_index, s->st.snap_index + 1,
-		last, s->n_recs, stop);
+		s->last_index, s->ring.n_recs, rp.stop);
 	return 0;
 }
 
