@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The Raft core's sources, named once for every build of the core: the
 # top-level Kbuild (rraft.ko, and KUnit through it), tests/unit, tests/sim,
-# tests/codec, tests/bench, tests/fuzz, tests/fuzz/knet/build.sh and
+# tests/codec, tests/replay, tests/bench, tests/fuzz, tests/fuzz/knet/build.sh and
 # userspace-tools (rraftctl decodes the configuration in the superblock).
 #   RAFT_CORE_SRCS  the core's .c files, relative to kmod/raft/
 #                   (raft_kunit.c is a test suite, not part of the core)
