@@ -410,8 +410,15 @@ static bool step_term(struct raft *r, const struct raft_msg *m)
 				m->type == RAFT_MSG_VOTE;
 
 		if (vote_req) {
-			/* hashicorp #526: non-voters cannot disturb us */
-			if (!raft_is_voter(r, m->from))
+			/*
+			 * hashicorp #526: a node outside the configuration
+			 * (removed, or a stranger) cannot disturb us.  A
+			 * learner can: it campaigns only once a newer
+			 * configuration made it a voter, which we may not
+			 * have yet, and without our vote that configuration
+			 * may never elect a leader (seen with two voters).
+			 */
+			if (!raft_is_member(r, m->from))
 				return false;
 			/* leader stickiness */
 			if (!(m->flags & RAFT_MSGF_TRANSFER) && in_lease(r))

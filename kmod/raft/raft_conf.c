@@ -174,6 +174,13 @@ bool raft_is_voter(const struct raft *r, u32 id)
 	return raft_conf_is_voter(&r->conf, id);
 }
 
+/* a voter (old or new) or a learner of the configuration in effect */
+bool raft_is_member(const struct raft *r, u32 id)
+{
+	return raft_is_voter(r, id) ||
+	       id_in(r->conf.learners, r->conf.n_learners, id);
+}
+
 static void append_conf(struct raft *r, const struct raft_conf *c, u8 *buf)
 {
 	raft_conf_encode(c, buf);
@@ -215,6 +222,12 @@ void raft_after_commit(struct raft *r)
 	}
 }
 
+/* the index a member must hold to know the configuration in effect */
+static u64 raft_conf_known_index(const struct raft *r)
+{
+	return r->conf_index ? r->conf_index : raft_log_first(r) - 1;
+}
+
 static bool conf_same_voters(const struct raft_conf *a, const struct raft_conf *b)
 {
 	u32 i;
@@ -250,8 +263,16 @@ int raft_change_conf(struct raft *r, const struct raft_conf *target)
 		if (raft_is_voter(r, id) || id == r->id)
 			continue;
 		pr = raft_prog_get(r, id);
-		/* promoting a learner: it must be caught up */
-		if (pr && pr->match + r->cfg.catchup_entries < raft_log_last(r))
+		/*
+		 * Promoting a learner: it must be caught up, and hold the
+		 * configuration in effect.  A learner that has received
+		 * nothing yet (match 0 while the log is shorter than
+		 * catchup_entries) knows no configuration and would drop
+		 * every vote request: once its vote is needed the cluster
+		 * could never elect again (found with two voters).
+		 */
+		if (pr && (pr->match < raft_conf_known_index(r) ||
+			   pr->match + r->cfg.catchup_entries < raft_log_last(r)))
 			return -EINVAL;
 	}
 	err = raft_reserve_entry(r);

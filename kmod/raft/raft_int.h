@@ -293,6 +293,7 @@ void raft_conf_at(const struct raft *r, u64 index, struct raft_conf *out,
 		  u64 *at);
 void raft_conf_recompute(struct raft *r);
 bool raft_is_voter(const struct raft *r, u32 id);
+bool raft_is_member(const struct raft *r, u32 id);
 void raft_after_commit(struct raft *r);
 
 /* raft_snap.c */
