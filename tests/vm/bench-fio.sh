@@ -21,8 +21,10 @@
 # Around every run the host reads the bytes the VMs sent (tap counters in
 # the test namespace, summed over the VMs), the QEMU CPU time of the three
 # VMs (/proc/PID/stat) and vm1's sectors written to the target
-# (/sys/block/DEV/stat).  tests/vm/bench-report.py turns build/bench/ into
-# fio.md (tables), summary.txt (ratio and value lines) and goals.md.
+# (/sys/block/DEV/stat), and for rraft the bytes vm1 sent to its peers at
+# the rraft level (peers attribute, sent=).  tests/vm/bench-report.py turns
+# build/bench/ into fio.md (tables), summary.txt (ratio and value lines) and
+# goals.md.
 #
 # Environment: BENCH_RUNTIME (seconds per job, default 15), BENCH_ROUNDS
 # (default 3), BENCH_QUICK=1 (1 round, 3 s jobs: checks the script),
@@ -175,14 +177,18 @@ run_job() {
 	name=fio-$t-$j-r$r.json
 	log "round $r: $t $j"
 	n0=$(net_bytes) c0=$(cpu_ticks) t0=$(date +%s.%N)
-	sect=$(vm_ok 1 "s0=\$(awk '{print \$7}' /sys/block/$dev/stat)
+	# sectors written to the device, and for rraft the bytes its leader
+	# sent to its peers (the peers attribute's sent=), -1 otherwise
+	read -r sect rsent < <(vm_ok 1 "rsent() { awk '{ for (i = 1; i <= NF; i++) if (\$i ~ /^sent=/) s += substr(\$i, 6) } END { printf \"%d\\n\", s }' /sys/block/$dev/rraft/peers 2>/dev/null || echo 0; }
+		s0=\$(awk '{print \$7}' /sys/block/$dev/stat) r0=\$(rsent)
 		fio --name=$j --filename=/dev/$dev $(fio_args "$j") --output=/mnt/shared/$name >/dev/null 2>/tmp/fio.err ||
 			{ cat /tmp/fio.err; exit 1; }
-		echo \$(( \$(awk '{print \$7}' /sys/block/$dev/stat) - s0 ))" $((RUNTIME * 4 + 120)))
+		echo \$(( \$(awk '{print \$7}' /sys/block/$dev/stat) - s0 )) \$(( \$(rsent) - r0 ))" $((RUNTIME * 4 + 120)))
 	[[ $sect =~ ^[0-9]+$ ]] || fail "$t $j: sectors written '$sect'"
+	case $t in rraft*) ;; *) rsent=-1 ;; esac
 	n1=$(net_bytes) c1=$(cpu_ticks) t1=$(date +%s.%N)
 	mv "$(vm_dir 1)/$name" "$OUT/" || fail "no fio output $name"
-	echo "run $r $t $j $name $((n1 - n0)) $((c1 - c0)) $((sect * 512)) $(echo "$t1 - $t0" | bc)" >>"$RUNS"
+	echo "run $r $t $j $name $((n1 - n0)) $((c1 - c0)) $((sect * 512)) $(echo "$t1 - $t0" | bc) $rsent" >>"$RUNS"
 }
 
 # prefill TARGET: write the span once (not measured)

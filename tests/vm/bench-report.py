@@ -7,6 +7,7 @@
 DIR (build/bench) holds runs.txt, written by bench-fio.sh:
   config key=value ...
   run ROUND TARGET JOB FIO-JSON NET-BYTES CPU-TICKS BYTES-WRITTEN SECONDS
+      [RRAFT-SENT]  (bytes vm1's rraft sent to its peers, -1: not rraft)
   idle SECONDS NET-BYTES CPU-TICKS
   net rtt4k_p50_us|rtt4k_p99_us|stream_mibps VALUE
   leader_move TARGET
@@ -18,8 +19,10 @@ and the fio JSON files.  Writes, and prints:
   DIR/goals.md     issue 12's goals, pass/miss computed from summary.txt
 Metrics: iops, mibps, lat_mean_us, lat_p50_us, lat_p99_us (fio completion
 latency), and for write jobs net_per_byte (bytes the three VMs sent per
-byte written to the target on vm1) and cpu_s_per_gib (CPU seconds of the
-three QEMUs per GiB written).
+byte written to the target on vm1), cpu_s_per_gib (CPU seconds of the
+three QEMUs per GiB written) and, for rraft, raft_sent_per_byte (what the
+leader's rraft handed its peer connections per byte written: the payload
+part of net_per_byte, without TCP/IP and the followers' replies).
 """
 import json
 import os
@@ -30,7 +33,7 @@ TARGETS = ["local", "drbd", "rraft2", "rraft3"]
 PAIRS = [("rraft2", "drbd"), ("rraft3", "drbd"), ("drbd", "local"),
          ("rraft2", "local"), ("rraft3", "local")]
 PERF = ["iops", "mibps", "lat_mean_us", "lat_p50_us", "lat_p99_us"]
-COST = ["net_per_byte", "cpu_s_per_gib"]
+COST = ["net_per_byte", "cpu_s_per_gib", "raft_sent_per_byte"]
 # the figure a job is about, and whether more is better
 MAIN = {"randwrite-qd1": ("lat_mean_us", False),
         "randwrite-qd32": ("iops", True),
@@ -80,7 +83,8 @@ def parse_runs(out):
                 runs.append({"round": int(p[1]), "target": p[2], "job": p[3],
                              "json": p[4], "net": int(p[5]),
                              "ticks": int(p[6]), "written": int(p[7]),
-                             "secs": float(p[8])})
+                             "secs": float(p[8]),
+                             "rsent": int(p[9]) if len(p) > 9 else -1})
             elif p[0] == "idle":
                 idle.append((float(p[1]), int(p[2]), int(p[3])))
             elif p[0] == "net":
@@ -106,6 +110,8 @@ def run_metrics(out, r, tck):
         if written > 0:
             m["net_per_byte"] = r["net"] / written
             m["cpu_s_per_gib"] = r["ticks"] / tck / (written / 2.0**30)
+            if r["rsent"] >= 0:
+                m["raft_sent_per_byte"] = r["rsent"] / written
     return m
 
 
@@ -227,6 +233,22 @@ def tables(agg, targets, jobs, idle, net, config, moves):
             row.append("%.3g / %s" % (n[0], num(c[0])) if n and c else "-")
         o.append("| " + " | ".join(row) + " |")
     o.append("")
+    rr = [t for t in targets if t.startswith("rraft")]
+    if rr and any(k[2] == "raft_sent_per_byte" for k in agg):
+        o.append("rraft leader's own bytes sent to its peers (`peers` sent=) "
+                 "per byte written (medians); a leader with N-1 followers "
+                 "needs N-1 plus headers:")
+        o.append("")
+        o.append("| job | " + " | ".join(rr) + " |")
+        o.append("|---|" + "---|" * len(rr))
+        for j in jobs:
+            if j.startswith("randread"):
+                continue
+            o.append("| " + j + " | " + " | ".join(
+                "%.3g" % agg[(t, j, "raft_sent_per_byte")][0]
+                if (t, j, "raft_sent_per_byte") in agg else "-"
+                for t in rr) + " |")
+        o.append("")
     for secs, nb, ticks in idle:
         o.append("Idle (all targets up, no I/O, %g s): %.0f network bytes/s, "
                  "%.2f CPU s/s of the three QEMUs; included in the costs "
