@@ -4,7 +4,7 @@
 # VM N's disks: vda the backing disk, vdb the dm-log-writes log, vdc the
 # replay disk (starts out as vda did), vdd room for the snapshots' COW.
 VM_DISK_SIZE=32M
-VM_EXTRA_DISKS="256M 32M 256M"
+VM_EXTRA_DISKS="256M 32M 512M"
 PL_DM='export DM_DISABLE_UDEV=1;'	# no udev in the guest: nodes by libdevmapper
 PL_SEED=${POWERLOSS_SEED:-1}
 PL_PY="python3 $VM_LIB_DIR/logreplay.py"

@@ -36,4 +36,4 @@ vm_ok 1 "$PL_DM mkfs.ext4 -q -F -b 4096 -N 128 -E nodiscard /dev/rraft0 12M &&
 	$PL_PY files /tmp/fs lw $NFILES $PL_SEED && umount /tmp/fs" 600
 log "workload: $(( $(date +%s) - t0 ))s"
 rr_remove 1
-pl_replay 1 "" "$FIRST $SLOTS"
+pl_replay 1 "" "$FIRST $SLOTS --batch 12"
