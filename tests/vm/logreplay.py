@@ -93,13 +93,20 @@ def flagstr(e):
 
 
 class Point:
-    """A flush/FUA entry and the writes that became durable with it."""
-    def __init__(self, e, new):
-        self.e, self.new = e, new
+    """A flush/FUA entry and the writes that became durable with it.
+    shadow: the FUA writes logged since the previous flush.  The log does
+    not tell whether a plain write made durable by this flush completed
+    before or after such a FUA write to the same sectors; the replay takes
+    the FUA write as the newer (a drive does not write stale cached data
+    over a newer FUA write).  rraft writes plain only to the data area and
+    FUA only to metadata and the ring, except format's zeroing, which is
+    older."""
+    def __init__(self, e, new, shadow=()):
+        self.e, self.new, self.shadow = e, new, shadow
 
 
 def points_of(ents):
-    pts, pending = [], []
+    pts, pending, fuas = [], [], []
     for e in ents:
         if e.flags & F_MARK:
             continue
@@ -107,12 +114,36 @@ def points_of(ents):
             new, pending = pending, []
             if e.nr and not e.flags & F_DISCARD:
                 (new if e.flags & F_FUA else pending).append(e)
-            pts.append(Point(e, new))
+            pts.append(Point(e, new, fuas))
+            fuas = []
         elif e.flags & F_FUA:
             pts.append(Point(e, [e]))
+            fuas.append(e)
         else:
             pending.append(e)
     return pts
+
+
+def unshadowed(e, keep, shadow):
+    """The runs (sector offset, count) of keep that no FUA write of
+    shadow covers."""
+    hidden = set()
+    for x in shadow:
+        if x is not e and x.sector < e.sector + e.nr and e.sector < x.sector + x.nr:
+            hidden.update(range(max(x.sector, e.sector) - e.sector,
+                                min(x.sector + x.nr, e.sector + e.nr) - e.sector))
+    if not hidden:
+        return keep
+    runs = []
+    for s, n in keep:
+        for i in range(s, s + n):
+            if i in hidden:
+                continue
+            if runs and runs[-1][0] + runs[-1][1] == i:
+                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+            else:
+                runs.append((i, 1))
+    return runs
 
 
 # ---- the workloads (run on the recorded device) ----
@@ -273,14 +304,11 @@ class Replay:
         finally:
             os.close(fd)
 
-    def apply(self, path, ents):
-        pieces = []
-        for e in ents:
-            b = self.data(e)
+    def apply(self, path, pt):
+        for e in pt.new:
             if e.sector == 0 and not e.flags & F_DISCARD:
-                self.lay.learn(b[:4096])
-            pieces.append((e.sector * self.ss, b))
-        self.put(path, pieces)
+                self.lay.learn(self.data(e)[:4096])
+        self.apply_pieces(path, [(e, None) for e in pt.new], pt.shadow)
 
     def describe(self, e):
         return "%s %s %d sectors" % (flagstr(e), self.lay.where(e.sector * self.ss), e.nr)
@@ -307,7 +335,7 @@ class Replay:
         return fmt, acks, files, fs
 
     # ---- snapshots ----
-    def snap(self, job, torn):
+    def snap(self, job, torn, shadow=()):
         j = len(self.jobs)
         job.minor = j
         name = "pls%d" % j
@@ -317,18 +345,18 @@ class Replay:
         dm("resume", "plorig")
         job.dev = "/dev/mapper/" + name
         if torn:
-            self.apply_pieces(job.dev, torn)
+            self.apply_pieces(job.dev, torn, shadow)
         self.jobs.append(job)
         if len(self.jobs) == self.a.batch:
             self.run_batch()
 
-    def apply_pieces(self, path, torn):
+    def apply_pieces(self, path, torn, shadow):
         pieces = []
         for e, keep in torn:	# keep: None (whole) or list of (sector offset, count)
             b = self.data(e)
             if keep is None:
                 keep = [(0, e.nr)]
-            for s, n in keep:
+            for s, n in unshadowed(e, keep, shadow):
                 pieces.append(((e.sector + s) * self.ss, b[s * self.ss:(s + n) * self.ss]))
         self.put(path, pieces)
 
@@ -523,8 +551,8 @@ class Replay:
                               k, dict(acks), files, fs, False)
                     job.cont = cont
                     ntorn += 1
-                    self.snap(job, torn)
-            self.apply("/dev/mapper/plorig", pt.new)
+                    self.snap(job, torn, pt.shadow)
+            self.apply("/dev/mapper/plorig", pt)
             fmt, acks, files, fs = self.acks_before(nxt)
             if not fmt:
                 nskip += 1
