@@ -391,18 +391,21 @@ writer_check() {
 rr_attr() { vm_exec "$1" "cat /sys/block/rraft$2/rraft/$3" 30; }
 
 RR_CLUSTER=0x5eed
+# the backing device rr_format and rr_create use (a test may set it, e.g.
+# to a device-mapper device stacked on /dev/vda)
+RR_BACKING=${RR_BACKING:-/dev/vda}
 
-# rr_format N [EXTRA]: format /dev/vda of VM N as a one-member cluster
+# rr_format N [EXTRA]: format $RR_BACKING of VM N as a one-member cluster
 # (node N, members=N) unless EXTRA overrides members
 rr_format() {
 	local extra=${2:-}
 	case "$extra" in *members=*) ;; *) extra="members=$1 $extra" ;; esac
-	rr_ctl_ok "$1" format "backing=/dev/vda node=$1 cluster=$RR_CLUSTER $extra"
+	rr_ctl_ok "$1" format "backing=$RR_BACKING node=$1 cluster=$RR_CLUSTER $extra"
 }
 
-# rr_create N [EXTRA]: bring up /dev/rraft0 on /dev/vda
+# rr_create N [EXTRA]: bring up /dev/rraft0 on $RR_BACKING
 rr_create() {
-	rr_ctl_ok "$1" create "minor=0 backing=/dev/vda ${2:-}"
+	rr_ctl_ok "$1" create "minor=0 backing=$RR_BACKING ${2:-}"
 	vm_ok "$1" 'for i in $(seq 50); do test -b /dev/rraft0 && exit 0; sleep 0.2; done; exit 1' 60 >/dev/null
 }
 
