@@ -317,7 +317,7 @@ for n in $N; do
 done
 python3 "$CHECK" check $(histories) >"$NEM/check-final.txt" 2>&1
 crc=$?
-grep -v '^    ' "$NEM/check-final.txt" | tail -n 30
+grep -v -e "^    " -e "^acked=" "$NEM/check-final.txt" | tail -n 30
 res=$(tail -n 1 "$NEM/check-final.txt")
 W=$(echo "$res" | sed -n 's/^acked=\([0-9]*\) lost=\([0-9]*\) nonlin=\([0-9]*\)$/\1/p')
 X=$(echo "$res" | sed -n 's/^acked=\([0-9]*\) lost=\([0-9]*\) nonlin=\([0-9]*\)$/\2/p')
