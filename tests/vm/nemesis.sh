@@ -183,7 +183,7 @@ f_flap() {
 # their leader; then SIGCONT and at once, on the paused node, a read of
 # every block if it still says leader (a stale lease shows here).
 f_pause() {
-	local part=$1 v s=$((6 + RANDOM % 6)) seq t_stop rest l2 b pids=() out
+	local part=$1 v s=$((6 + RANDOM % 6)) seq t_stop rest l2 b n left pids=() out
 	if ((RANDOM % 5 == 0)); then victim; v=$V; else v=$L; fi
 	FAULT="pause vm$v$([ "$part" = 1 ] && echo " cut off") ${s}s"
 	seq=$(python3 "$CLIENT" pause-submit "$RUNDIR" "$v" "$BLOCKS")
@@ -193,17 +193,33 @@ f_pause() {
 	PAUSED[$v]=1
 	t_stop=$(date +%s)
 	rest=$(others "$v")
-	l2=$(rr_leader "$rest" 60)
-	hint "$l2"
-	for ((b = 0; b < BLOCKS; b++)); do
-		python3 "$CLIENT" op "$RUNDIR" "$l2" w "$b" >>"$NEM/pause-writes" 2>&1 &
-		pids+=($!)
+	l2=
+	while [ -z "$l2" ] && [ "$(date +%s)" -lt $((t_stop + 10)) ]; do
+		for n in $rest; do
+			[ "$(vm_exec "$n" 'cat /sys/block/rraft0/rraft/role' 5 2>/dev/null)" = leader ] && l2=$n
+		done
+		[ -n "$l2" ] || sleep 0.3
 	done
-	wait "${pids[@]}"
+	if [ -n "$l2" ]; then
+		hint "$l2"
+		for ((b = 0; b < BLOCKS; b++)); do
+			python3 "$CLIENT" op "$RUNDIR" "$l2" w "$b" >>"$NEM/pause-writes" 2>&1 &
+			pids+=($!)
+		done
+	fi
+	# the writes get until 14 s after the stop: a guest stopped for 21 s
+	# reports an RCU stall (with a Call Trace) when it continues
+	while [ "$(date +%s)" -lt $((t_stop + 14)) ]; do
+		left=0
+		for n in "${pids[@]}"; do kill -0 "$n" 2>/dev/null && left=1; done
+		[ $left = 1 ] || break
+		sleep 0.2
+	done
 	sleep $((t_stop + s - $(date +%s) > 0 ? t_stop + s - $(date +%s) : 0))
 	out=$(python3 "$CLIENT" pause-resume "$RUNDIR" "$v" "$seq" "${VM_PID[$v]}")
 	unset "PAUSED[$v]"
-	FAULT="$FAULT (stopped $(( $(date +%s) - t_stop ))s, new leader vm$l2; $out)"
+	[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
+	FAULT="$FAULT (stopped $(( $(date +%s) - t_stop ))s, new leader ${l2:+vm}${l2:-none in 10 s}; $out)"
 	[ "$part" = 1 ] && ns_exec ip link set "tap$v" up
 	true
 }
