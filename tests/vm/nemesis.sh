@@ -329,6 +329,8 @@ done
 # every node's data area holds the same blocks
 for n in $N; do
 	vm_ok "$n" "off=\$(rr_sb_u64 /dev/vda 96); for b in \$(seq 0 $((BLOCKS - 1))); do dd if=/dev/vda bs=4096 skip=\$((off + b)) count=1 iflag=direct status=none | md5sum | cut -c1-32; done" 120 >"$NEM/blocks-vm$n"
+done
+for n in $N; do
 	cmp -s "$NEM/blocks-vm$n" "$NEM/blocks-vm$L" || BAD="${BAD:+$BAD; }vm$n's data area differs from the leader's (see $NEM/blocks-vm*)"
 done
 python3 "$CHECK" check $(histories) >"$NEM/check-final.txt" 2>&1
