@@ -8,6 +8,7 @@
 #   make sim        the deterministic cluster simulator
 #   make coverage   branch coverage of kmod/raft by the userspace suites
 #   make kunit      KUnit suites under UML against Debian's linux-source-6.1
+#   make nemesis    randomized fault campaign in VMs [SEED=N] [ROUNDS=N] [NODES=3|5]
 # KERNEL=6.12 selects Debian's 6.12 kernel; KDIR=<build dir> overrides.
 
 KERNEL ?= 6.1
@@ -23,7 +24,7 @@ rr_kver = $(or $(KVER),$(shell scripts/kver.sh $(KERNEL) 2>/dev/null))
 rr_kdir = $(or $(KDIR),/lib/modules/$(rr_kver)/build)
 RRAFT_INSTALL_DEPS ?= scripts/install-deps.sh
 
-.PHONY: all module tools sim unit coverage check demo bench kunit vmtest clean deps style kernel-info
+.PHONY: all module tools sim unit coverage check demo bench kunit vmtest nemesis clean deps style kernel-info
 
 all: module tools
 
@@ -65,6 +66,10 @@ kunit:
 
 vmtest: all
 	@tests/vm/run.sh
+
+# tests/vm/nemesis.sh; not part of make check (t-nemesis-short is)
+nemesis: module
+	@SEED='$(or $(SEED),1)' ROUNDS='$(or $(ROUNDS),10)' NODES='$(or $(NODES),3)' tests/vm/nemesis.sh
 
 style:
 	@scripts/style.sh
