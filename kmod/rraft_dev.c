@@ -115,6 +115,7 @@ static void rr_dev_recover_state(struct rraft_dev *dev)
 	dev->applied = s->st.snap_index;
 	dev->applied_term = s->st.snap_term;
 	dev->applied_conf = s->st.snap_conf;
+	dev->idents = s->st.idents;
 	dev->hs_commit = s->st.commit;
 	dev->inconsistent = !!(s->st.flags & RR_STF_INCONSISTENT);
 	if (dev->inconsistent)
@@ -140,6 +141,7 @@ static int rr_dev_net_create(struct rraft_dev *dev,
 	ncfg.node_id = dev->cfg.node_id;
 	ncfg.cluster_id = dev->cfg.cluster_id;
 	ncfg.data_bytes = rraft_store_data_bytes(&dev->store);
+	memcpy(ncfg.ident, dev->store.sb.ident, sizeof(ncfg.ident));
 	ncfg.minor = dev->minor;
 	rraft_addr_to_sin(a->has_listen ? &a->listen : &any, &ncfg.listen);
 	dev->cfg.listen = ncfg.listen;

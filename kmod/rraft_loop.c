@@ -144,6 +144,7 @@ int rraft_checkpoint(struct rraft_dev *dev)
 	nst.snap_index = a;
 	nst.snap_term = dev->applied_term;
 	nst.snap_conf = dev->applied_conf;
+	nst.idents = dev->idents;
 	nst.ring_head = head;
 	nst.ring_head_seq = head_seq;
 	nst.commit = max(dev->hs_commit, a);
@@ -188,6 +189,10 @@ static int rr_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 			}
 			if (c.claim) {
 				dev->writer = c.writer;
+				continue;
+			}
+			if (c.ident) {
+				rraft_member_idents_apply(dev, c.data, c.len);
 				continue;
 			}
 			/* Overlapping writes are never reordered. */
@@ -409,6 +414,8 @@ static void rr_pass(struct rraft_dev *dev)
 	if (ckpt_req || rraft_store_used(&dev->store) > dev->store.ring_bytes / 2)
 		rraft_checkpoint(dev);
 	rraft_member_replace_step(dev);
+	if (ticks_in)
+		rraft_member_ident_step(dev);
 	for (rounds = 0; rounds < 4 && !dev->failed; rounds++) {
 		u64 applied = dev->applied;
 

@@ -388,6 +388,7 @@ void rraft_wire_encode_hello(const struct rraft_wire_hello *h,
 	rr_put_le32(h->to, p + 20);
 	rr_put_le64(h->data_bytes, p + 24);
 	memcpy(p + 32, h->nonce, RRAFT_WIRE_NONCE_SIZE);
+	memcpy(p + 64, h->ident, RRAFT_WIRE_IDENT_SIZE);
 	rr_put_le32(rr_crc(p, RRAFT_WIRE_HELLO_SIZE), p + RRAFT_WIRE_HELLO_SIZE);
 }
 
@@ -424,6 +425,7 @@ int rraft_wire_decode_hello(const u8 *buf, u32 len, struct rraft_wire_hello *h)
 	h->to = rr_get_le32(p + 20);
 	h->data_bytes = rr_get_le64(p + 24);
 	memcpy(h->nonce, p + 32, RRAFT_WIRE_NONCE_SIZE);
+	memcpy(h->ident, p + 64, RRAFT_WIRE_IDENT_SIZE);
 	if ((h->flags & ~RRAFT_WIRE_HELLO_AUTH) || h->from == RAFT_NONE ||
 	    (h->data_bytes & (RRAFT_WIRE_SECTOR - 1)))
 		return -EBADMSG;

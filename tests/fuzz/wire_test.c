@@ -328,7 +328,7 @@ static void test_golden(void)
 {
 	/* Pins the layout: a heartbeat, byte for byte. */
 	static const u8 want_hdr[16] = {
-		'R', 'R', 'F', 'T', 2, 0, RAFT_MSG_HEARTBEAT, 0,
+		'R', 'R', 'F', 'T', 3, 0, RAFT_MSG_HEARTBEAT, 0,
 		0, 0, 0, 0, RRAFT_WIRE_MSG_FIXED, 0, 0, 0,
 	};
 	struct raft_msg m = {
@@ -602,9 +602,12 @@ static void test_header(void)
 	buf[4] = 1;
 	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 1");
-	buf[4] = 3;
+	buf[4] = 2;
 	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
-	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 3");
+	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 2");
+	buf[4] = 4;
+	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
+	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 4");
 	rraft_wire_put_header(buf, 0, 0, 10);
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "type 0");
 	rraft_wire_put_header(buf, RAFT_MSG_TYPE_MAX + 1, 0, 10);
@@ -948,6 +951,8 @@ static void test_handshake(void)
 	u32 i;
 
 	begin("handshake frames: HELLO, AUTH, AUTH_OK");
+	for (i = 0; i < 16; i++)
+		h.ident[i] = (u8)(0xc0 + i);
 	for (i = 0; i < 32; i++) {
 		h.nonce[i] = (u8)i;
 		mac[i] = (u8)(0xa0 + i);
@@ -958,12 +963,12 @@ static void test_handshake(void)
 	CHECK(!rraft_wire_decode_hello(hello, sizeof(hello), &g), "hello");
 	CHECK(!memcmp(&g, &h, sizeof(g)), "hello fields");
 	CHECK(g.data_bytes == 0x0000012345678e00ull, "hello data size");
-	/* Pins the HELLO layout (wire version 2), byte for byte. */
-	CHECK(RRAFT_WIRE_HELLO_SIZE == 64 && sizeof(hello) == 88,
+	/* Pins the HELLO layout (wire version 3), byte for byte. */
+	CHECK(RRAFT_WIRE_HELLO_SIZE == 80 && sizeof(hello) == 104,
 	      "hello size %d", RRAFT_WIRE_HELLO_SIZE);
-	CHECK(!memcmp(hello, "RRFT", 4) && rr_get_le16(hello + 4) == 2 &&
+	CHECK(!memcmp(hello, "RRFT", 4) && rr_get_le16(hello + 4) == 3 &&
 	      rr_get_le16(hello + 6) == RRAFT_WT_HELLO &&
-	      rr_get_le32(hello + 8) == 0 && rr_get_le32(hello + 12) == 64 &&
+	      rr_get_le32(hello + 8) == 0 && rr_get_le32(hello + 12) == 80 &&
 	      rr_get_le32(hello + 16) == rraft_wire_crc(hello, 16),
 	      "hello header bytes");
 	CHECK(rr_get_le32(hello + 20) == RRAFT_WIRE_VERSION &&
@@ -976,7 +981,9 @@ static void test_handshake(void)
 	      hello[51] == 0, "hello data size LE at body+24");
 	CHECK(hello[52] == 0 && hello[53] == 1 && hello[83] == 31,
 	      "hello nonce at body+32");
-	CHECK(rr_get_le32(hello + 84) == rraft_wire_crc(hello + 20, 64),
+	CHECK(hello[84] == 0xc0 && hello[99] == 0xcf,
+	      "hello member identity at body+64");
+	CHECK(rr_get_le32(hello + 100) == rraft_wire_crc(hello + 20, 80),
 	      "hello body crc");
 	h.data_bytes = 0;
 	rraft_wire_encode_hello(&h, hello);
