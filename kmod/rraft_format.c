@@ -529,3 +529,28 @@ int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 		return -EINVAL;
 	return 0;
 }
+
+int rr_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
+		     u64 *bad)
+{
+	struct raft_conf conf;
+	struct rr_cmd c;
+	u32 i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		const struct raft_entry *e = &ents[i];
+
+		if (e->type == RAFT_ENTRY_NORMAL)
+			err = rr_cmd_decode(&c, e->data, e->len, dev_bytes);
+		else if (e->type == RAFT_ENTRY_CONF)
+			err = raft_conf_decode(&conf, e->data, e->len);
+		else
+			err = 0;
+		if (err) {
+			*bad = e->index;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

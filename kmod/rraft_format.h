@@ -242,4 +242,12 @@ u32 rr_cmd_encode_idents(u8 *buf, const struct rr_idents *t);
  */
 int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes);
 
+/*
+ * Check the entries a peer appends before they are persisted: every
+ * NORMAL entry a valid command (rr_cmd_decode), every CONF entry a valid
+ * configuration.  0, or -EINVAL with *bad the index of the first bad one.
+ */
+int rr_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
+		     u64 *bad);
+
 #endif /* RRAFT_FORMAT_H */

@@ -35,11 +35,19 @@ static void rr_deliver(void *ctx, const struct raft_msg *m)
 	struct rraft_inmsg *im;
 	unsigned long flags;
 	size_t bytes = sizeof(*im);
+	u64 bad;
 	u8 *p;
 	u32 i;
 
 	if (m->n_entries > 65536)
 		return;
+	/* validated before persisting: a bad entry would fail every replay */
+	if (rr_entries_check(m->entries, m->n_entries,
+			     rraft_store_data_bytes(&dev->store), &bad)) {
+		pr_warn_ratelimited("rraft%u: append from %u: entry %llu is not a valid command, dropped\n",
+				    dev->minor, m->from, bad);
+		return;
+	}
 	bytes += (size_t)m->n_entries * sizeof(struct raft_entry) + m->len;
 	for (i = 0; i < m->n_entries; i++)
 		bytes += m->entries[i].len;

@@ -108,6 +108,15 @@ static bool rr_has_snap(const struct raft_msg *m)
 	       m->snap.conf.n_voters_old || m->snap.conf.n_learners;
 }
 
+/* Every term of m's fixed fields and snapshot meta within the limit. */
+static bool rr_terms_ok(const struct raft_msg *m)
+{
+	return m->term <= RRAFT_WIRE_MAX_TERM &&
+	       m->log_term <= RRAFT_WIRE_MAX_TERM &&
+	       m->hint_term <= RRAFT_WIRE_MAX_TERM &&
+	       m->snap.term <= RRAFT_WIRE_MAX_TERM;
+}
+
 /* Encoded frame size of m, or 0 if m cannot be encoded. */
 u64 rraft_wire_msg_size(const struct raft_msg *m)
 {
@@ -116,7 +125,7 @@ u64 rraft_wire_msg_size(const struct raft_msg *m)
 
 	if (m->type > 0xffff || !rraft_wire_type_is_msg((u16)m->type) ||
 	    m->from == RAFT_NONE || m->to == RAFT_NONE ||
-	    (m->flags & ~RR_KNOWN_MSGF))
+	    (m->flags & ~RR_KNOWN_MSGF) || !rr_terms_ok(m))
 		return 0;
 	if (m->n_entries > RRAFT_WIRE_MAX_ENTRIES ||
 	    (m->n_entries && (!m->entries || m->type != RAFT_MSG_APPEND)))
@@ -349,6 +358,9 @@ int rraft_wire_decode(const u8 *buf, u32 len, struct raft_msg *m)
 		if (!rr_has_snap(m))
 			goto bad;
 	}
+	/* entry terms never exceed m->term (rr_decode_entries) */
+	if (!rr_terms_ok(m))
+		goto bad;
 	err = rr_decode_entries(m, &p, &rem);
 	if (err)
 		goto out;

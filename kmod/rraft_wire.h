@@ -54,6 +54,13 @@
 #define RRAFT_WIRE_MAX_FRAME	(RRAFT_WIRE_MAX_BODY + RRAFT_WIRE_OVERHEAD)
 #define RRAFT_WIRE_MAX_ENTRIES	8192u
 #define RRAFT_WIRE_SLICE	(64u << 10)
+/*
+ * The largest term a message may carry (term, log_term, hint_term, the
+ * snapshot's and the entries' terms).  A term near U64_MAX from a peer
+ * would be stored as every node's term, and term + 1 would wrap: no
+ * election could ever succeed again.  2^62 is never reached by elections.
+ */
+#define RRAFT_WIRE_MAX_TERM	0x4000000000000000ull	/* 2^62 */
 
 /* Message body layout. */
 #define RRAFT_WIRE_MSG_FIXED	104

@@ -476,6 +476,43 @@ static void test_idents(void)
 	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL, "too many");
 }
 
+/* Received entries are checked before they are persisted. */
+static void test_entries_check(void)
+{
+	static u8 w[RR_CMD_HDR_SIZE + 4096];
+	u8 conf[RAFT_CONF_ENCODED_SIZE], claim[RR_CMD_HDR_SIZE];
+	struct raft_conf c = { .n_voters = 1, .voters = { 1 } };
+	struct raft_entry e[4] = {
+		{ .term = 1, .index = 5, .type = RAFT_ENTRY_NOOP },
+		{ .term = 1, .index = 6, .type = RAFT_ENTRY_NORMAL,
+		  .len = sizeof(w), .data = w },
+		{ .term = 1, .index = 7, .type = RAFT_ENTRY_CONF,
+		  .len = sizeof(conf), .data = conf },
+		{ .term = 1, .index = 8, .type = RAFT_ENTRY_NORMAL,
+		  .len = sizeof(claim), .data = claim },
+	};
+	u64 bad = 0;
+
+	rr_cmd_encode_hdr(w, 8192, 4096);
+	raft_conf_encode(&c, conf);
+	rr_cmd_encode_claim(claim, 1);
+	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == 0, "valid entries");
+	CHECK(rr_entries_check(e, 4, 8192, &bad) == -EINVAL && bad == 6,
+	      "write past the data area: entry %llu", (unsigned long long)bad);
+	rr_cmd_encode_hdr(w, 100, 4096);
+	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 6,
+	      "unaligned write");
+	rr_cmd_encode_hdr(w, 8192, 4096);
+	conf[0] = 10;	/* 10 voters */
+	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 7,
+	      "bad configuration");
+	raft_conf_encode(&c, conf);
+	e[3].len = 3;
+	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 8,
+	      "short command");
+	CHECK(rr_entries_check(e, 0, 1 << 20, &bad) == 0, "no entries");
+}
+
 /* ---------------- parsers ---------------- */
 
 static int pf(struct rr_format_args *a, const char *s, struct rr_perr *e)
@@ -703,6 +740,7 @@ int main(void)
 	test_log();
 	test_cmd();
 	test_idents();
+	test_entries_check();
 	test_parse_format();
 	test_parse_create();
 	test_parse_values();

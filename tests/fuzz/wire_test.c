@@ -64,6 +64,17 @@ static u64 rnd(void)
 	return rng_state * 0x2545f4914f6cdd1dull;
 }
 
+static u64 rnd_below(u64 n);
+/* A term the decoder accepts: extremes included. */
+static u64 rnd_term(void)
+{
+	switch (rnd_below(4)) {
+	case 0: return RRAFT_WIRE_MAX_TERM;
+	case 1: return rnd_below(100);
+	default: return rnd_below(RRAFT_WIRE_MAX_TERM + 1);
+	}
+}
+
 static u64 rnd_below(u64 n)
 {
 	return n ? rnd() % n : 0;
@@ -162,20 +173,20 @@ static void make_msg(struct raft_msg *m, u32 type)
 	m->from = rnd_id();
 	m->to = rnd_id();
 	m->flags = (u32)rnd_below(64);
-	m->term = rnd_u64();
+	m->term = rnd_term();
 	m->index = rnd_u64();
-	m->log_term = rnd_u64();
+	m->log_term = rnd_term();
 	m->commit = rnd_u64();
 	m->ctx = rnd_u64();
 	m->applied = rnd_u64();
-	m->hint_term = rnd_u64();
+	m->hint_term = rnd_term();
 	m->hint_index = rnd_u64();
 	m->hint_len = rnd_u64();
 	m->offset = rnd_u64();
 	if (type == RAFT_MSG_SNAPSHOT || type == RAFT_MSG_SNAPSHOT_RESP ||
 	    rnd_below(4) == 0) {
 		m->snap.index = rnd_u64();
-		m->snap.term = rnd_u64();
+		m->snap.term = rnd_term();
 		rnd_conf(&m->snap.conf);
 	}
 	if (type == RAFT_MSG_APPEND && rnd_below(5)) {
@@ -393,16 +404,20 @@ static void test_roundtrip(void)
 static void test_extremes(void)
 {
 	struct raft_entry e[2] = {
-		{ .term = ~0ull, .index = ~0ull - 1, .type = RAFT_ENTRY_CONF },
-		{ .term = ~0ull, .index = ~0ull, .type = RAFT_ENTRY_NOOP },
+		{ .term = RRAFT_WIRE_MAX_TERM, .index = ~0ull - 1,
+		  .type = RAFT_ENTRY_CONF },
+		{ .term = RRAFT_WIRE_MAX_TERM, .index = ~0ull,
+		  .type = RAFT_ENTRY_NOOP },
 	};
 	struct raft_msg m = {
 		.type = RAFT_MSG_APPEND, .from = ~0u, .to = ~0u, .flags = 0x3f,
-		.term = ~0ull, .index = ~0ull - 2, .log_term = ~0ull,
+		.term = RRAFT_WIRE_MAX_TERM, .index = ~0ull - 2,
+		.log_term = RRAFT_WIRE_MAX_TERM,
 		.commit = ~0ull, .ctx = ~0ull, .applied = ~0ull,
-		.hint_term = ~0ull, .hint_index = ~0ull, .hint_len = ~0ull,
+		.hint_term = RRAFT_WIRE_MAX_TERM, .hint_index = ~0ull,
+		.hint_len = ~0ull,
 		.offset = ~0ull, .n_entries = 2, .entries = e,
-		.snap = { .index = ~0ull, .term = ~0ull },
+		.snap = { .index = ~0ull, .term = RRAFT_WIRE_MAX_TERM },
 	};
 	struct raft_msg d;
 	u32 len = 0;
@@ -466,6 +481,19 @@ static void test_encode_rejects(void)
 	m.flags = 0x40;
 	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "flag 0x40");
 	m.flags = 0;
+	m.term = RRAFT_WIRE_MAX_TERM + 1;
+	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "term max+1");
+	m.term = 3;
+	m.log_term = ~0ull;
+	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "log_term ~0");
+	m.log_term = 0;
+	m.hint_term = RRAFT_WIRE_MAX_TERM + 1;
+	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
+	      "hint_term max+1");
+	m.hint_term = 0;
+	m.snap.term = ~0ull;
+	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "snap.term ~0");
+	m.snap.term = 0;
 	m.n_entries = 1;
 	m.entries = &e;
 	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
@@ -688,6 +716,12 @@ static void test_semantics(void)
 	MUTATE("entry term below prev", rr_put_le64(3, t + ent), -EBADMSG);
 	MUTATE("second entry term decreases",
 	       rr_put_le64(4, t + ent + 24 + 3), -EBADMSG);
+	MUTATE("term max+1", rr_put_le64(RRAFT_WIRE_MAX_TERM + 1, t + body + 16),
+	       -EBADMSG);
+	MUTATE("term ~0", rr_put_le64(~0ull, t + body + 16), -EBADMSG);
+	MUTATE("log_term ~0", rr_put_le64(~0ull, t + body + 32), -EBADMSG);
+	MUTATE("hint_term max+1",
+	       rr_put_le64(RRAFT_WIRE_MAX_TERM + 1, t + body + 64), -EBADMSG);
 	MUTATE("type vote with entries", rr_put_le16(RAFT_MSG_VOTE, t + 6),
 	       -EBADMSG);
 	MUTATE("snap flag without room",
