@@ -149,6 +149,7 @@ static int rr_dev_net_create(struct rraft_dev *dev,
 	memcpy(ncfg.secret, a->secret, a->secret_len);
 	ncfg.secret_len = a->secret_len;
 	dev->net = rraft_net_create(&ncfg, &rraft_loop_net_ops, dev);
+	memzero_explicit(ncfg.secret, sizeof(ncfg.secret));
 	if (IS_ERR_OR_NULL(dev->net)) {
 		err = dev->net ? PTR_ERR(dev->net) : -ENOMEM;
 		dev->net = NULL;
@@ -275,7 +276,7 @@ out_destroy_core:
 out_close_store:
 	rraft_store_close(&dev->store);
 out_free_dev:
-	kfree(dev);
+	kfree_sensitive(dev);	/* cfg.secret */
 	return err;
 }
 
@@ -288,5 +289,5 @@ void rraft_dev_destroy(struct rraft_dev *dev)
 	kvfree(dev->wmap.map);
 	raft_destroy(dev->raft);
 	rraft_store_close(&dev->store);
-	kfree(dev);
+	kfree_sensitive(dev);	/* cfg.secret */
 }

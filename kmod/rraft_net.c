@@ -44,7 +44,7 @@ struct rraft_net *rraft_net_create(const struct rraft_net_cfg *cfg,
 	net->wq = alloc_workqueue("rraft_net%u", WQ_MEM_RECLAIM | WQ_HIGHPRI,
 				  0, cfg->minor);
 	if (!net->wq) {
-		kfree(net);
+		kfree_sensitive(net);	/* holds the secret */
 		return ERR_PTR(-ENOMEM);
 	}
 	return net;

@@ -167,14 +167,25 @@ static int rr_hs_check_hello(struct rraft_conn *conn, struct rr_hs *hs,
 			return -EACCES;
 		}
 	} else {
-		bool known;
+		struct rraft_net_peer *p;
+		__be32 want = 0;
 
 		spin_lock(&net->lock);
-		known = rr_find_peer(net, t->from);
+		p = rr_find_peer(net, t->from);
+		if (p)
+			want = p->addr.sin_addr.s_addr;
 		spin_unlock(&net->lock);
 		conn->peer_id = t->from;
-		if (!known) {
+		if (!p) {
 			*why = "unknown node id";
+			return -EACCES;
+		}
+		/* without a secret, at least the address must be the peer's */
+		if (!hs->secret_len && want != conn->addr.sin_addr.s_addr) {
+			snprintf(conn->why_buf, sizeof(conn->why_buf),
+				 "no secret and the source address is not node %u's configured %pI4",
+				 t->from, &want);
+			*why = conn->why_buf;
 			return -EACCES;
 		}
 		if (rr_we_dial(net, t->from)) {

@@ -58,6 +58,7 @@ struct rr_nt_ctx {
 	u64 cluster[NT_NODES + 1];	/* 0: the common cluster id */
 	u64 data[NT_NODES + 1];		/* 0: NT_DATA_BYTES */
 	u8 ident[NT_NODES + 1][RRAFT_NET_IDENT_LEN];	/* member identities */
+	bool bad_addr[NT_NODES + 1];	/* expects its peers at 127.0.0.9 */
 };
 
 static u32 rr_nt_ents_crc(const struct raft_msg *m, u64 *bytes)
@@ -161,6 +162,8 @@ static int rr_nt_start_ops(struct rr_nt_ctx *c, u32 id, const char *secret,
 		if (o == id)
 			continue;
 		rr_nt_addr(&pc.addr, c->port + o);
+		if (c->bad_addr[id])
+			pc.addr.sin_addr.s_addr = htonl(0x7f000009);
 		err = rraft_net_add_peer(n->net, &pc);
 		if (err)
 			return err;
@@ -987,6 +990,23 @@ static void rr_net_ident_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, memcmp(got, c->ident[3], sizeof(got)));
 }
 
+/*
+ * Without a secret the acceptor checks the source address: node 3 expects
+ * its peers at 127.0.0.9, they dial from 127.0.0.1 and are refused.  With
+ * a secret the handshake proves who the peer is: they connect.
+ */
+static void rr_net_addr_test(struct kunit *test)
+{
+	struct rr_nt_ctx *c = test->priv;
+	u32 id;
+
+	c->bad_addr[3] = true;
+	rr_nt_expect_isolated(test, c, "no secret, other source address");
+	for (id = 1; id <= NT_NODES; id++)
+		rr_nt_stop(c, id);
+	rr_nt_start_all(test, "addr-test-secret");
+}
+
 static struct kunit_case rr_net_cases[] = {
 	KUNIT_CASE(rr_net_mesh_test),
 	KUNIT_CASE(rr_net_bulk_test),
@@ -994,6 +1014,7 @@ static struct kunit_case rr_net_cases[] = {
 	KUNIT_CASE(rr_net_stranger_test),
 	KUNIT_CASE(rr_net_size_test),
 	KUNIT_CASE(rr_net_ident_test),
+	KUNIT_CASE(rr_net_addr_test),
 	KUNIT_CASE(rr_net_reconnect_test),
 	KUNIT_CASE(rr_net_priority_test),
 	KUNIT_CASE(rr_net_raft_test),
