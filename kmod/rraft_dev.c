@@ -9,6 +9,7 @@
  * (rraft_main.c) holds rr_ctl_mutex.  See
  * Documentation/design/kernel-glue.rst, "Control".
  */
+#include <linux/delay.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include "rraft.h"
@@ -211,6 +212,27 @@ static void rr_dev_stop(struct rraft_dev *dev)
 	flush_workqueue(dev->wq);
 }
 
+/*
+ * A failed create whose disk was already added: udev or blkid may hold it
+ * open.  Refuse new opens, then wait for those openers to close before
+ * the device is freed (their release uses it).
+ */
+static void rr_dev_wait_closed(struct rraft_dev *dev)
+{
+	unsigned int waited = 0;
+
+	mutex_lock(&dev->disk->open_mutex);
+	dev->removing = true;
+	while (disk_openers(dev->disk)) {
+		mutex_unlock(&dev->disk->open_mutex);
+		if (++waited == 100)
+			rr_dev_warn(dev, "create failed: waiting for the device to be closed");
+		msleep(20);
+		mutex_lock(&dev->disk->open_mutex);
+	}
+	mutex_unlock(&dev->disk->open_mutex);
+}
+
 int rraft_dev_create(const struct rr_create_args *a, struct rraft_dev **devp)
 {
 	struct rraft_dev *dev;
@@ -264,6 +286,7 @@ int rraft_dev_create(const struct rr_create_args *a, struct rraft_dev **devp)
 	return 0;
 
 out_stop:
+	rr_dev_wait_closed(dev);
 	rr_dev_stop(dev);
 out_destroy_net:
 	rr_dev_net_destroy(dev);
