@@ -7,12 +7,12 @@
 # with EADDRINUSE while a loop keeps opening /dev/rraft1 whenever it exists.
 # No oops, no KASAN/UAF report, rraft0 keeps working, rraft1 is gone.
 . "$(dirname "$0")/lib.sh"
+VM_EXTRA_DISKS="64M"	# vdb: the disk of the creates that fail
 rr_need_module
-VM_EXTRA_DISKS="64M"
 vm_start 1
 rr_load 1
-rr_format 1
 rr_ctl_ok 1 format "backing=/dev/vdb node=1 cluster=$RR_CLUSTER members=1 log=4M"
+rr_format 1
 rr_create 1 "listen=10.77.0.1:$RR_PORT"
 rr_wait_role 1 leader
 vm_ok 1 'set -e
