@@ -203,6 +203,9 @@ struct rraft_dev {
 	u64 hs_commit;			/* commit index, persisted lazily */
 	u32 role;
 	u32 writer;			/* applied writer claim: node id or 0 */
+	struct rr_idents idents;	/* applied member identities */
+	u64 ident_index;		/* leader: our last identity proposal */
+	u64 ident_term;			/* and its term */
 	bool inconsistent;
 	/*
 	 * Write map (rraft_wmap.h): catch-up copies send only regions written
@@ -256,6 +259,12 @@ int rraft_member_remove(struct rraft_dev *dev, u32 id);
 int rraft_member_replace(struct rraft_dev *dev, u32 old,
 			 const struct rr_peer_arg *p);
 void rraft_member_replace_step(struct rraft_dev *dev);
+void rraft_member_ident_step(struct rraft_dev *dev);
+void rraft_member_conf_applied(struct rraft_dev *dev,
+			       const struct raft_conf *now);
+int rraft_member_idents_apply(struct rraft_dev *dev, const u8 *data, u32 n);
+void rraft_member_idents_prune(struct rraft_dev *dev,
+			       const struct raft_conf *conf);
 int rraft_promote(struct rraft_dev *dev);
 void rraft_promote_step(struct rraft_dev *dev);
 

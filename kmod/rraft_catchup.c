@@ -234,6 +234,8 @@ int rraft_catchup_installed(struct rraft_dev *dev,
 	nst.snap_index = snap->index;
 	nst.snap_term = snap->term;
 	nst.snap_conf = snap->conf;
+	rraft_member_idents_prune(dev, &snap->conf);
+	nst.idents = dev->idents;
 	nst.commit = max(nst.commit, snap->index);
 	nst.ring_head = head;
 	nst.ring_head_seq = head_seq;

@@ -60,6 +60,8 @@ static void make_sb(struct kunit *test, struct rr_sb *sb)
 	memset(sb, 0, sizeof(*sb));
 	KUNIT_ASSERT_EQ(test, 0, rr_sb_layout(sb, DEV_BYTES, LOG_BYTES));
 	memcpy(sb->uuid, test_uuid, RR_UUID_LEN);
+	memcpy(sb->ident, test_uuid, RR_IDENT_LEN);
+	sb->ident[0] ^= 0xff;
 	sb->cluster_id = 0x5eed;
 	sb->node_id = 2;
 	fill_conf(&sb->conf);
@@ -106,6 +108,7 @@ static void rraft_format_sb_roundtrip_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.version, RR_FORMAT_VERSION);
 	KUNIT_EXPECT_EQ(test, out.flags, 0u);
 	KUNIT_EXPECT_EQ(test, 0, memcmp(out.uuid, test_uuid, RR_UUID_LEN));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(out.ident, sb.ident, RR_IDENT_LEN));
 	KUNIT_EXPECT_EQ(test, out.cluster_id, 0x5eedull);
 	KUNIT_EXPECT_EQ(test, out.node_id, 2u);
 	KUNIT_EXPECT_EQ(test, out.block_size, sb.block_size);
@@ -768,8 +771,10 @@ static void rraft_wire_handshake_test(struct kunit *test)
 	h.data_bytes = 0x123456789a00ull;
 	for (i = 0; i < RRAFT_WIRE_NONCE_SIZE; i++)
 		h.nonce[i] = (u8)(i * 3 + 1);
+	for (i = 0; i < RRAFT_WIRE_IDENT_SIZE; i++)
+		h.ident[i] = (u8)(0xe0 + i);
 	rraft_wire_encode_hello(&h, hello);
-	KUNIT_EXPECT_EQ(test, RRAFT_WIRE_HELLO_SIZE, 64);
+	KUNIT_EXPECT_EQ(test, RRAFT_WIRE_HELLO_SIZE, 80);
 	/* body: data_bytes LE at +24, nonce at +32 */
 	KUNIT_EXPECT_EQ(test, rr_get_le64(hello + RRAFT_WIRE_HDR_SIZE + 24),
 			0x123456789a00ull);
@@ -784,6 +789,9 @@ static void rraft_wire_handshake_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.from, h.from);
 	KUNIT_EXPECT_EQ(test, out.to, h.to);
 	KUNIT_EXPECT_EQ(test, 0, memcmp(out.nonce, h.nonce, sizeof(h.nonce)));
+	/* the member identity at +64 */
+	KUNIT_EXPECT_EQ(test, hello[RRAFT_WIRE_HDR_SIZE + 64], 0xe0);
+	KUNIT_EXPECT_EQ(test, 0, memcmp(out.ident, h.ident, sizeof(h.ident)));
 	for (i = 0; i < sizeof(hello); i++) {
 		hello[i] ^= 0x08;
 		KUNIT_EXPECT_LT_MSG(test, rraft_wire_decode_hello(hello, sizeof(hello),

@@ -9,6 +9,7 @@
  * (rraft_main.c) holds rr_ctl_mutex.  See
  * Documentation/design/kernel-glue.rst, "Control".
  */
+#include <linux/delay.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include "rraft.h"
@@ -115,6 +116,7 @@ static void rr_dev_recover_state(struct rraft_dev *dev)
 	dev->applied = s->st.snap_index;
 	dev->applied_term = s->st.snap_term;
 	dev->applied_conf = s->st.snap_conf;
+	dev->idents = s->st.idents;
 	dev->hs_commit = s->st.commit;
 	dev->inconsistent = !!(s->st.flags & RR_STF_INCONSISTENT);
 	if (dev->inconsistent)
@@ -140,6 +142,7 @@ static int rr_dev_net_create(struct rraft_dev *dev,
 	ncfg.node_id = dev->cfg.node_id;
 	ncfg.cluster_id = dev->cfg.cluster_id;
 	ncfg.data_bytes = rraft_store_data_bytes(&dev->store);
+	memcpy(ncfg.ident, dev->store.sb.ident, sizeof(ncfg.ident));
 	ncfg.minor = dev->minor;
 	rraft_addr_to_sin(a->has_listen ? &a->listen : &any, &ncfg.listen);
 	dev->cfg.listen = ncfg.listen;
@@ -147,6 +150,7 @@ static int rr_dev_net_create(struct rraft_dev *dev,
 	memcpy(ncfg.secret, a->secret, a->secret_len);
 	ncfg.secret_len = a->secret_len;
 	dev->net = rraft_net_create(&ncfg, &rraft_loop_net_ops, dev);
+	memzero_explicit(ncfg.secret, sizeof(ncfg.secret));
 	if (IS_ERR_OR_NULL(dev->net)) {
 		err = dev->net ? PTR_ERR(dev->net) : -ENOMEM;
 		dev->net = NULL;
@@ -208,6 +212,27 @@ static void rr_dev_stop(struct rraft_dev *dev)
 	flush_workqueue(dev->wq);
 }
 
+/*
+ * A failed create whose disk was already added: udev or blkid may hold it
+ * open.  Refuse new opens, then wait for those openers to close before
+ * the device is freed (their release uses it).
+ */
+static void rr_dev_wait_closed(struct rraft_dev *dev)
+{
+	unsigned int waited = 0;
+
+	mutex_lock(&dev->disk->open_mutex);
+	dev->removing = true;
+	while (disk_openers(dev->disk)) {
+		mutex_unlock(&dev->disk->open_mutex);
+		if (++waited == 100)
+			rr_dev_warn(dev, "create failed: waiting for the device to be closed");
+		msleep(20);
+		mutex_lock(&dev->disk->open_mutex);
+	}
+	mutex_unlock(&dev->disk->open_mutex);
+}
+
 int rraft_dev_create(const struct rr_create_args *a, struct rraft_dev **devp)
 {
 	struct rraft_dev *dev;
@@ -261,6 +286,7 @@ int rraft_dev_create(const struct rr_create_args *a, struct rraft_dev **devp)
 	return 0;
 
 out_stop:
+	rr_dev_wait_closed(dev);
 	rr_dev_stop(dev);
 out_destroy_net:
 	rr_dev_net_destroy(dev);
@@ -273,7 +299,7 @@ out_destroy_core:
 out_close_store:
 	rraft_store_close(&dev->store);
 out_free_dev:
-	kfree(dev);
+	kfree_sensitive(dev);	/* cfg.secret */
 	return err;
 }
 
@@ -286,5 +312,5 @@ void rraft_dev_destroy(struct rraft_dev *dev)
 	kvfree(dev->wmap.map);
 	raft_destroy(dev->raft);
 	rraft_store_close(&dev->store);
-	kfree(dev);
+	kfree_sensitive(dev);	/* cfg.secret */
 }

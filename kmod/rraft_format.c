@@ -24,7 +24,7 @@ static u32 rr_crc_zeroed(const u8 *buf, u32 len, u32 crc_off)
  *  40 cluster_id u64  48 node_id u32      52 block_size u32
  *  56 dev_blocks u64  64 state_off u64    72 state_blocks u64
  *  80 log_off u64     88 log_blocks u64   96 data_off u64
- * 104 data_blocks u64 112..127 reserved  128 conf[RAFT_CONF_ENCODED_SIZE]
+ * 104 data_blocks u64 112 ident[16]      128 conf[RAFT_CONF_ENCODED_SIZE]
  */
 #define SB_CRC_OFF	16
 
@@ -73,6 +73,7 @@ void rr_sb_encode(const struct rr_sb *sb, u8 *blk)
 	rr_put_le64(sb->log_blocks, blk + 88);
 	rr_put_le64(sb->data_off, blk + 96);
 	rr_put_le64(sb->data_blocks, blk + 104);
+	memcpy(blk + 112, sb->ident, RR_IDENT_LEN);
 	raft_conf_encode(&sb->conf, blk + 128);
 	rr_put_le32(rr_crc_zeroed(blk, RR_SB_SIZE, SB_CRC_OFF), blk + SB_CRC_OFF);
 }
@@ -86,8 +87,11 @@ int rr_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
 	*why = "no rraft superblock magic";
 	if (rr_get_le64(blk) != RR_SB_MAGIC)
 		return -ENOENT;
-	*why = "superblock: unsupported format version";
+	*why = "superblock: format version 1 has no member identity, format the device again";
 	sb->version = rr_get_le32(blk + 8);
+	if (sb->version == 1)
+		return -EUCLEAN;
+	*why = "superblock: unsupported format version";
 	if (sb->version != RR_FORMAT_VERSION)
 		return -EUCLEAN;
 	*why = "superblock: bad size field";
@@ -109,8 +113,12 @@ int rr_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
 	sb->log_blocks = rr_get_le64(blk + 88);
 	sb->data_off = rr_get_le64(blk + 96);
 	sb->data_blocks = rr_get_le64(blk + 104);
+	memcpy(sb->ident, blk + 112, RR_IDENT_LEN);
 	*why = "superblock: unknown flags";
 	if (sb->flags)
+		return -EUCLEAN;
+	*why = "superblock: zero member identity";
+	if (rr_ident_is_zero(sb->ident))
 		return -EUCLEAN;
 	*why = "superblock: bad node or cluster id";
 	if (!sb->cluster_id || !sb->node_id || sb->node_id > 65535)
@@ -147,8 +155,23 @@ int rr_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
  *  56 commit u64 64 snap_index   72 snap_term 80 ring_head 88 ring_head_seq
  *  96 pend_index 104 pend_term  112 pend_offset 120 pend_base
  * 128 snap_conf[RAFT_CONF_ENCODED_SIZE], then pend_conf[...]
+ * 352 idents.n u32, RR_IDENT_MAX x {id u32, ident[16]} (unused: zero)
  */
 #define ST_CRC_OFF	12
+
+static int rr_state_decode_idents(struct rr_state *st, const u8 *blk)
+{
+	u32 n = rr_get_le32(blk + RR_STATE_IDENTS_OFF);
+	u32 i, used;
+
+	if (n > RR_IDENT_MAX)
+		return -EINVAL;
+	used = RR_STATE_IDENTS_OFF + 4 + n * RR_IDENT_ENT_SIZE;
+	for (i = used; i < RR_STATE_SIZE; i++)
+		if (blk[i])
+			return -EINVAL;
+	return rr_idents_decode(&st->idents, blk + RR_STATE_IDENTS_OFF + 4, n);
+}
 
 void rr_state_encode(const struct rr_state *st, u8 *blk)
 {
@@ -172,6 +195,8 @@ void rr_state_encode(const struct rr_state *st, u8 *blk)
 	rr_put_le64(st->pend_base, blk + 120);
 	raft_conf_encode(&st->snap_conf, blk + 128);
 	raft_conf_encode(&st->pend_conf, blk + 128 + RAFT_CONF_ENCODED_SIZE);
+	rr_put_le32(st->idents.n, blk + RR_STATE_IDENTS_OFF);
+	rr_idents_encode(&st->idents, blk + RR_STATE_IDENTS_OFF + 4);
 	rr_put_le32(rr_crc_zeroed(blk, RR_STATE_SIZE, ST_CRC_OFF),
 		    blk + ST_CRC_OFF);
 }
@@ -225,6 +250,9 @@ int rr_state_decode(struct rr_state *st, const u8 *blk,
 	*why = "state slot: bad pending configuration";
 	if (raft_conf_decode(&st->pend_conf, blk + 128 + RAFT_CONF_ENCODED_SIZE,
 			     RAFT_CONF_ENCODED_SIZE))
+		return -EUCLEAN;
+	*why = "state slot: bad member identities";
+	if (rr_state_decode_idents(st, blk))
 		return -EUCLEAN;
 	*why = NULL;
 	return 0;
@@ -282,7 +310,7 @@ u64 rr_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
 		pos += ents[i].len;
 	}
 	rr_put_le32(RR_LOG_MAGIC, buf);
-	rr_put_le16(RR_FORMAT_VERSION, buf + 4);
+	rr_put_le16(RR_LOG_VERSION, buf + 4);
 	rr_put_le16(RR_LOG_HDR_SIZE, buf + 6);
 	rr_put_le32(n, buf + 12);
 	rr_put_le64(seq, buf + 16);
@@ -304,7 +332,7 @@ int rr_log_decode_hdr(struct rr_log_hdr *h, const u8 *buf,
 	    memcmp(buf + 24, uuid, RR_UUID_LEN) ||
 	    rr_get_le64(buf + 16) != seq)
 		return -ENOENT;
-	if (rr_get_le16(buf + 4) != RR_FORMAT_VERSION ||
+	if (rr_get_le16(buf + 4) != RR_LOG_VERSION ||
 	    rr_get_le16(buf + 6) != RR_LOG_HDR_SIZE)
 		return -EUCLEAN;
 	for (i = 56; i < RR_LOG_HDR_SIZE; i++)
@@ -357,6 +385,93 @@ int rr_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
 	return 1;
 }
 
+/* ---- member identities ---- */
+
+bool rr_ident_is_zero(const u8 ident[RR_IDENT_LEN])
+{
+	u8 acc = 0;
+	u32 i;
+
+	for (i = 0; i < RR_IDENT_LEN; i++)
+		acc |= ident[i];
+	return !acc;
+}
+
+void rr_idents_encode(const struct rr_idents *t, u8 *buf)
+{
+	u32 i;
+
+	for (i = 0; i < t->n; i++) {
+		rr_put_le32(t->e[i].id, buf + i * RR_IDENT_ENT_SIZE);
+		memcpy(buf + i * RR_IDENT_ENT_SIZE + 4, t->e[i].ident,
+		       RR_IDENT_LEN);
+	}
+}
+
+int rr_idents_decode(struct rr_idents *t, const u8 *buf, u32 n)
+{
+	u32 i, prev = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (n > RR_IDENT_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		struct rr_ident *e = &t->e[i];
+
+		e->id = rr_get_le32(buf + i * RR_IDENT_ENT_SIZE);
+		memcpy(e->ident, buf + i * RR_IDENT_ENT_SIZE + 4, RR_IDENT_LEN);
+		if (e->id <= prev || e->id > RR_CMD_MAX_WRITER ||
+		    rr_ident_is_zero(e->ident)) {
+			memset(t, 0, sizeof(*t));
+			return -EINVAL;
+		}
+		prev = e->id;
+	}
+	t->n = n;
+	return 0;
+}
+
+const u8 *rr_idents_find(const struct rr_idents *t, u32 id)
+{
+	u32 i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->e[i].id == id)
+			return t->e[i].ident;
+	return NULL;
+}
+
+int rr_idents_set(struct rr_idents *t, u32 id, const u8 *ident)
+{
+	u32 i, j;
+
+	if (!id || id > RR_CMD_MAX_WRITER ||
+	    (ident && rr_ident_is_zero(ident)))
+		return -EINVAL;
+	for (i = 0; i < t->n && t->e[i].id < id; i++)
+		;
+	if (i < t->n && t->e[i].id == id) {
+		if (ident) {
+			memcpy(t->e[i].ident, ident, RR_IDENT_LEN);
+		} else {
+			for (j = i; j + 1 < t->n; j++)
+				t->e[j] = t->e[j + 1];
+			memset(&t->e[--t->n], 0, sizeof(t->e[0]));
+		}
+		return 0;
+	}
+	if (!ident)
+		return 0;
+	if (t->n == RR_IDENT_MAX)
+		return -ENOSPC;
+	for (j = t->n; j > i; j--)
+		t->e[j] = t->e[j - 1];
+	t->e[i].id = id;
+	memcpy(t->e[i].ident, ident, RR_IDENT_LEN);
+	t->n++;
+	return 0;
+}
+
 /* ---- command ---- */
 
 void rr_cmd_encode_hdr(u8 *buf, u64 offset, u32 len)
@@ -371,11 +486,22 @@ void rr_cmd_encode_claim(u8 *buf, u32 writer)
 	rr_put_le32(writer, buf + 8);
 }
 
+u32 rr_cmd_encode_idents(u8 *buf, const struct rr_idents *t)
+{
+	rr_put_le64(RR_CMD_IDENT_TAG, buf);
+	rr_put_le32(t->n, buf + 8);
+	rr_idents_encode(t, buf + RR_CMD_HDR_SIZE);
+	return RR_CMD_HDR_SIZE + t->n * RR_IDENT_ENT_SIZE;
+}
+
 int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 {
+	struct rr_idents t;
+
 	if (len < RR_CMD_HDR_SIZE)
 		return -EINVAL;
 	c->claim = false;
+	c->ident = false;
 	c->writer = 0;
 	c->offset = rr_get_le64(buf);
 	c->len = rr_get_le32(buf + 8);
@@ -388,10 +514,43 @@ int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 		c->len = 0;
 		return 0;
 	}
+	if (c->offset == RR_CMD_IDENT_TAG) {
+		if (c->len > RR_IDENT_MAX ||
+		    len - RR_CMD_HDR_SIZE != c->len * RR_IDENT_ENT_SIZE ||
+		    rr_idents_decode(&t, c->data, c->len))
+			return -EINVAL;
+		c->ident = true;
+		return 0;
+	}
 	if (c->len != len - RR_CMD_HDR_SIZE || !c->len ||
 	    c->len > RR_CMD_MAX_DATA ||
 	    (c->offset | c->len) % RR_BLOCK_SIZE ||
 	    c->offset > dev_bytes || c->len > dev_bytes - c->offset)
 		return -EINVAL;
+	return 0;
+}
+
+int rr_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
+		     u64 *bad)
+{
+	struct raft_conf conf;
+	struct rr_cmd c;
+	u32 i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		const struct raft_entry *e = &ents[i];
+
+		if (e->type == RAFT_ENTRY_NORMAL)
+			err = rr_cmd_decode(&c, e->data, e->len, dev_bytes);
+		else if (e->type == RAFT_ENTRY_CONF)
+			err = raft_conf_decode(&conf, e->data, e->len);
+		else
+			err = 0;
+		if (err) {
+			*bad = e->index;
+			return -EINVAL;
+		}
+	}
 	return 0;
 }

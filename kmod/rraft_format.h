@@ -24,12 +24,15 @@
 #define RR_BLOCK_SHIFT		12
 
 #define RR_SB_MAGIC		0x3142535446415252ull	/* "RRAFTSB1" */
-#define RR_FORMAT_VERSION	1u
+#define RR_FORMAT_VERSION	2u	/* superblock and state record */
+#define RR_LOG_VERSION		1u	/* log ring records */
 #define RR_STATE_MAGIC		0x54535252u		/* "RRST" */
 #define RR_LOG_MAGIC		0x474c5252u		/* "RRLG" */
 #define RR_CMD_MAGIC		0x444d4352u		/* unused on disk; reserved */
 
 #define RR_UUID_LEN		16
+#define RR_IDENT_LEN		16	/* a member identity (random, per format) */
+#define RR_IDENT_MAX		(2 * RAFT_MAX_MEMBERS)
 #define RR_STATE_SLOT0		1ull	/* block numbers of the two slots */
 #define RR_STATE_SLOTS		2u
 #define RR_LOG_OFF		8ull	/* first block of the log ring */
@@ -55,6 +58,7 @@ struct rr_sb {
 	u64 log_blocks;
 	u64 data_off;
 	u64 data_blocks;
+	u8 ident[RR_IDENT_LEN];	/* member identity, never all zero */
 	struct raft_conf conf;	/* initial configuration (may be empty) */
 };
 
@@ -73,6 +77,34 @@ void rr_sb_encode(const struct rr_sb *sb, u8 *blk /* RR_BLOCK_SIZE */);
  */
 int rr_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
 		 const char **why);
+
+/* ---- member identities: which format each member id runs on ---- */
+
+/*
+ * The cluster's record of each member's identity (struct rr_sb.ident), as
+ * of an applied index: ids strictly increasing, identities non-zero.
+ * Encoded as n_entries x {u32 id, u8 ident[16]}.
+ */
+#define RR_IDENT_ENT_SIZE	(4 + RR_IDENT_LEN)
+
+struct rr_ident {
+	u32 id;
+	u8 ident[RR_IDENT_LEN];
+};
+
+struct rr_idents {
+	u32 n;
+	struct rr_ident e[RR_IDENT_MAX];
+};
+
+void rr_idents_encode(const struct rr_idents *t, u8 *buf /* n entries */);
+/* 0 or -EINVAL (n too big, ids not increasing or out of range, zero ident) */
+int rr_idents_decode(struct rr_idents *t, const u8 *buf, u32 n);
+/* The identity recorded for id, or NULL. */
+const u8 *rr_idents_find(const struct rr_idents *t, u32 id);
+/* Set (ident non-NULL) or drop (NULL) id's entry, keeping the order. */
+int rr_idents_set(struct rr_idents *t, u32 id, const u8 *ident);
+bool rr_ident_is_zero(const u8 ident[RR_IDENT_LEN]);
 
 /* ---- state record: hard state + checkpoint, double-slotted ---- */
 
@@ -98,9 +130,13 @@ struct rr_state {
 	struct raft_conf pend_conf;
 	u64 pend_offset;
 	u64 pend_base;
+	/* member identities as of snap_index (rr_idents) */
+	struct rr_idents idents;
 };
 
-#define RR_STATE_SIZE		(128 + 2 * RAFT_CONF_ENCODED_SIZE)
+#define RR_STATE_IDENTS_OFF	(128 + 2 * RAFT_CONF_ENCODED_SIZE)
+#define RR_STATE_SIZE		(RR_STATE_IDENTS_OFF + 4 + \
+				 RR_IDENT_MAX * RR_IDENT_ENT_SIZE)
 
 void rr_state_encode(const struct rr_state *st, u8 *blk /* RR_BLOCK_SIZE */);
 /* 0 or -EUCLEAN (*why says which check failed) */
@@ -174,15 +210,21 @@ int rr_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
  * length 4K-aligned, length not 0.
  * Writer claim: exactly {u64 RR_CMD_CLAIM_TAG, u32 node id or 0}; the tag is
  * not 4K-aligned, so it never collides with a block write.
+ * Member identities: {u64 RR_CMD_IDENT_TAG, u32 n, n x {u32 id, ident[16]}},
+ * the whole table (rr_idents) that replaces the applied one.
  */
 #define RR_CMD_HDR_SIZE		12
 #define RR_CMD_MAX_DATA		(1024u * 1024)
 #define RR_CMD_CLAIM_TAG	(~0ull)
+#define RR_CMD_IDENT_TAG	(~0ull - 1)
+#define RR_CMD_IDENT_MAX_SIZE	(RR_CMD_HDR_SIZE + \
+				 RR_IDENT_MAX * RR_IDENT_ENT_SIZE)
 #define RR_CMD_MAX_WRITER	65535u
 
 struct rr_cmd {
 	bool claim;		/* a writer claim, not a block write */
 	u32 writer;		/* claim: node id, 0 = nobody */
+	bool ident;		/* member identities (len = entries at data) */
 	u64 offset;
 	u32 len;
 	const u8 *data;
@@ -191,10 +233,21 @@ struct rr_cmd {
 void rr_cmd_encode_hdr(u8 *buf, u64 offset, u32 len);
 /* buf: RR_CMD_HDR_SIZE bytes. */
 void rr_cmd_encode_claim(u8 *buf, u32 writer);
+/* buf: RR_CMD_IDENT_MAX_SIZE bytes; returns the bytes used. */
+u32 rr_cmd_encode_idents(u8 *buf, const struct rr_idents *t);
 /*
  * 0 or -EINVAL: short, length mismatch, unaligned, beyond dev_bytes, a
- * claim with trailing bytes or a node id above RR_CMD_MAX_WRITER.
+ * claim with trailing bytes or a node id above RR_CMD_MAX_WRITER, an
+ * identity table that rr_idents_decode refuses.
  */
 int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes);
+
+/*
+ * Check the entries a peer appends before they are persisted: every
+ * NORMAL entry a valid command (rr_cmd_decode), every CONF entry a valid
+ * configuration.  0, or -EINVAL with *bad the index of the first bad one.
+ */
+int rr_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
+		     u64 *bad);
 
 #endif /* RRAFT_FORMAT_H */

@@ -35,11 +35,19 @@ static void rr_deliver(void *ctx, const struct raft_msg *m)
 	struct rraft_inmsg *im;
 	unsigned long flags;
 	size_t bytes = sizeof(*im);
+	u64 bad;
 	u8 *p;
 	u32 i;
 
 	if (m->n_entries > 65536)
 		return;
+	/* validated before persisting: a bad entry would fail every replay */
+	if (rr_entries_check(m->entries, m->n_entries,
+			     rraft_store_data_bytes(&dev->store), &bad)) {
+		pr_warn_ratelimited("rraft%u: append from %u: entry %llu is not a valid command, dropped\n",
+				    dev->minor, m->from, bad);
+		return;
+	}
 	bytes += (size_t)m->n_entries * sizeof(struct raft_entry) + m->len;
 	for (i = 0; i < m->n_entries; i++)
 		bytes += m->entries[i].len;
@@ -144,6 +152,7 @@ int rraft_checkpoint(struct rraft_dev *dev)
 	nst.snap_index = a;
 	nst.snap_term = dev->applied_term;
 	nst.snap_conf = dev->applied_conf;
+	nst.idents = dev->idents;
 	nst.ring_head = head;
 	nst.ring_head_seq = head_seq;
 	nst.commit = max(dev->hs_commit, a);
@@ -190,6 +199,10 @@ static int rr_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 				dev->writer = c.writer;
 				continue;
 			}
+			if (c.ident) {
+				rraft_member_idents_apply(dev, c.data, c.len);
+				continue;
+			}
 			/* Overlapping writes are never reordered. */
 			if (!rraft_wbatch_add(&batch, c.offset, c.len)) {
 				err = rraft_iowait_wait(&w);
@@ -203,8 +216,10 @@ static int rr_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 		} else if (e->type == RAFT_ENTRY_CONF) {
 			struct raft_conf conf;
 
-			if (!raft_conf_decode(&conf, e->data, e->len))
+			if (!raft_conf_decode(&conf, e->data, e->len)) {
+				rraft_member_conf_applied(dev, &conf);
 				dev->applied_conf = conf;
+			}
 		}
 	}
 	if (!err)
@@ -409,6 +424,8 @@ static void rr_pass(struct rraft_dev *dev)
 	if (ckpt_req || rraft_store_used(&dev->store) > dev->store.ring_bytes / 2)
 		rraft_checkpoint(dev);
 	rraft_member_replace_step(dev);
+	if (ticks_in)
+		rraft_member_ident_step(dev);
 	for (rounds = 0; rounds < 4 && !dev->failed; rounds++) {
 		u64 applied = dev->applied;
 

@@ -41,6 +41,9 @@ int rraft_member_add_peer(struct rraft_dev *dev, const struct rr_peer_arg *p)
 	dev->n_peers++;
 	spin_unlock_irqrestore(&dev->in_lock, flags);
 	err = rraft_net_add_peer(dev->net, &pc);
+	if (!err)	/* cannot fail: the peer exists */
+		rraft_net_set_peer_ident(dev->net, p->id,
+					 rr_idents_find(&dev->idents, p->id));
 	if (err) {
 		spin_lock_irqsave(&dev->in_lock, flags);
 		dev->n_peers--;
@@ -58,6 +61,64 @@ static void rr_drop_last_peer(struct rraft_dev *dev, u32 id)
 	spin_lock_irqsave(&dev->in_lock, flags);
 	dev->n_peers--;
 	spin_unlock_irqrestore(&dev->in_lock, flags);
+}
+
+/*
+ * A member left the applied configuration: forget it in the transport and
+ * the peer table, so that a stale node cannot connect any more, slots are
+ * freed, and a later add_learner gives its (new) address.  Not while the
+ * core's newest configuration still lists it (a replayed removal that a
+ * later entry undoes) or a replace waits for it.
+ */
+static void rr_drop_gone_peer(struct rraft_dev *dev, u32 id)
+{
+	struct raft_status *st;
+	unsigned long flags;
+	bool member;
+	u32 i;
+
+	if (id == dev->cfg.node_id || id == dev->pending_replace_new)
+		return;
+	st = kmalloc(sizeof(*st), GFP_NOIO);
+	if (!st)
+		return;
+	raft_get_status(dev->raft, st);
+	member = raft_conf_is_member(&st->conf, id);
+	kfree(st);
+	for (i = 0; i < dev->n_peers && dev->peers[i].id != id; i++)
+		;
+	if (member || i == dev->n_peers)
+		return;
+	if (dev->net)
+		rraft_net_remove_peer(dev->net, id);
+	spin_lock_irqsave(&dev->in_lock, flags);
+	for (; i + 1 < dev->n_peers; i++)
+		dev->peers[i] = dev->peers[i + 1];
+	dev->n_peers--;
+	spin_unlock_irqrestore(&dev->in_lock, flags);
+	rr_dev_info(dev, "peer %u is no longer a member: dropped from the transport",
+		    id);
+}
+
+static void rr_drop_gone_ids(struct rraft_dev *dev, const struct raft_conf *now,
+			     const u32 *ids, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (!raft_conf_is_member(now, ids[i]))
+			rr_drop_gone_peer(dev, ids[i]);
+}
+
+/* From rr_apply, before the applied configuration becomes now. */
+void rraft_member_conf_applied(struct rraft_dev *dev,
+			       const struct raft_conf *now)
+{
+	const struct raft_conf *was = &dev->applied_conf;
+
+	rr_drop_gone_ids(dev, now, was->voters, was->n_voters);
+	rr_drop_gone_ids(dev, now, was->voters_old, was->n_voters_old);
+	rr_drop_gone_ids(dev, now, was->learners, was->n_learners);
 }
 
 /* ---- configuration changes ---- */
@@ -278,6 +339,115 @@ void rraft_member_replace_step(struct rraft_dev *dev)
 	}
 out:
 	kfree(st);
+}
+
+/* ---- member identities ---- */
+
+/* Drop the identities of ids that are not members of conf. */
+void rraft_member_idents_prune(struct rraft_dev *dev,
+			       const struct raft_conf *conf)
+{
+	u32 i = 0;
+
+	while (i < dev->idents.n) {
+		u32 id = dev->idents.e[i].id;
+
+		if (raft_conf_is_member(conf, id) || id == dev->cfg.node_id)
+			i++;
+		else
+			rr_idents_set(&dev->idents, id, NULL);
+	}
+}
+
+/*
+ * An applied identity table (validated by rr_cmd_decode) replaces ours; the
+ * transport refuses every peer whose identity differs from its entry.
+ */
+int rraft_member_idents_apply(struct rraft_dev *dev, const u8 *data, u32 n)
+{
+	struct rr_idents t;
+	const u8 *was, *now;
+	u32 i;
+
+	if (rr_idents_decode(&t, data, n))
+		return -EUCLEAN;
+	for (i = 0; i < t.n; i++) {
+		was = rr_idents_find(&dev->idents, t.e[i].id);
+		if (!was || memcmp(was, t.e[i].ident, RR_IDENT_LEN))
+			rr_dev_info(dev, "member %u has identity %16phN",
+				    t.e[i].id, t.e[i].ident);
+	}
+	now = rr_idents_find(&t, dev->cfg.node_id);
+	if (now && memcmp(now, dev->store.sb.ident, RR_IDENT_LEN))
+		rr_dev_warn(dev, "the cluster records identity %16phN for node %u, this disk is %16phN: the others refuse it",
+			    now, dev->cfg.node_id, dev->store.sb.ident);
+	dev->idents = t;
+	if (!dev->net)
+		return 0;
+	for (i = 0; i < dev->n_peers; i++)
+		rraft_net_set_peer_ident(dev->net, dev->peers[i].id,
+					 rr_idents_find(&t, dev->peers[i].id));
+	return 0;
+}
+
+/* The identity to record for member id, NULL: unknown for now. */
+static const u8 *rr_ident_of(struct rraft_dev *dev, u32 id, u8 *buf)
+{
+	const u8 *rec;
+
+	if (id == dev->cfg.node_id)
+		return dev->store.sb.ident;
+	rec = rr_idents_find(&dev->idents, id);
+	if (rec)
+		return rec;
+	if (dev->net && !rraft_net_peer_ident(dev->net, id, buf) &&
+	    !rr_ident_is_zero(buf))
+		return buf;
+	return NULL;
+}
+
+static void rr_idents_add_ids(struct rraft_dev *dev, struct rr_idents *t,
+			      const u32 *ids, u32 n)
+{
+	u8 buf[RR_IDENT_LEN];
+	const u8 *ident;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		ident = rr_ident_of(dev, ids[i], buf);
+		if (ident)
+			rr_idents_set(t, ids[i], ident);
+	}
+}
+
+/*
+ * From the loop, once per tick: the leader records the identity of every
+ * member of the applied configuration, as first seen on its connection,
+ * drops those of former members, and restates the table once per term (a
+ * follower that installed a snapshot missed the entries before it).
+ */
+void rraft_member_ident_step(struct rraft_dev *dev)
+{
+	const struct raft_conf *c = &dev->applied_conf;
+	u8 buf[RR_CMD_IDENT_MAX_SIZE];
+	u64 term = raft_term(dev->raft), index;
+	struct rr_idents want = {};
+	u32 len;
+
+	if (raft_role(dev->raft) != RAFT_LEADER || dev->inconsistent ||
+	    (dev->ident_term == term && dev->ident_index > dev->applied))
+		return;
+	rr_idents_add_ids(dev, &want, c->voters, c->n_voters);
+	rr_idents_add_ids(dev, &want, c->voters_old, c->n_voters_old);
+	rr_idents_add_ids(dev, &want, c->learners, c->n_learners);
+	if (dev->ident_term == term &&
+	    !memcmp(&want, &dev->idents, sizeof(want)))
+		return;
+	len = rr_cmd_encode_idents(buf, &want);
+	if (raft_propose(dev->raft, buf, len, &index, &term))
+		return;
+	dev->ident_index = index;
+	dev->ident_term = term;
 }
 
 /* ---- promote ---- */

@@ -44,7 +44,7 @@ struct rraft_net *rraft_net_create(const struct rraft_net_cfg *cfg,
 	net->wq = alloc_workqueue("rraft_net%u", WQ_MEM_RECLAIM | WQ_HIGHPRI,
 				  0, cfg->minor);
 	if (!net->wq) {
-		kfree(net);
+		kfree_sensitive(net);	/* holds the secret */
 		return ERR_PTR(-ENOMEM);
 	}
 	return net;
@@ -173,6 +173,51 @@ int rraft_net_set_secret(struct rraft_net *net, const u8 *secret, u32 len)
 			rraft_net_conn_fail_locked(p->conn);
 	spin_unlock(&net->lock);
 	return 0;
+}
+
+int rraft_net_set_peer_ident(struct rraft_net *net, u32 id, const u8 *ident)
+{
+	struct rraft_net_peer *p;
+	struct rraft_conn *bad = NULL;
+
+	spin_lock(&net->lock);
+	p = rr_find_peer(net, id);
+	if (!p) {
+		spin_unlock(&net->lock);
+		return -ENOENT;
+	}
+	p->has_want = !!ident;
+	memset(p->ident_want, 0, sizeof(p->ident_want));
+	if (ident)
+		memcpy(p->ident_want, ident, sizeof(p->ident_want));
+	if (ident && p->conn &&
+	    memcmp(p->conn->ident, ident, sizeof(p->ident_want))) {
+		bad = p->conn;
+		pr_warn("rraft%u: peer %u: member identity %16phN differs from the recorded %16phN, disconnecting\n",
+			net->cfg.minor, id, bad->ident, ident);
+		rraft_net_conn_fail_locked(bad);
+	}
+	spin_unlock(&net->lock);
+	return 0;
+}
+
+int rraft_net_peer_ident(struct rraft_net *net, u32 id,
+			 u8 ident[RRAFT_NET_IDENT_LEN])
+{
+	struct rraft_net_peer *p;
+	int err = -ENOENT;
+
+	spin_lock(&net->lock);
+	p = rr_find_peer(net, id);
+	if (p) {
+		err = -ENOTCONN;
+		if (p->conn && p->conn->state == RR_CONN_UP) {
+			memcpy(ident, p->conn->ident, RRAFT_NET_IDENT_LEN);
+			err = 0;
+		}
+	}
+	spin_unlock(&net->lock);
+	return err;
 }
 
 int rraft_net_peer_stats(struct rraft_net *net, u32 id,

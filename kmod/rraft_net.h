@@ -23,6 +23,7 @@
 
 #define RRAFT_NET_MAX_PEERS	(2 * RAFT_MAX_MEMBERS)
 #define RRAFT_SECRET_MAX	64
+#define RRAFT_NET_IDENT_LEN	16
 
 struct rraft_net;
 
@@ -44,6 +45,12 @@ struct rraft_net_cfg {
 	 * transports).
 	 */
 	u64 data_bytes;
+	/*
+	 * Our member identity, sent in the HELLO (all zero: none).  A peer
+	 * for which rraft_net_set_peer_ident() recorded an identity is
+	 * refused when its HELLO carries another one.
+	 */
+	u8 ident[RRAFT_NET_IDENT_LEN];
 };
 
 struct rraft_net_ops {
@@ -100,6 +107,17 @@ void rraft_net_destroy(struct rraft_net *net);
 int rraft_net_add_peer(struct rraft_net *net, const struct rraft_net_peer_cfg *p);
 int rraft_net_remove_peer(struct rraft_net *net, u32 id);
 int rraft_net_set_secret(struct rraft_net *net, const u8 *secret, u32 len);
+
+/*
+ * The identity recorded for peer id (NULL: none, any identity is
+ * accepted).  A connection whose identity differs is closed (one dmesg line
+ * naming both) and every later one refused at the handshake.  Never waits.
+ * rraft_net_peer_ident() gives the identity of the peer's current
+ * connection: 0, -ENOTCONN (not connected) or -ENOENT (no such peer).
+ */
+int rraft_net_set_peer_ident(struct rraft_net *net, u32 id, const u8 *ident);
+int rraft_net_peer_ident(struct rraft_net *net, u32 id,
+			 u8 ident[RRAFT_NET_IDENT_LEN]);
 
 /*
  * Queue a message for its destination (m->to).  Encodes (copies) the

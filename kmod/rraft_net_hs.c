@@ -111,6 +111,32 @@ struct rr_hs {
 	u8 peer_mac[RRAFT_WIRE_MAC_SIZE];
 };
 
+/* The peer's member identity against the one recorded for its id. */
+static int rr_hs_check_ident(struct rraft_conn *conn,
+			     const struct rraft_wire_hello *t, const char **why)
+{
+	struct rraft_net *net = conn->net;
+	struct rraft_net_peer *p;
+	u8 want[RRAFT_NET_IDENT_LEN];
+	bool has_want = false;
+
+	memcpy(conn->ident, t->ident, sizeof(conn->ident));
+	spin_lock(&net->lock);
+	p = rr_find_peer(net, t->from);
+	if (p && p->has_want) {
+		has_want = true;
+		memcpy(want, p->ident_want, sizeof(want));
+	}
+	spin_unlock(&net->lock);
+	if (!has_want || !memcmp(want, t->ident, sizeof(want)))
+		return 0;
+	snprintf(conn->why_buf, sizeof(conn->why_buf),
+		 "member identity %16phN is not the recorded %16phN",
+		 t->ident, want);
+	*why = conn->why_buf;
+	return -EKEYREJECTED;
+}
+
 static int rr_hs_check_hello(struct rraft_conn *conn, struct rr_hs *hs,
 			     const char **why)
 {
@@ -141,14 +167,25 @@ static int rr_hs_check_hello(struct rraft_conn *conn, struct rr_hs *hs,
 			return -EACCES;
 		}
 	} else {
-		bool known;
+		struct rraft_net_peer *p;
+		__be32 want = 0;
 
 		spin_lock(&net->lock);
-		known = rr_find_peer(net, t->from);
+		p = rr_find_peer(net, t->from);
+		if (p)
+			want = p->addr.sin_addr.s_addr;
 		spin_unlock(&net->lock);
 		conn->peer_id = t->from;
-		if (!known) {
+		if (!p) {
 			*why = "unknown node id";
+			return -EACCES;
+		}
+		/* without a secret, at least the address must be the peer's */
+		if (!hs->secret_len && want != conn->addr.sin_addr.s_addr) {
+			snprintf(conn->why_buf, sizeof(conn->why_buf),
+				 "no secret and the source address is not node %u's configured %pI4",
+				 t->from, &want);
+			*why = conn->why_buf;
 			return -EACCES;
 		}
 		if (rr_we_dial(net, t->from)) {
@@ -164,6 +201,9 @@ static int rr_hs_check_hello(struct rraft_conn *conn, struct rr_hs *hs,
 		*why = "peer requires authentication, no secret set here";
 		return -EKEYREJECTED;
 	}
+	err = rr_hs_check_ident(conn, t, why);
+	if (err)
+		return err;
 	/*
 	 * Last check, so that a mismatch here means everything else matched:
 	 * the acceptor then still answers with its HELLO, and both sides log
@@ -259,6 +299,7 @@ static int rr_handshake(struct rraft_conn *conn, struct rr_hs *hs,
 	hs->mine.cluster_id = net->cfg.cluster_id;
 	hs->mine.from = net->cfg.node_id;
 	hs->mine.data_bytes = net->cfg.data_bytes;
+	memcpy(hs->mine.ident, net->cfg.ident, sizeof(hs->mine.ident));
 	get_random_bytes(hs->mine.nonce, sizeof(hs->mine.nonce));
 
 	if (conn->dialer) {
@@ -342,6 +383,12 @@ static int rr_conn_up(struct rraft_conn *conn, const char **why)
 		spin_unlock(&net->lock);
 		*why = "configuration changed during handshake";
 		return -ESTALE;
+	}
+	if (p->has_want && memcmp(p->ident_want, conn->ident,
+				  sizeof(conn->ident))) {
+		spin_unlock(&net->lock);
+		*why = "member identity recorded during handshake differs";
+		return -EKEYREJECTED;
 	}
 	if (!conn->peer) {
 		conn->peer = p;

@@ -67,7 +67,7 @@
 #define RR_TX_BUDGET		SZ_1M		/* bytes per tx_work run */
 #define RR_RXBUF_SIZE		(RRAFT_WIRE_HDR_SIZE + RRAFT_WIRE_SLICE + \
 				 RRAFT_WIRE_TRAILER_SIZE)
-#define RR_WHY_MAX		96		/* a formatted failure reason */
+#define RR_WHY_MAX		128		/* a formatted failure reason */
 
 enum rr_conn_state { RR_CONN_HS, RR_CONN_UP, RR_CONN_DEAD };
 
@@ -93,6 +93,7 @@ struct rraft_conn {
 	u32 secret_gen;
 	struct list_head node;		/* net->conns or net->dead */
 	struct sockaddr_in addr;	/* remote, for messages */
+	u8 ident[RRAFT_NET_IDENT_LEN];	/* the peer's, from its HELLO */
 	char why_buf[RR_WHY_MAX];	/* handshake failure with details */
 	struct work_struct hs_work;
 	struct work_struct rx_work;
@@ -138,6 +139,8 @@ struct rraft_net_peer {
 	bool removed;
 	bool reported_up;		/* state_mutex */
 	bool ever_up;
+	bool has_want;			/* ident_want recorded by the owner */
+	u8 ident_want[RRAFT_NET_IDENT_LEN];
 	u32 hs_state;			/* enum rraft_peer_conn while dialing */
 	char last_why[RR_WHY_MAX];	/* last logged failure, "" after success */
 	unsigned int backoff_ms;

@@ -57,6 +57,8 @@ struct rr_nt_ctx {
 	void *cleanup_arg;
 	u64 cluster[NT_NODES + 1];	/* 0: the common cluster id */
 	u64 data[NT_NODES + 1];		/* 0: NT_DATA_BYTES */
+	u8 ident[NT_NODES + 1][RRAFT_NET_IDENT_LEN];	/* member identities */
+	bool bad_addr[NT_NODES + 1];	/* expects its peers at 127.0.0.9 */
 };
 
 static u32 rr_nt_ents_crc(const struct raft_msg *m, u64 *bytes)
@@ -142,6 +144,7 @@ static int rr_nt_start_ops(struct rr_nt_ctx *c, u32 id, const char *secret,
 	cfg.data_bytes = !c->data[id] ? NT_DATA_BYTES :
 			 c->data[id] == NT_NOCHECK ? 0 : c->data[id];
 	cfg.minor = id;
+	memcpy(cfg.ident, c->ident[id], sizeof(cfg.ident));
 	rr_nt_addr(&cfg.listen, c->port + id);
 	if (secret) {
 		cfg.secret_len = strlen(secret);
@@ -159,6 +162,8 @@ static int rr_nt_start_ops(struct rr_nt_ctx *c, u32 id, const char *secret,
 		if (o == id)
 			continue;
 		rr_nt_addr(&pc.addr, c->port + o);
+		if (c->bad_addr[id])
+			pc.addr.sin_addr.s_addr = htonl(0x7f000009);
 		err = rraft_net_add_peer(n->net, &pc);
 		if (err)
 			return err;
@@ -921,12 +926,95 @@ static void rr_net_size_test(struct kunit *test)
 	rr_nt_expect_rejoin(test, c, &m);
 }
 
+/* Neither a sees b up nor b sees a up, for 1.5 s of dial attempts. */
+static void rr_nt_expect_apart(struct kunit *test, struct rr_nt_ctx *c,
+			       u32 a, u32 b, const char *what)
+{
+	msleep(1500);
+	KUNIT_EXPECT_FALSE_MSG(test, rr_nt_is_up(&c->node[a], b),
+			       "%s: %u sees %u up", what, a, b);
+	KUNIT_EXPECT_FALSE_MSG(test, rr_nt_is_up(&c->node[b], a),
+			       "%s: %u sees %u up", what, b, a);
+}
+
+/*
+ * Member identities: the identity of a peer's connection is readable; a
+ * recorded identity that matches changes nothing; a node that comes back
+ * with another identity (a wiped disk) is refused by both members that
+ * recorded the old one; recording another identity for a connected peer
+ * drops it; clearing the record lets the new identity in.
+ */
+static void rr_net_ident_test(struct kunit *test)
+{
+	struct rr_nt_ctx *c = test->priv;
+	u8 got[RRAFT_NET_IDENT_LEN], other[RRAFT_NET_IDENT_LEN];
+	u32 id;
+
+	for (id = 1; id <= NT_NODES; id++)
+		memset(c->ident[id], 0x10 * id, RRAFT_NET_IDENT_LEN);
+	rr_nt_start_all(test, NULL);
+	KUNIT_ASSERT_EQ(test, 0, rraft_net_peer_ident(c->node[1].net, 3, got));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(got, c->ident[3], sizeof(got)));
+	KUNIT_EXPECT_EQ(test, -ENOENT,
+			rraft_net_peer_ident(c->node[1].net, 9, got));
+	for (id = 1; id <= 2; id++)
+		KUNIT_EXPECT_EQ(test, 0, rraft_net_set_peer_ident(c->node[id].net,
+								  3, c->ident[3]));
+	msleep(300);
+	KUNIT_EXPECT_TRUE(test, rr_nt_mesh_up(c));
+
+	/* 3 wiped: formatted again, same id, new identity */
+	rr_nt_stop(c, 3);
+	c->ident[3][0] ^= 0xff;
+	KUNIT_ASSERT_EQ(test, 0, rr_nt_start(c, 3, NULL));
+	rr_nt_expect_apart(test, c, 1, 3, "wiped 3");
+	rr_nt_expect_apart(test, c, 2, 3, "wiped 3");
+	KUNIT_EXPECT_EQ(test, -ENOTCONN,
+			rraft_net_peer_ident(c->node[1].net, 3, got));
+
+	/* another identity recorded for a connected peer: dropped */
+	memset(other, 0x77, sizeof(other));
+	KUNIT_EXPECT_EQ(test, 0, rraft_net_set_peer_ident(c->node[1].net, 2,
+							  other));
+	rr_nt_expect_apart(test, c, 1, 2, "1 records another identity for 2");
+
+	/* the records cleared: everyone connects again */
+	for (id = 1; id <= 2; id++)
+		KUNIT_EXPECT_EQ(test, 0, rraft_net_set_peer_ident(c->node[id].net,
+								  3, NULL));
+	KUNIT_EXPECT_EQ(test, 0, rraft_net_set_peer_ident(c->node[1].net, 2,
+							  c->ident[2]));
+	KUNIT_EXPECT_GT(test, wait_event_timeout(c->wq, rr_nt_mesh_up(c),
+						 NT_WAIT), 0L);
+	KUNIT_ASSERT_EQ(test, 0, rraft_net_peer_ident(c->node[2].net, 3, got));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(got, c->ident[3], sizeof(got)));
+}
+
+/*
+ * Without a secret the acceptor checks the source address: node 3 expects
+ * its peers at 127.0.0.9, they dial from 127.0.0.1 and are refused.  With
+ * a secret the handshake proves who the peer is: they connect.
+ */
+static void rr_net_addr_test(struct kunit *test)
+{
+	struct rr_nt_ctx *c = test->priv;
+	u32 id;
+
+	c->bad_addr[3] = true;
+	rr_nt_expect_isolated(test, c, "no secret, other source address");
+	for (id = 1; id <= NT_NODES; id++)
+		rr_nt_stop(c, id);
+	rr_nt_start_all(test, "addr-test-secret");
+}
+
 static struct kunit_case rr_net_cases[] = {
 	KUNIT_CASE(rr_net_mesh_test),
 	KUNIT_CASE(rr_net_bulk_test),
 	KUNIT_CASE(rr_net_auth_test),
 	KUNIT_CASE(rr_net_stranger_test),
 	KUNIT_CASE(rr_net_size_test),
+	KUNIT_CASE(rr_net_ident_test),
+	KUNIT_CASE(rr_net_addr_test),
 	KUNIT_CASE(rr_net_reconnect_test),
 	KUNIT_CASE(rr_net_priority_test),
 	KUNIT_CASE(rr_net_raft_test),

@@ -200,6 +200,9 @@ int rraft_store_format(const struct rr_format_args *a)
 	}
 
 	get_random_bytes(sb.uuid, RR_UUID_LEN);
+	do	/* the member identity: a new one at every format */
+		get_random_bytes(sb.ident, RR_IDENT_LEN);
+	while (rr_ident_is_zero(sb.ident));
 	sb.cluster_id = a->cluster;
 	sb.node_id = a->node;
 	for (i = 0; i < a->n_members; i++)

@@ -71,6 +71,29 @@ static ssize_t writer_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(writer);
 
+static ssize_t identity_show(struct device *d, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%16phN\n", rr_to_dev(d)->store.sb.ident);
+}
+static DEVICE_ATTR_RO(identity);
+
+static ssize_t identities_show(struct device *d,
+			       struct device_attribute *attr, char *buf)
+{
+	struct rraft_dev *dev = rr_to_dev(d);
+	int n = 0;
+	u32 i;
+
+	mutex_lock(&dev->lock);
+	for (i = 0; i < dev->idents.n; i++)
+		n += sysfs_emit_at(buf, n, "%s%u=%16phN", i ? " " : "",
+				   dev->idents.e[i].id, dev->idents.e[i].ident);
+	mutex_unlock(&dev->lock);
+	return n + sysfs_emit_at(buf, n, "\n");
+}
+static DEVICE_ATTR_RO(identities);
+
 static ssize_t cluster_id_show(struct device *d, struct device_attribute *attr,
 			       char *buf)
 {
@@ -507,6 +530,8 @@ static struct attribute *rr_attrs[] = {
 	&dev_attr_sync_progress.attr,
 	&dev_attr_backing.attr,
 	&dev_attr_writer.attr,
+	&dev_attr_identity.attr,
+	&dev_attr_identities.attr,
 	&dev_attr_peers.attr,
 	&dev_attr_io_timeout.attr,
 	&dev_attr_sync_rate.attr,

@@ -108,6 +108,15 @@ static bool rr_has_snap(const struct raft_msg *m)
 	       m->snap.conf.n_voters_old || m->snap.conf.n_learners;
 }
 
+/* Every term of m's fixed fields and snapshot meta within the limit. */
+static bool rr_terms_ok(const struct raft_msg *m)
+{
+	return m->term <= RRAFT_WIRE_MAX_TERM &&
+	       m->log_term <= RRAFT_WIRE_MAX_TERM &&
+	       m->hint_term <= RRAFT_WIRE_MAX_TERM &&
+	       m->snap.term <= RRAFT_WIRE_MAX_TERM;
+}
+
 /* Encoded frame size of m, or 0 if m cannot be encoded. */
 u64 rraft_wire_msg_size(const struct raft_msg *m)
 {
@@ -116,7 +125,7 @@ u64 rraft_wire_msg_size(const struct raft_msg *m)
 
 	if (m->type > 0xffff || !rraft_wire_type_is_msg((u16)m->type) ||
 	    m->from == RAFT_NONE || m->to == RAFT_NONE ||
-	    (m->flags & ~RR_KNOWN_MSGF))
+	    (m->flags & ~RR_KNOWN_MSGF) || !rr_terms_ok(m))
 		return 0;
 	if (m->n_entries > RRAFT_WIRE_MAX_ENTRIES ||
 	    (m->n_entries && (!m->entries || m->type != RAFT_MSG_APPEND)))
@@ -349,6 +358,9 @@ int rraft_wire_decode(const u8 *buf, u32 len, struct raft_msg *m)
 		if (!rr_has_snap(m))
 			goto bad;
 	}
+	/* entry terms never exceed m->term (rr_decode_entries) */
+	if (!rr_terms_ok(m))
+		goto bad;
 	err = rr_decode_entries(m, &p, &rem);
 	if (err)
 		goto out;
@@ -388,6 +400,7 @@ void rraft_wire_encode_hello(const struct rraft_wire_hello *h,
 	rr_put_le32(h->to, p + 20);
 	rr_put_le64(h->data_bytes, p + 24);
 	memcpy(p + 32, h->nonce, RRAFT_WIRE_NONCE_SIZE);
+	memcpy(p + 64, h->ident, RRAFT_WIRE_IDENT_SIZE);
 	rr_put_le32(rr_crc(p, RRAFT_WIRE_HELLO_SIZE), p + RRAFT_WIRE_HELLO_SIZE);
 }
 
@@ -424,6 +437,7 @@ int rraft_wire_decode_hello(const u8 *buf, u32 len, struct rraft_wire_hello *h)
 	h->to = rr_get_le32(p + 20);
 	h->data_bytes = rr_get_le64(p + 24);
 	memcpy(h->nonce, p + 32, RRAFT_WIRE_NONCE_SIZE);
+	memcpy(h->ident, p + 64, RRAFT_WIRE_IDENT_SIZE);
 	if ((h->flags & ~RRAFT_WIRE_HELLO_AUTH) || h->from == RAFT_NONE ||
 	    (h->data_bytes & (RRAFT_WIRE_SECTOR - 1)))
 		return -EBADMSG;

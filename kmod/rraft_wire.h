@@ -28,7 +28,7 @@
 #include "raft/raft.h"
 
 #define RRAFT_WIRE_MAGIC	0x54465252u	/* "RRFT" as LE bytes */
-#define RRAFT_WIRE_VERSION	2
+#define RRAFT_WIRE_VERSION	3
 #define RRAFT_WIRE_HDR_SIZE	20
 #define RRAFT_WIRE_TRAILER_SIZE	4
 #define RRAFT_WIRE_OVERHEAD	(RRAFT_WIRE_HDR_SIZE + RRAFT_WIRE_TRAILER_SIZE)
@@ -54,6 +54,13 @@
 #define RRAFT_WIRE_MAX_FRAME	(RRAFT_WIRE_MAX_BODY + RRAFT_WIRE_OVERHEAD)
 #define RRAFT_WIRE_MAX_ENTRIES	8192u
 #define RRAFT_WIRE_SLICE	(64u << 10)
+/*
+ * The largest term a message may carry (term, log_term, hint_term, the
+ * snapshot's and the entries' terms).  A term near U64_MAX from a peer
+ * would be stored as every node's term, and term + 1 would wrap: no
+ * election could ever succeed again.  2^62 is never reached by elections.
+ */
+#define RRAFT_WIRE_MAX_TERM	0x4000000000000000ull	/* 2^62 */
 
 /* Message body layout. */
 #define RRAFT_WIRE_MSG_FIXED	104
@@ -62,12 +69,15 @@
 
 /*
  * Handshake.  HELLO body: proto u32, flags u32, cluster_id u64, from u32,
- * to u32, data_bytes u64 (a multiple of RRAFT_WIRE_SECTOR), nonce.
+ * to u32, data_bytes u64 (a multiple of RRAFT_WIRE_SECTOR), nonce, ident
+ * (the sender's member identity, all zero: none).
  */
 #define RRAFT_WIRE_SECTOR	512
 #define RRAFT_WIRE_NONCE_SIZE	32
 #define RRAFT_WIRE_MAC_SIZE	32	/* HMAC-SHA256 */
-#define RRAFT_WIRE_HELLO_SIZE	(4 + 4 + 8 + 4 + 4 + 8 + RRAFT_WIRE_NONCE_SIZE)
+#define RRAFT_WIRE_IDENT_SIZE	16
+#define RRAFT_WIRE_HELLO_SIZE	(4 + 4 + 8 + 4 + 4 + 8 + RRAFT_WIRE_NONCE_SIZE + \
+				 RRAFT_WIRE_IDENT_SIZE)
 #define RRAFT_WIRE_HELLO_AUTH	0x01	/* HELLO flag: sender has a secret */
 #define RRAFT_WIRE_AUTH_INPUT_SIZE (8 + 8 + 4 + 4 + 2 * RRAFT_WIRE_NONCE_SIZE)
 
@@ -85,6 +95,7 @@ struct rraft_wire_hello {
 	u32 to;			/* node id the sender believes it talks to */
 	u64 data_bytes;		/* sender's data area size, 0: not checked */
 	u8 nonce[RRAFT_WIRE_NONCE_SIZE];
+	u8 ident[RRAFT_WIRE_IDENT_SIZE];	/* sender's member identity */
 };
 
 /* Frame-level helpers. */

@@ -28,6 +28,8 @@ static void make_sb(struct rr_sb *sb)
 	if (rr_sb_layout(sb, DEV, LOG))
 		abort();
 	memcpy(sb->uuid, uuid, RR_UUID_LEN);
+	memcpy(sb->ident, uuid, RR_IDENT_LEN);
+	sb->ident[0] = 0xa5;
 	sb->cluster_id = 0x5eedull;
 	sb->node_id = 2;
 	sb->conf.voters[0] = 1;
@@ -69,6 +71,8 @@ static void test_sb_roundtrip(void)
 	CHECK(rr_sb_decode(&out, blk, DEV, &why) == 0, "decode: %s", why);
 	CHECK(out.node_id == 2 && out.cluster_id == 0x5eed, "ids");
 	CHECK(!memcmp(out.uuid, uuid, RR_UUID_LEN), "uuid");
+	CHECK(!memcmp(out.ident, sb.ident, RR_IDENT_LEN) && blk[112] == 0xa5 &&
+	      blk[127] == 16, "member identity at 112..127");
 	CHECK(out.data_off == sb.data_off && out.data_blocks == sb.data_blocks &&
 	      out.log_blocks == sb.log_blocks, "layout");
 	CHECK(out.conf.n_voters == 3 && out.conf.voters[2] == 3, "conf");
@@ -136,10 +140,21 @@ static void test_sb_semantic(void)
 	rr_sb_encode(&sb, blk);
 	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "flags");
 	make_sb(&sb);
-	sb.version = 2;
+	sb.version = 3;
 	rr_sb_encode(&sb, blk);
 	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN &&
 	      strstr(why, "version"), "version: %s", why);
+	make_sb(&sb);
+	sb.version = 1;
+	rr_sb_encode(&sb, blk);
+	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN &&
+	      strstr(why, "version 1 has no member identity"),
+	      "version 1: %s", why);
+	make_sb(&sb);
+	memset(sb.ident, 0, RR_IDENT_LEN);
+	rr_sb_encode(&sb, blk);
+	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN &&
+	      strstr(why, "identity"), "zero identity: %s", why);
 	make_sb(&sb);
 	sb.data_blocks--;
 	rr_sb_encode(&sb, blk);
@@ -172,6 +187,8 @@ static void make_state(struct rr_state *st, u64 seq)
 	st->ring_head_seq = 55;
 }
 
+static const u8 other_ident[RR_IDENT_LEN] = { [15] = 0x77 };
+
 static void test_state(void)
 {
 	static u8 blk[RR_BLOCK_SIZE], bad[RR_BLOCK_SIZE];
@@ -189,8 +206,13 @@ static void test_state(void)
 	st.pend_base = 150;
 	st.pend_conf.voters[0] = 5;
 	st.pend_conf.n_voters = 1;
+	CHECK(!rr_idents_set(&st.idents, 3, uuid) &&
+	      !rr_idents_set(&st.idents, 1, other_ident) &&
+	      st.idents.n == 2 && st.idents.e[0].id == 1, "idents sorted");
 	rr_state_encode(&st, blk);
 	CHECK(rr_state_decode(&out, blk, uuid, &why) == 0, "decode: %s", why);
+	CHECK(!memcmp(&out.idents, &st.idents, sizeof(st.idents)),
+	      "identities round trip");
 	CHECK(out.seq == 9 && out.term == 7 && out.vote == 3 && out.commit == 100 &&
 	      out.snap_index == 90 && out.snap_term == 6 &&
 	      out.ring_head == 123 * 4096 && out.ring_head_seq == 55, "fields");
@@ -408,6 +430,87 @@ static void test_cmd(void)
 	      "claim with trailing byte");
 	rr_cmd_encode_claim(buf, RR_CMD_MAX_WRITER + 1);
 	CHECK(rr_cmd_decode(&c, buf, 12, 2 << 20) == -EINVAL, "claim id too big");
+}
+
+/* Identity tables: canonical (ids increasing), non-zero identities. */
+static void test_idents(void)
+{
+	static const u8 zero[RR_IDENT_LEN];
+	u8 buf[RR_CMD_IDENT_MAX_SIZE];
+	struct rr_idents t = {}, out;
+	struct rr_cmd c;
+	u32 len, i;
+
+	CHECK(rr_idents_set(&t, 0, uuid) == -EINVAL &&
+	      rr_idents_set(&t, 65536, uuid) == -EINVAL &&
+	      rr_idents_set(&t, 2, zero) == -EINVAL, "bad id or zero ident");
+	for (i = RR_IDENT_MAX; i >= 1; i--)
+		CHECK(!rr_idents_set(&t, i * 10, uuid), "set %u", i * 10);
+	CHECK(t.n == RR_IDENT_MAX && t.e[0].id == 10, "full, sorted");
+	CHECK(rr_idents_set(&t, 5, uuid) == -ENOSPC, "table full");
+	CHECK(!rr_idents_set(&t, 20, other_ident) &&
+	      rr_idents_find(&t, 20)[15] == 0x77, "replace an entry");
+	CHECK(!rr_idents_set(&t, 10, NULL) && !rr_idents_find(&t, 10) &&
+	      t.n == RR_IDENT_MAX - 1 && t.e[0].id == 20, "drop an entry");
+	CHECK(!rr_idents_set(&t, 11, NULL) && t.n == RR_IDENT_MAX - 1,
+	      "drop an absent entry");
+	len = rr_cmd_encode_idents(buf, &t);
+	CHECK(len == RR_CMD_HDR_SIZE + t.n * RR_IDENT_ENT_SIZE, "cmd length");
+	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == 0 && c.ident &&
+	      !c.claim && c.len == t.n, "ident command");
+	CHECK(!rr_idents_decode(&out, c.data, c.len) &&
+	      !memcmp(&out, &t, sizeof(t)), "ident command round trip");
+	CHECK(rr_cmd_decode(&c, buf, len - 1, 2 << 20) == -EINVAL,
+	      "ident command short");
+	buf[RR_CMD_HDR_SIZE + RR_IDENT_ENT_SIZE] = 1;	/* id 20 -> 1 */
+	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL,
+	      "ids not increasing");
+	len = rr_cmd_encode_idents(buf, &t);
+	memset(buf + RR_CMD_HDR_SIZE + 4, 0, RR_IDENT_LEN);
+	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL, "zero ident");
+	t.n = 0;
+	len = rr_cmd_encode_idents(buf, &t);
+	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == 0 && c.ident &&
+	      c.len == 0, "empty table");
+	rr_put_le32(RR_IDENT_MAX + 1, buf + 8);
+	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL, "too many");
+}
+
+/* Received entries are checked before they are persisted. */
+static void test_entries_check(void)
+{
+	static u8 w[RR_CMD_HDR_SIZE + 4096];
+	u8 conf[RAFT_CONF_ENCODED_SIZE], claim[RR_CMD_HDR_SIZE];
+	struct raft_conf c = { .n_voters = 1, .voters = { 1 } };
+	struct raft_entry e[4] = {
+		{ .term = 1, .index = 5, .type = RAFT_ENTRY_NOOP },
+		{ .term = 1, .index = 6, .type = RAFT_ENTRY_NORMAL,
+		  .len = sizeof(w), .data = w },
+		{ .term = 1, .index = 7, .type = RAFT_ENTRY_CONF,
+		  .len = sizeof(conf), .data = conf },
+		{ .term = 1, .index = 8, .type = RAFT_ENTRY_NORMAL,
+		  .len = sizeof(claim), .data = claim },
+	};
+	u64 bad = 0;
+
+	rr_cmd_encode_hdr(w, 8192, 4096);
+	raft_conf_encode(&c, conf);
+	rr_cmd_encode_claim(claim, 1);
+	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == 0, "valid entries");
+	CHECK(rr_entries_check(e, 4, 8192, &bad) == -EINVAL && bad == 6,
+	      "write past the data area: entry %llu", (unsigned long long)bad);
+	rr_cmd_encode_hdr(w, 100, 4096);
+	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 6,
+	      "unaligned write");
+	rr_cmd_encode_hdr(w, 8192, 4096);
+	conf[0] = 10;	/* 10 voters */
+	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 7,
+	      "bad configuration");
+	raft_conf_encode(&c, conf);
+	e[3].len = 3;
+	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 8,
+	      "short command");
+	CHECK(rr_entries_check(e, 0, 1 << 20, &bad) == 0, "no entries");
 }
 
 /* ---------------- parsers ---------------- */
@@ -636,6 +739,8 @@ int main(void)
 	test_state();
 	test_log();
 	test_cmd();
+	test_idents();
+	test_entries_check();
 	test_parse_format();
 	test_parse_create();
 	test_parse_values();

@@ -64,6 +64,17 @@ static u64 rnd(void)
 	return rng_state * 0x2545f4914f6cdd1dull;
 }
 
+static u64 rnd_below(u64 n);
+/* A term the decoder accepts: extremes included. */
+static u64 rnd_term(void)
+{
+	switch (rnd_below(4)) {
+	case 0: return RRAFT_WIRE_MAX_TERM;
+	case 1: return rnd_below(100);
+	default: return rnd_below(RRAFT_WIRE_MAX_TERM + 1);
+	}
+}
+
 static u64 rnd_below(u64 n)
 {
 	return n ? rnd() % n : 0;
@@ -162,20 +173,20 @@ static void make_msg(struct raft_msg *m, u32 type)
 	m->from = rnd_id();
 	m->to = rnd_id();
 	m->flags = (u32)rnd_below(64);
-	m->term = rnd_u64();
+	m->term = rnd_term();
 	m->index = rnd_u64();
-	m->log_term = rnd_u64();
+	m->log_term = rnd_term();
 	m->commit = rnd_u64();
 	m->ctx = rnd_u64();
 	m->applied = rnd_u64();
-	m->hint_term = rnd_u64();
+	m->hint_term = rnd_term();
 	m->hint_index = rnd_u64();
 	m->hint_len = rnd_u64();
 	m->offset = rnd_u64();
 	if (type == RAFT_MSG_SNAPSHOT || type == RAFT_MSG_SNAPSHOT_RESP ||
 	    rnd_below(4) == 0) {
 		m->snap.index = rnd_u64();
-		m->snap.term = rnd_u64();
+		m->snap.term = rnd_term();
 		rnd_conf(&m->snap.conf);
 	}
 	if (type == RAFT_MSG_APPEND && rnd_below(5)) {
@@ -328,7 +339,7 @@ static void test_golden(void)
 {
 	/* Pins the layout: a heartbeat, byte for byte. */
 	static const u8 want_hdr[16] = {
-		'R', 'R', 'F', 'T', 2, 0, RAFT_MSG_HEARTBEAT, 0,
+		'R', 'R', 'F', 'T', 3, 0, RAFT_MSG_HEARTBEAT, 0,
 		0, 0, 0, 0, RRAFT_WIRE_MSG_FIXED, 0, 0, 0,
 	};
 	struct raft_msg m = {
@@ -393,16 +404,20 @@ static void test_roundtrip(void)
 static void test_extremes(void)
 {
 	struct raft_entry e[2] = {
-		{ .term = ~0ull, .index = ~0ull - 1, .type = RAFT_ENTRY_CONF },
-		{ .term = ~0ull, .index = ~0ull, .type = RAFT_ENTRY_NOOP },
+		{ .term = RRAFT_WIRE_MAX_TERM, .index = ~0ull - 1,
+		  .type = RAFT_ENTRY_CONF },
+		{ .term = RRAFT_WIRE_MAX_TERM, .index = ~0ull,
+		  .type = RAFT_ENTRY_NOOP },
 	};
 	struct raft_msg m = {
 		.type = RAFT_MSG_APPEND, .from = ~0u, .to = ~0u, .flags = 0x3f,
-		.term = ~0ull, .index = ~0ull - 2, .log_term = ~0ull,
+		.term = RRAFT_WIRE_MAX_TERM, .index = ~0ull - 2,
+		.log_term = RRAFT_WIRE_MAX_TERM,
 		.commit = ~0ull, .ctx = ~0ull, .applied = ~0ull,
-		.hint_term = ~0ull, .hint_index = ~0ull, .hint_len = ~0ull,
+		.hint_term = RRAFT_WIRE_MAX_TERM, .hint_index = ~0ull,
+		.hint_len = ~0ull,
 		.offset = ~0ull, .n_entries = 2, .entries = e,
-		.snap = { .index = ~0ull, .term = ~0ull },
+		.snap = { .index = ~0ull, .term = RRAFT_WIRE_MAX_TERM },
 	};
 	struct raft_msg d;
 	u32 len = 0;
@@ -466,6 +481,19 @@ static void test_encode_rejects(void)
 	m.flags = 0x40;
 	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "flag 0x40");
 	m.flags = 0;
+	m.term = RRAFT_WIRE_MAX_TERM + 1;
+	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "term max+1");
+	m.term = 3;
+	m.log_term = ~0ull;
+	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "log_term ~0");
+	m.log_term = 0;
+	m.hint_term = RRAFT_WIRE_MAX_TERM + 1;
+	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
+	      "hint_term max+1");
+	m.hint_term = 0;
+	m.snap.term = ~0ull;
+	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "snap.term ~0");
+	m.snap.term = 0;
 	m.n_entries = 1;
 	m.entries = &e;
 	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
@@ -602,9 +630,12 @@ static void test_header(void)
 	buf[4] = 1;
 	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 1");
-	buf[4] = 3;
+	buf[4] = 2;
 	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
-	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 3");
+	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 2");
+	buf[4] = 4;
+	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
+	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 4");
 	rraft_wire_put_header(buf, 0, 0, 10);
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "type 0");
 	rraft_wire_put_header(buf, RAFT_MSG_TYPE_MAX + 1, 0, 10);
@@ -685,6 +716,12 @@ static void test_semantics(void)
 	MUTATE("entry term below prev", rr_put_le64(3, t + ent), -EBADMSG);
 	MUTATE("second entry term decreases",
 	       rr_put_le64(4, t + ent + 24 + 3), -EBADMSG);
+	MUTATE("term max+1", rr_put_le64(RRAFT_WIRE_MAX_TERM + 1, t + body + 16),
+	       -EBADMSG);
+	MUTATE("term ~0", rr_put_le64(~0ull, t + body + 16), -EBADMSG);
+	MUTATE("log_term ~0", rr_put_le64(~0ull, t + body + 32), -EBADMSG);
+	MUTATE("hint_term max+1",
+	       rr_put_le64(RRAFT_WIRE_MAX_TERM + 1, t + body + 64), -EBADMSG);
 	MUTATE("type vote with entries", rr_put_le16(RAFT_MSG_VOTE, t + 6),
 	       -EBADMSG);
 	MUTATE("snap flag without room",
@@ -948,6 +985,8 @@ static void test_handshake(void)
 	u32 i;
 
 	begin("handshake frames: HELLO, AUTH, AUTH_OK");
+	for (i = 0; i < 16; i++)
+		h.ident[i] = (u8)(0xc0 + i);
 	for (i = 0; i < 32; i++) {
 		h.nonce[i] = (u8)i;
 		mac[i] = (u8)(0xa0 + i);
@@ -958,12 +997,12 @@ static void test_handshake(void)
 	CHECK(!rraft_wire_decode_hello(hello, sizeof(hello), &g), "hello");
 	CHECK(!memcmp(&g, &h, sizeof(g)), "hello fields");
 	CHECK(g.data_bytes == 0x0000012345678e00ull, "hello data size");
-	/* Pins the HELLO layout (wire version 2), byte for byte. */
-	CHECK(RRAFT_WIRE_HELLO_SIZE == 64 && sizeof(hello) == 88,
+	/* Pins the HELLO layout (wire version 3), byte for byte. */
+	CHECK(RRAFT_WIRE_HELLO_SIZE == 80 && sizeof(hello) == 104,
 	      "hello size %d", RRAFT_WIRE_HELLO_SIZE);
-	CHECK(!memcmp(hello, "RRFT", 4) && rr_get_le16(hello + 4) == 2 &&
+	CHECK(!memcmp(hello, "RRFT", 4) && rr_get_le16(hello + 4) == 3 &&
 	      rr_get_le16(hello + 6) == RRAFT_WT_HELLO &&
-	      rr_get_le32(hello + 8) == 0 && rr_get_le32(hello + 12) == 64 &&
+	      rr_get_le32(hello + 8) == 0 && rr_get_le32(hello + 12) == 80 &&
 	      rr_get_le32(hello + 16) == rraft_wire_crc(hello, 16),
 	      "hello header bytes");
 	CHECK(rr_get_le32(hello + 20) == RRAFT_WIRE_VERSION &&
@@ -976,7 +1015,9 @@ static void test_handshake(void)
 	      hello[51] == 0, "hello data size LE at body+24");
 	CHECK(hello[52] == 0 && hello[53] == 1 && hello[83] == 31,
 	      "hello nonce at body+32");
-	CHECK(rr_get_le32(hello + 84) == rraft_wire_crc(hello + 20, 64),
+	CHECK(hello[84] == 0xc0 && hello[99] == 0xcf,
+	      "hello member identity at body+64");
+	CHECK(rr_get_le32(hello + 100) == rraft_wire_crc(hello + 20, 80),
 	      "hello body crc");
 	h.data_bytes = 0;
 	rraft_wire_encode_hello(&h, hello);

@@ -653,8 +653,9 @@ def crc32c(data, crc=0xffffffff):
     return crc
 blk = bytearray(4096)
 # magic, version, size (128 + the 112-byte configuration), crc, flags
-struct.pack_into("<QIIII", blk, 0, 0x3142535446415252, 1, 240, 0, 0)
+struct.pack_into("<QIIII", blk, 0, 0x3142535446415252, 2, 240, 0, 0)
 struct.pack_into("<QII", blk, 40, 0x5eed, 2, 4096)
+blk[112:128] = bytes(range(1, 17))  # member identity (format version 2)
 # dev_blocks, state_off, state_blocks, log_off, log_blocks, data_off, data_blocks
 struct.pack_into("<QQQQQQQ", blk, 56, 1280, 1, 2, 8, 256, 512, 768)
 struct.pack_into("<I", blk, 16, crc32c(bytes(blk[:240])))

@@ -71,10 +71,10 @@ def crc(b):
         c = T[(c ^ x) & 0xff] ^ (c >> 8)
     return c ^ 0xffffffff
 def frame(t, body, flags=0):
-    h = struct.pack("<IHHII", 0x54465252, 2, t, flags, len(body))
+    h = struct.pack("<IHHII", 0x54465252, 3, t, flags, len(body))
     return h + struct.pack("<I", crc(h)) + body + struct.pack("<I", crc(body))
 def hello(cluster, frm, to, auth=0):
-    return frame(32, struct.pack("<IIQIIQ", 2, auth, cluster, frm, to, 0) + bytes(range(32)))
+    return frame(32, struct.pack("<IIQIIQ", 3, auth, cluster, frm, to, 0) + bytes(range(32)) + bytes(16))
 def mac(signer, verifier, vnonce, snonce):
     import hashlib, hmac
     m = b"RRAFTAU1" + struct.pack("<QII", 0x5eed, signer, verifier) + vnonce + snonce
@@ -204,12 +204,12 @@ $py_frame
 import os, socket
 ip, secret = sys.argv[1], sys.argv[2].encode()
 nonce = os.urandom(32)
-h = frame(32, struct.pack("<IIQIIQ", 2, 1, 0x5eed, 1, 2, 0) + nonce)
+h = frame(32, struct.pack("<IIQIIQ", 3, 1, 0x5eed, 1, 2, 0) + nonce + bytes(16))
 s = socket.create_connection((ip, 7789), timeout=10)
 s.sendall(h)
-theirs = recvn(s, 88)
+theirs = recvn(s, 104)
 tn = theirs[52:84]
-assert struct.unpack("<IIQIIQ", theirs[20:52]) == (2, 1, 0x5eed, 2, 1, 0), "vm2 HELLO"
+assert struct.unpack("<IIQIIQ", theirs[20:52]) == (3, 1, 0x5eed, 2, 1, 0), "vm2 HELLO"
 a = frame(33, mac(1, 2, tn, nonce))
 s.sendall(a)
 reply = recvn(s, 56)
@@ -219,7 +219,7 @@ s.close()
 # replay the recorded dialer bytes: vm2 picks a fresh nonce, the MAC is stale
 s = socket.create_connection((ip, 7789), timeout=10)
 s.sendall(h)
-recvn(s, 88)
+recvn(s, 104)
 s.sendall(a)
 s.settimeout(10)
 try:
@@ -247,8 +247,8 @@ ip, secret = sys.argv[1], sys.argv[2].encode()
 def auth():
     nonce = os.urandom(32)
     s = socket.create_connection((ip, 7789), timeout=10)
-    s.sendall(frame(32, struct.pack("<IIQIIQ", 2, 1, 0x5eed, 1, 2, 0) + nonce))
-    tn = recvn(s, 88)[52:84]
+    s.sendall(frame(32, struct.pack("<IIQIIQ", 3, 1, 0x5eed, 1, 2, 0) + nonce + bytes(16)))
+    tn = recvn(s, 104)[52:84]
     s.sendall(frame(33, mac(1, 2, tn, nonce)))
     recvn(s, 56)
     s.sendall(frame(34, b""))
@@ -274,7 +274,7 @@ cases = [
     ("first fragment marked last", frame(35, big[:65536], 2)),
     ("fragment overrun", frame(35, big[:65536]) + frame(35, big[65536:] + bytes(100), 2)),
     ("unfragmented record over 64 KiB", big),
-    ("HELLO after the handshake", frame(32, bytes(64))),
+    ("HELLO after the handshake", frame(32, bytes(80))),
     ("garbage after the handshake", b"garbage" * 10),
 ]
 for what, data in cases:
