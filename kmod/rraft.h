@@ -260,8 +260,6 @@ int rraft_member_replace(struct rraft_dev *dev, u32 old,
 			 const struct rr_peer_arg *p);
 void rraft_member_replace_step(struct rraft_dev *dev);
 void rraft_member_ident_step(struct rraft_dev *dev);
-void rraft_member_conf_applied(struct rraft_dev *dev,
-			       const struct raft_conf *now);
 int rraft_member_idents_apply(struct rraft_dev *dev, const u8 *data, u32 n);
 void rraft_member_idents_prune(struct rraft_dev *dev,
 			       const struct raft_conf *conf);

@@ -216,10 +216,8 @@ static int rr_apply(struct rraft_dev *dev, const struct raft_entry *ents,
 		} else if (e->type == RAFT_ENTRY_CONF) {
 			struct raft_conf conf;
 
-			if (!raft_conf_decode(&conf, e->data, e->len)) {
-				rraft_member_conf_applied(dev, &conf);
+			if (!raft_conf_decode(&conf, e->data, e->len))
 				dev->applied_conf = conf;
-			}
 		}
 	}
 	if (!err)

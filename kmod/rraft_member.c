@@ -63,64 +63,6 @@ static void rr_drop_last_peer(struct rraft_dev *dev, u32 id)
 	spin_unlock_irqrestore(&dev->in_lock, flags);
 }
 
-/*
- * A member left the applied configuration: forget it in the transport and
- * the peer table, so that a stale node cannot connect any more, slots are
- * freed, and a later add_learner gives its (new) address.  Not while the
- * core's newest configuration still lists it (a replayed removal that a
- * later entry undoes) or a replace waits for it.
- */
-static void rr_drop_gone_peer(struct rraft_dev *dev, u32 id)
-{
-	struct raft_status *st;
-	unsigned long flags;
-	bool member;
-	u32 i;
-
-	if (id == dev->cfg.node_id || id == dev->pending_replace_new)
-		return;
-	st = kmalloc(sizeof(*st), GFP_NOIO);
-	if (!st)
-		return;
-	raft_get_status(dev->raft, st);
-	member = raft_conf_is_member(&st->conf, id);
-	kfree(st);
-	for (i = 0; i < dev->n_peers && dev->peers[i].id != id; i++)
-		;
-	if (member || i == dev->n_peers)
-		return;
-	if (dev->net)
-		rraft_net_remove_peer(dev->net, id);
-	spin_lock_irqsave(&dev->in_lock, flags);
-	for (; i + 1 < dev->n_peers; i++)
-		dev->peers[i] = dev->peers[i + 1];
-	dev->n_peers--;
-	spin_unlock_irqrestore(&dev->in_lock, flags);
-	rr_dev_info(dev, "peer %u is no longer a member: dropped from the transport",
-		    id);
-}
-
-static void rr_drop_gone_ids(struct rraft_dev *dev, const struct raft_conf *now,
-			     const u32 *ids, u32 n)
-{
-	u32 i;
-
-	for (i = 0; i < n; i++)
-		if (!raft_conf_is_member(now, ids[i]))
-			rr_drop_gone_peer(dev, ids[i]);
-}
-
-/* From rr_apply, before the applied configuration becomes now. */
-void rraft_member_conf_applied(struct rraft_dev *dev,
-			       const struct raft_conf *now)
-{
-	const struct raft_conf *was = &dev->applied_conf;
-
-	rr_drop_gone_ids(dev, now, was->voters, was->n_voters);
-	rr_drop_gone_ids(dev, now, was->voters_old, was->n_voters_old);
-	rr_drop_gone_ids(dev, now, was->learners, was->n_learners);
-}
-
 /* ---- configuration changes ---- */
 
 static bool rr_conf_del(u32 *ids, u8 *n, u32 id)
