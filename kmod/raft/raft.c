@@ -653,11 +653,8 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 	return err;
 }
 
-void raft_tick(struct raft *r)
+static void tick_one(struct raft *r)
 {
-	/* room for a campaign that wins at once (its NOOP) */
-	if (raft_reserve(r, 2))
-		return;	/* out of memory: this tick is skipped */
 	r->now++;
 	if (r->role == RAFT_LEADER) {
 		r->heartbeat_elapsed++;
@@ -696,6 +693,32 @@ void raft_tick(struct raft *r)
 	if (promotable(r) && r->election_elapsed >= r->rand_timeout) {
 		r->election_elapsed = 0;
 		campaign(r, r->cfg.pre_vote, false);
+	}
+}
+
+/*
+ * ticks: the ticks of time that elapsed since the last call (not timer
+ * firings).  r->now always advances by all of them, even when the
+ * per-tick work is cut short (a long pause, or out of memory), so that a
+ * lease is never counted from a clock that fell behind.
+ */
+void raft_tick(struct raft *r, u32 ticks)
+{
+	u32 cap = 4 * r->cfg.election_ticks;
+
+	if (ticks > cap) {
+		/* nothing in a tick outlives 2 election timeouts */
+		r->now += ticks - cap;
+		ticks = cap;
+	}
+	while (ticks) {
+		/* room for a campaign that wins at once (its NOOP) */
+		if (raft_reserve(r, 2)) {
+			r->now += ticks;	/* out of memory: work skipped */
+			return;
+		}
+		tick_one(r);
+		ticks--;
 	}
 }
 

@@ -409,7 +409,7 @@ static void tick_nodes(struct sim *s, u32 only)
 	for (i = 1; i <= s->nslots; i++) {
 		if ((only && i != only) || !s->nodes[i].alive)
 			continue;
-		raft_tick(s->nodes[i].r);
+		raft_tick(s->nodes[i].r, 1);
 		sim_process(s, &s->nodes[i]);
 	}
 }

@@ -1854,7 +1854,7 @@ bool sim_step_event(struct sim *s, bool msgs_only)
 
 		if (q->inc != nd->incarnation || !nd->alive)
 			break;
-		raft_tick(nd->r);
+		raft_tick(nd->r, 1);
 		sim_process(s, nd);
 		schedule(s, EV_TICK, nd->id, s->now + nd->tick_period, 0);
 		break;

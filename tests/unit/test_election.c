@@ -268,7 +268,7 @@ static void test_nonvoter_votes(void)
 	cfg.id = 2;
 	CHECK_EQ(raft_create(&lr, &cfg, &b), 0);
 	for (i = 0; i < 100; i++)
-		raft_tick(lr);
+		raft_tick(lr, 1);
 	CHECK_EQ(raft_role(lr), RAFT_FOLLOWER);
 	CHECK_EQ(raft_term(lr), 0);
 	CHECK_EQ(raft_campaign(lr), -EPERM);
@@ -290,7 +290,7 @@ static void test_lease_boot_quiet(void)
 	CHECK_EQ(raft_term(r), 3);
 	CHECK_EQ(solo_drain(r, RAFT_MSG_VOTE_RESP, o, 4), 0);
 	for (k = 0; k < cfg.election_ticks; k++)
-		raft_tick(r);
+		raft_tick(r, 1);
 	solo_drain(r, 0, o, 4);
 	if (raft_role(r) == RAFT_FOLLOWER) {
 		raft_step(r, &m);
