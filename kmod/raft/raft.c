@@ -424,6 +424,16 @@ static bool step_term(struct raft *r, const struct raft_msg *m)
 			/* a grant carries the future term */
 		} else if (is_from_leader(m)) {
 			raft_become_follower(r, m->term, m->from);
+		} else if (m->type == RAFT_MSG_VOTE && r->role != RAFT_LEADER) {
+			/*
+			 * Only a granted vote restarts the election timer
+			 * (handle_vote): candidates whose logs are behind must
+			 * not hold off, term after term, the one that can win.
+			 */
+			u32 elapsed = r->election_elapsed;
+
+			raft_become_follower(r, m->term, RAFT_NONE);
+			r->election_elapsed = elapsed;
 		} else {
 			raft_become_follower(r, m->term, RAFT_NONE);
 		}

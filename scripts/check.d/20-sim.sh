@@ -58,6 +58,7 @@ selftest stale-read 3 1-40
 selftest early-ack 3 1-40
 selftest lose-tail 3 1-40
 selftest forget-vote 3 1-300
+selftest tick-firings 3 1-200
 
 echo "== determinism (one seed, two runs, identical traces)"
 "$sim" --nodes 5 --seed 7 --steps 300 --trace >"$out/det1.log" 2>&1

@@ -25,7 +25,8 @@ static struct node *find_leader(struct sim *s)
 	for (i = 1; i <= s->nslots; i++) {
 		struct node *nd = &s->nodes[i];
 
-		if (!nd->alive || raft_role(nd->r) != RAFT_LEADER)
+		if (!nd->alive || nd->paused_until ||
+		    raft_role(nd->r) != RAFT_LEADER)
 			continue;
 		if (!best || raft_term(nd->r) > raft_term(best->r))
 			best = nd;
@@ -192,7 +193,8 @@ static void checkpoint(struct sim *s, struct node *nd)
 	struct raft_snap_meta meta;
 	int err;
 
-	if (!nd->alive || nd->inst || nd->applied <= nd->ck_meta.index)
+	if (!nd->alive || nd->paused_until || nd->inst ||
+	    nd->applied <= nd->ck_meta.index)
 		return;
 	/* the checkpoint is durable before the core may drop the log */
 	meta.index = nd->applied;
@@ -221,7 +223,7 @@ static void client_ops(struct sim *s)
 		nd = find_leader(s);
 		if (!nd || chance(&s->rng, (sim_mutate & M_STALE_READ) ? 500 : 120)) {
 			nd = &s->nodes[1 + rnd(&s->rng, s->nslots)];
-			if (!nd->alive)
+			if (!nd->alive || nd->paused_until)
 				continue;
 		}
 		block = (u32)rnd(&s->rng, SIM_NBLOCKS);
@@ -229,6 +231,61 @@ static void client_ops(struct sim *s)
 			sim_propose_write(s, nd->id, block, s->next_value++, &idx, &term);
 		else
 			sim_read(s, nd->id, block);
+	}
+}
+
+/*
+ * A node's VM stops (SIGSTOP) for one to five election timeouts while the
+ * others run on, often with its links cut too; its events wait.
+ */
+static void fault_pause(struct sim *s)
+{
+	struct node *l = find_leader(s), *nd;
+	u32 id = 1 + (u32)rnd(&s->rng, s->nslots), j;
+	u64 e, until;
+
+	if (l && chance(&s->rng, 700))
+		id = l->id;	/* the interesting case: a leader's lease */
+	nd = &s->nodes[id];
+	e = nd->cfg.election_ticks;
+	until = s->now + (e + rnd(&s->rng, 4 * e)) * SIM_TICK;
+	if (!nd->alive || nd->paused_until)
+		return;
+	sim_pause(s, id, until);
+	if (chance(&s->rng, 750)) {
+		for (j = 1; j <= s->nslots; j++)
+			if (j != id)
+				s->blocked[id][j] = s->blocked[j][id] = true;
+		if (s->heal_at < until + SIM_TICK)
+			s->heal_at = until + (1 + rnd(&s->rng, 5)) * SIM_TICK;
+		sim_trace(s, "NET isolate n%u during its pause", id);
+	}
+}
+
+/*
+ * Resumed nodes: clock first, then a read at once (the VM test's read) of
+ * the block written last, which the others may have overwritten meanwhile.
+ */
+static void resume_paused(struct sim *s, bool all)
+{
+	u32 i, k, block = (u32)rnd(&s->rng, SIM_NBLOCKS);
+
+	for (k = s->nhist; k > 0; k--) {
+		if (s->hist[k - 1].write) {
+			block = s->hist[k - 1].block;
+			break;
+		}
+	}
+
+	for (i = 1; i <= s->nslots; i++) {
+		struct node *nd = &s->nodes[i];
+
+		if (!nd->paused_until || (!all && s->now < nd->paused_until))
+			continue;
+		nd->paused_until = s->now;
+		sim_resume(s, nd);
+		if (!all && nd->alive)
+			sim_read(s, i, block);
 	}
 }
 
@@ -261,6 +318,9 @@ static void drive(struct sim *s, u64 tick)
 			fault_conf(s);
 		if ((s->faults & F_TRANSFER) && chance(&s->rng, 15))
 			fault_transfer(s);
+		if ((s->faults & F_PAUSE) && chance(&s->rng, 15))
+			fault_pause(s);
+		resume_paused(s, false);
 	}
 	for (i = 1; i <= s->nslots; i++) {
 		struct node *nd = &s->nodes[i];
@@ -361,6 +421,7 @@ int sim_run_seed(u64 seed, u32 n, u64 steps, u32 faults, bool trace)
 
 	/* phase 2: heal everything, then a leader must commit a probe write */
 	s->faults_on = false;
+	resume_paused(s, true);
 	heal_net(s);
 	for (i = 1; i <= s->nslots; i++) {
 		s->restart_at[i] = 0;

@@ -592,8 +592,13 @@ static void node_start(struct sim *s, struct node *nd)
 		  nd->id, nd->incarnation, LL(nd->hs.term), nd->hs.vote,
 		  LL(nd->hs.commit), LL(nd->ck_meta.index), LL(nd->ck_meta.term),
 		  LL(first), LL(nd->mlast), nd->inst ? " INCONSISTENT" : "");
-	if (!s->manual)
-		schedule(s, EV_TICK, nd->id, s->now + rnd(&s->rng, nd->tick_period) + 1, 0);
+	nd->paused_until = 0;
+	if (!s->manual) {
+		u64 at = s->now + rnd(&s->rng, nd->tick_period) + 1;
+
+		nd->tick_at = at - nd->tick_period;	/* one tick due at `at` */
+		schedule(s, EV_TICK, nd->id, at, 0);
+	}
 	sim_process(s, nd);
 }
 
@@ -629,6 +634,7 @@ void sim_crash(struct sim *s, u32 id)
 	raft_destroy(nd->r);
 	nd->r = NULL;
 	nd->alive = false;
+	nd->paused_until = 0;
 	free_disk(nd);
 	if (sim_mutate & M_LOSE_TAIL) {
 		u64 last = nd->ck_meta.index;
@@ -1816,6 +1822,66 @@ void sim_free(struct sim *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Feed the ticks elapsed since the last ones (the kernel's rr_clock_to):
+ * a node that was paused catches up the whole pause at once.
+ */
+static void feed_ticks(struct sim *s, struct node *nd)
+{
+	u64 n = (s->now - nd->tick_at) / nd->tick_period;
+
+	if (!n)
+		return;
+	nd->tick_at += n * nd->tick_period;
+	if (n > 1)
+		sim_trace(s, "n%u clock jumps %llu ticks", nd->id, LL(n));
+	if (sim_mutate & M_TICK_FIRINGS)
+		n = 1;
+	raft_tick(nd->r, (u32)(n < 100000 ? n : 100000));
+	sim_process(s, nd);
+}
+
+void sim_pause(struct sim *s, u32 id, u64 until)
+{
+	struct node *nd = &s->nodes[id];
+
+	if (!nd->alive || nd->paused_until)
+		return;
+	nd->paused_until = until;
+	sim_trace(s, "n%u PAUSE until %.3f", id, (double)until / SIM_TICK);
+}
+
+/* The VM runs again: its clock first, before any queued event. */
+void sim_resume(struct sim *s, struct node *nd)
+{
+	if (!nd->paused_until || s->now < nd->paused_until)
+		return;
+	nd->paused_until = 0;
+	sim_trace(s, "n%u RESUME", nd->id);
+	if (nd->alive && !s->manual)
+		feed_ticks(s, nd);
+}
+
+/* An event for a paused node waits until it resumes; true if deferred. */
+static bool defer_paused(struct sim *s, struct qmsg *q)
+{
+	u32 id = q->kind == EV_MSG ? q->m.to : q->node;
+	struct node *nd;
+
+	if (!id || id >= SIM_MAX_NODES)
+		return false;
+	nd = &s->nodes[id];
+	if (!nd->paused_until)
+		return false;
+	if (s->now < nd->paused_until) {
+		q->at = nd->paused_until;
+		heap_push(s, q);
+		return true;
+	}
+	sim_resume(s, nd);
+	return false;
+}
+
 /* Run one event. msgs_only: only message deliveries (script "deliver"). */
 bool sim_step_event(struct sim *s, bool msgs_only)
 {
@@ -1841,6 +1907,8 @@ bool sim_step_event(struct sim *s, bool msgs_only)
 	}
 	if (q->at > s->now)
 		s->now = q->at;
+	if (defer_paused(s, q))
+		return true;
 	switch (q->kind) {
 	case EV_MSG:
 		deliver(s, q);
@@ -1854,9 +1922,8 @@ bool sim_step_event(struct sim *s, bool msgs_only)
 
 		if (q->inc != nd->incarnation || !nd->alive)
 			break;
-		raft_tick(nd->r, 1);
-		sim_process(s, nd);
-		schedule(s, EV_TICK, nd->id, s->now + nd->tick_period, 0);
+		feed_ticks(s, nd);
+		schedule(s, EV_TICK, nd->id, nd->tick_at + nd->tick_period, 0);
 		break;
 	}
 	default:
