@@ -128,10 +128,15 @@ static void become_leader(struct raft *r)
 {
 	struct raft_progress *self;
 
+	u64 i;
+
 	reset(r, r->term);
 	r->role = RAFT_LEADER;
 	r->lead = r->id;
 	r->seq_queued = false;
+	r->unc_bytes = 0;
+	for (i = r->commit + 1; i <= raft_log_last(r); i++)
+		r->unc_bytes += raft_log_entry(r, i)->len;
 	/* capacity for one entry was reserved by the caller */
 	raft_log_push(r, r->term, RAFT_ENTRY_NOOP, NULL, 0);
 	r->noop_index = raft_log_last(r);
@@ -765,12 +770,16 @@ int raft_campaign(struct raft *r)
 }
 
 /*
- * Room for a leader's new entry (a proposal or a configuration): -EBUSY
- * while max_uncommitted entries wait for commit (backpressure).
+ * Room for a leader's new entry of len payload bytes (a proposal or a
+ * configuration): -EBUSY while max_uncommitted entries or
+ * max_uncommitted_bytes wait for commit (backpressure).
  */
-int raft_reserve_entry(struct raft *r)
+int raft_reserve_entry(struct raft *r, u32 len)
 {
 	if (raft_log_last(r) - r->commit >= r->cfg.max_uncommitted)
+		return -EBUSY;
+	if (r->cfg.max_uncommitted_bytes && r->unc_bytes &&
+	    r->unc_bytes + len > r->cfg.max_uncommitted_bytes)
 		return -EBUSY;
 	return raft_reserve(r, 1);
 }
@@ -785,7 +794,7 @@ int raft_propose(struct raft *r, const void *data, u32 len, u64 *index,
 		return -EPERM;
 	if (len && !data)
 		return -EINVAL;
-	err = raft_reserve_entry(r);
+	err = raft_reserve_entry(r, len);
 	if (err)
 		return err;
 	buf = raft_dup_data(data, len, &err);
@@ -887,6 +896,10 @@ int raft_create(struct raft **out, const struct raft_config *cfg,
 	r->cfg = *cfg;
 	if (r->cfg.max_inflight == 0)
 		r->cfg.max_inflight = 1;
+	if (r->cfg.append_timeout_ticks == 0)
+		r->cfg.append_timeout_ticks =
+			(u32)max_u64(r->cfg.election_ticks / 2,
+				     2 * r->cfg.heartbeat_ticks);
 	if (r->cfg.max_inflight > RAFT_INFL_MAX)
 		r->cfg.max_inflight = RAFT_INFL_MAX;
 	if (r->cfg.max_append_entries == 0)

@@ -296,7 +296,21 @@ struct raft_config {
 	u32 max_inflight;	/* appends in flight per peer in replicate state */
 	u32 max_append_bytes;	/* payload bytes per append message */
 	u32 max_append_entries;	/* entries per append message */
-	u32 max_uncommitted;	/* entries proposed but not committed (backpressure) */
+	/*
+	 * Backpressure on a leader: raft_propose answers -EBUSY while
+	 * max_uncommitted entries, or entries of max_uncommitted_bytes
+	 * payload bytes (0: no byte limit; one entry always fits), wait for
+	 * commit.
+	 */
+	u32 max_uncommitted;
+	u64 max_uncommitted_bytes;
+	/*
+	 * An append unacknowledged for this many ticks was lost: the peer is
+	 * probed again (0: election_ticks / 2, at least 2 heartbeats).  Only
+	 * the age of the oldest append in flight counts, so appends queued
+	 * behind others (heartbeats overtake bulk data) are not resent.
+	 */
+	u32 append_timeout_ticks;
 	bool pre_vote;
 	bool check_quorum;
 	/*

@@ -1756,6 +1756,7 @@ void sim_init(struct sim *s, u64 seed, u32 n, u32 spares, u32 faults,
 		c->max_append_bytes = 8 * SIM_PAYLOAD;
 		c->max_append_entries = 8;
 		c->max_uncommitted = 64;
+		c->max_uncommitted_bytes = 24 * SIM_PAYLOAD;
 		c->pre_vote = true;
 		c->check_quorum = true;
 		c->lease_drift_ticks = 0;
