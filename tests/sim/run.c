@@ -103,6 +103,84 @@ static void fault_oneway(struct sim *s)
 		s->heal_at = s->now + (5 + rnd(&s->rng, 40)) * SIM_TICK;
 }
 
+/* a's log is at least as up to date as b's (a vote from b is possible) */
+static bool log_not_behind(struct node *a, struct node *b)
+{
+	struct raft_status sa, sb;
+	u64 ta, tb;
+
+	raft_get_status(a->r, &sa);
+	raft_get_status(b->r, &sb);
+	ta = raft_term_at(a->r, sa.last_index);
+	tb = raft_term_at(b->r, sb.last_index);
+	if (sa.last_index == sa.snap_index)
+		ta = sa.snap_term;
+	if (sb.last_index == sb.snap_index)
+		tb = sb.snap_term;
+	return ta > tb || (ta == tb && sa.last_index >= sb.last_index);
+}
+
+/*
+ * An aimed crash (queued by the host right after the message, see
+ * aim_fault in sim.c).  After a vote grant or an acknowledgement the node
+ * reboots at once (only what it persisted survives): after a grant a node
+ * that has not heard of that term yet campaigns in it (a restart during an
+ * election); after an acknowledgement the leader crashes too, a moment
+ * later (once it counted the ack), so that the acknowledged entries must
+ * survive on the voter.  A leader that just sent new entries crashes and
+ * restarts later.
+ */
+void sim_aimed_fault(struct sim *s, struct node *nd, u64 kind)
+{
+	static const char *const what[] = { "", "vote", "ack", "append" };
+	u32 id = nd->id, i, cand[SIM_MAX_NODES], nc = 0, a = nd->hs.vote;
+	u64 term = raft_term(nd->r);
+	struct node *l = find_leader(s);
+
+	if (nd->paused_until || !s->faults_on)
+		return;
+	sim_trace(s, "n%u aimed crash after its %s", id, what[kind]);
+	if (kind == SIM_AIM_APPEND) {
+		if (count_down(s) < (s->n - 1) / 2 + (s->n == 3)) {
+			sim_crash(s, id);
+			s->restart_at[id] = s->now + (2 + rnd(&s->rng, 20)) * SIM_TICK;
+		}
+		return;
+	}
+	sim_crash(s, id);
+	sim_restart(s, id);
+	if (kind == SIM_AIM_ACK) {
+		/* once it has counted the ack (and answered its client) */
+		if (l && l != nd && chance(&s->rng, 900))
+			sim_aim(s, l, s->now + SIM_TICK / 4 +
+				rnd(&s->rng, SIM_TICK), SIM_AIM_APPEND);
+		return;
+	}
+	/* the candidate's requests still in flight to the others are lost */
+	if ((s->faults & F_ONEWAY) && a && a < SIM_MAX_NODES && chance(&s->rng, 500)) {
+		for (i = 1; i <= s->nslots; i++)
+			if (i != id && i != a)
+				s->blocked[a][i] = true;
+		if (!s->heal_at)
+			s->heal_at = s->now + (2 + rnd(&s->rng, 5)) * SIM_TICK;
+		sim_trace(s, "NET cut n%u -> all but n%u", a, id);
+	}
+	for (i = 1; i <= s->nslots; i++)
+		if (i != id && s->nodes[i].alive && !s->nodes[i].paused_until &&
+		    raft_term(s->nodes[i].r) < term &&
+		    log_not_behind(&s->nodes[i], nd))
+			cand[nc++] = i;
+	if (nc) {
+		int err;
+
+		i = cand[rnd(&s->rng, nc)];
+		term = raft_term(s->nodes[i].r);
+		err = raft_campaign(s->nodes[i].r);
+		sim_trace(s, "n%u campaigns from term %llu -> %d", i, LL(term), err);
+		sim_process(s, &s->nodes[i]);
+	}
+}
+
 static void conf_contains(const u32 *v, u8 n, u32 id, int *pos)
 {
 	u8 i;

@@ -9,7 +9,7 @@
 #include <inttypes.h>
 #include "sim.h"
 
-enum { EV_MSG = 1, EV_TICK, EV_DISK, EV_DRIVER };
+enum { EV_MSG = 1, EV_TICK, EV_DISK, EV_DRIVER, EV_AIMED };
 
 #define LL(x) ((unsigned long long)(x))
 
@@ -1434,6 +1434,38 @@ static bool host_entries(void *h, const struct raft_entry *ents, u32 n)
 	return false;
 }
 
+/*
+ * Crashes aimed at the moments that matter (with F_CRASH): right after a
+ * node sent a vote grant, an append acknowledgement, or (a leader) new
+ * entries.  Queued at the current time, after the message itself; run.c
+ * (sim_aimed_fault) decides what crashes and who campaigns.
+ */
+static void aim_fault(struct sim *s, struct node *nd, const struct raft_msg *m)
+{
+	bool grant = !(m->flags & RAFT_MSGF_REJECT);
+	u64 kind = 0;
+
+	if (s->manual || !s->faults_on || !(s->faults & F_CRASH) || nd->aimed)
+		return;
+	if (m->type == RAFT_MSG_VOTE_RESP && grant && chance(&s->rng, 950))
+		kind = SIM_AIM_VOTE;
+	else if (m->type == RAFT_MSG_APPEND_RESP && grant && chance(&s->rng, 15))
+		kind = SIM_AIM_ACK;
+	else if (m->type == RAFT_MSG_APPEND && m->n_entries &&
+		 chance(&s->rng, 4))
+		kind = SIM_AIM_APPEND;
+	if (kind)
+		sim_aim(s, nd, s->now, kind);
+}
+
+void sim_aim(struct sim *s, struct node *nd, u64 at, u64 kind)
+{
+	if (nd->aimed)
+		return;
+	nd->aimed = true;
+	schedule(s, EV_AIMED, nd->id, at, kind);
+}
+
 static void host_send(void *h, const struct raft_msg *m)
 {
 	struct node *nd = h;
@@ -1445,6 +1477,7 @@ static void host_send(void *h, const struct raft_msg *m)
 		sim_trace(nd->sim, "send %s", buf);
 	}
 	send_msg(nd->sim, nd, m);
+	aim_fault(nd->sim, nd, m);
 }
 
 static void host_apply(void *h, const struct raft_entry *e)
@@ -1925,6 +1958,14 @@ bool sim_step_event(struct sim *s, bool msgs_only)
 			break;
 		feed_ticks(s, nd);
 		schedule(s, EV_TICK, nd->id, nd->tick_at + nd->tick_period, 0);
+		break;
+	}
+	case EV_AIMED: {
+		struct node *nd = &s->nodes[q->node];
+
+		nd->aimed = false;
+		if (q->inc == nd->incarnation && nd->alive)
+			sim_aimed_fault(s, nd, q->dseq);
 		break;
 	}
 	default:

@@ -147,6 +147,7 @@ struct node {
 	 */
 	u64 tick_at;
 	u64 paused_until;		/* 0: running */
+	bool aimed;			/* an aimed crash is queued (sim_aimed_fault) */
 	u64 reported;			/* persisted index reported */
 	u64 storm_tick, storm_msgs;	/* messages sent in the current tick */
 	struct raft_snap_send *ss;	/* snapshot sends of the current ready */
@@ -268,6 +269,9 @@ void sim_trace(struct sim *s, const char *fmt, ...)
 void sim_check_node(struct sim *s, struct node *nd);
 int sim_propose_write(struct sim *s, u32 id, u32 block, u64 value,
 		      u64 *index, u64 *term);
+enum { SIM_AIM_VOTE = 1, SIM_AIM_ACK, SIM_AIM_APPEND };
+void sim_aimed_fault(struct sim *s, struct node *nd, u64 kind);
+void sim_aim(struct sim *s, struct node *nd, u64 at, u64 kind);
 void sim_pause(struct sim *s, u32 id, u64 until);
 void sim_resume(struct sim *s, struct node *nd);
 int sim_read(struct sim *s, u32 id, u32 block);
