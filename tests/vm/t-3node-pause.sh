@@ -6,7 +6,7 @@
 # leader must never return the old contents: its clock jumps by the whole
 # pause, so its lease has expired (it steps down or the read waits for a
 # quorum it cannot reach and fails after io_timeout).  After healing it
-# follows and reads the new value.
+# follows (reads are served by the leader) and has applied the overwrite.
 . "$(dirname "$0")/lib.sh"
 N="1 2 3"
 rr_cluster_start "$N"
@@ -33,4 +33,4 @@ log "read on vm$L at once after the pause: '${got}'"
 net_heal "$L"
 expect_eq "leader after heal" "$(rr_leader "$N" 120)" "$L2"
 rr_wait_applied "$N" "$(rr_attr "$L2" 0 commit_index)" 120
-expect_eq "block 100 on vm$L after heal" "$(vm_ok "$L" "$rd100" 60)" new
+expect_eq "block 100 on vm$L2 after heal" "$(vm_ok "$L2" "$rd100" 60)" new
