@@ -6,6 +6,8 @@
 #   make check      every test suite; ends with "N passed, N failed"
 #   make bench      benchmarks (core, simulator, fio vs local disk and DRBD)
 #   make sim        the deterministic cluster simulator
+#   make sim-long   100,000 simulator seeds at 2,000 steps (resumable) and the
+#                   mutation catch rates (scripts/sim-long.sh)
 #   make coverage   branch coverage of kmod/raft by the userspace suites
 #   make kunit      KUnit suites under UML against Debian's linux-source-6.1
 #   make nemesis    randomized fault campaign in VMs [SEED=N] [ROUNDS=N] [NODES=3|5]
@@ -24,7 +26,7 @@ rr_kver = $(or $(KVER),$(shell scripts/kver.sh $(KERNEL) 2>/dev/null))
 rr_kdir = $(or $(KDIR),/lib/modules/$(rr_kver)/build)
 RRAFT_INSTALL_DEPS ?= scripts/install-deps.sh
 
-.PHONY: all module tools sim unit coverage check demo bench kunit vmtest nemesis clean deps style kernel-info
+.PHONY: all module tools sim sim-long unit coverage check demo bench kunit vmtest nemesis clean deps style kernel-info
 
 all: module tools
 
@@ -45,6 +47,9 @@ tools:
 
 sim:
 	$(MAKE) -C tests/sim
+
+sim-long:
+	@scripts/sim-long.sh
 
 unit:
 	$(MAKE) -C tests/unit

@@ -132,6 +132,7 @@ struct rraft_cmd {
 struct rraft_inmsg {
 	struct list_head node;
 	size_t bytes;
+	u64 at_ns;		/* arrival (boottime): ticks up to it go first */
 	struct raft_msg m;	/* entries and data follow in the same buffer */
 };
 
@@ -185,8 +186,8 @@ struct rraft_dev {
 	/* event loop inputs (in_lock) */
 	struct workqueue_struct *wq;
 	struct work_struct work;
-	struct timer_list tick_timer;
-	atomic_t ticks;
+	struct timer_list tick_timer;	/* kicks the loop; time is clock_ns */
+	u64 clock_ns;		/* boottime the core's ticks reach (lock) */
 	spinlock_t in_lock;		/* the input queues below */
 	struct list_head in_reqs;
 	struct list_head in_msgs;

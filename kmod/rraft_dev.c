@@ -57,7 +57,7 @@ static int rr_dev_core_create(struct rraft_dev *dev,
 			      const struct rr_create_args *a)
 {
 	struct rraft_store *s = &dev->store;
-	u64 per_ent = RRAFT_MAX_IO_BYTES + 2 * RR_BLOCK_SIZE;
+	u64 per_ent = 2 * RR_BLOCK_SIZE;	/* record overhead, payload aside */
 	struct raft_boot boot;
 	int err;
 
@@ -71,8 +71,9 @@ static int rr_dev_core_create(struct rraft_dev *dev,
 		.max_inflight = 32,
 		.max_append_bytes = 1u << 20,
 		.max_append_entries = 64,
-		.max_uncommitted = (u32)clamp_t(u64, s->ring_bytes / 4 / per_ent,
-						2, 256),
+		.max_uncommitted = (u32)clamp_t(u64, s->ring_bytes / 8 / per_ent,
+						2, 4096),
+		.max_uncommitted_bytes = s->ring_bytes / 8,
 		.pre_vote = true,
 		.check_quorum = true,
 		.lease_drift_ticks = RRAFT_LEASE_DRIFT_TICKS,

@@ -4,13 +4,17 @@
  * inputs, one pass, the handling of each ready, apply and checkpoints.
  *
  * One ordered workqueue (WQ_MEM_RECLAIM) and one work item per device.
- * Inputs - requests from queue_rq, messages from the transport, ticks from
- * a 50 ms timer, peer-down reports - are queued under dev->in_lock and the
- * work is kicked.  The work takes dev->lock, feeds the inputs to the core
- * and handles every ready in the order raft.h prescribes.  See
+ * Inputs - requests from queue_rq, messages from the transport (stamped
+ * with their arrival time), a 50 ms timer, peer-down reports - are queued
+ * under dev->in_lock and the work is kicked.  The timer only kicks: the
+ * core is fed the ticks that elapsed on the boottime clock (rr_clock_to).
+ * The work takes dev->lock, feeds the inputs to the core and handles every
+ * ready in the order raft.h prescribes.  See
  * Documentation/design/kernel-glue.rst.
  */
+#include <linux/math64.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include "rraft.h"
 
 void rraft_kick(struct rraft_dev *dev)
@@ -24,7 +28,6 @@ static void rr_tick_fn(struct timer_list *t)
 {
 	struct rraft_dev *dev = from_timer(dev, t, tick_timer);
 
-	atomic_inc(&dev->ticks);
 	rraft_kick(dev);
 	mod_timer(&dev->tick_timer, jiffies + msecs_to_jiffies(RRAFT_TICK_MS));
 }
@@ -85,6 +88,7 @@ static void rr_deliver(void *ctx, const struct raft_msg *m)
 		kvfree(im);
 		return;
 	}
+	im->at_ns = ktime_get_boottime_ns();
 	list_add_tail(&im->node, &dev->in_msgs);
 	dev->in_msg_bytes += bytes;
 	spin_unlock_irqrestore(&dev->in_lock, flags);
@@ -358,21 +362,44 @@ fatal:
 
 /* ---- one pass ---- */
 
+#define RR_TICK_NS	((u64)RRAFT_TICK_MS * NSEC_PER_MSEC)
+
 /*
- * Feed what arrived since the last pass: messages, then ticks, then
- * peer-down reports.  Returns the ticks fed (before the cap) and whether a
- * checkpoint was asked for.
+ * Feed the core the ticks that elapsed up to `until` (boottime ns, which
+ * runs on while the node is suspended, starved or its VM paused): never a
+ * count of timer firings, so a lease cannot outlive real time (issue 13
+ * defect 4).  Returns the ticks fed.
+ */
+static int rr_clock_to(struct rraft_dev *dev, u64 until)
+{
+	u64 n;
+
+	if (!dev->clock_ns)
+		dev->clock_ns = until;	/* first pass: the clock starts */
+	if (until <= dev->clock_ns)
+		return 0;
+	n = div64_u64(until - dev->clock_ns, RR_TICK_NS);
+	dev->clock_ns += n * RR_TICK_NS;
+	n = min_t(u64, n, 100 * RRAFT_ELECTION_TICKS);	/* the core caps too */
+	if (n && !dev->failed)
+		raft_tick(dev->raft, (u32)n);
+	return (int)n;
+}
+
+/*
+ * Feed what arrived since the last pass: each message after the ticks up
+ * to its arrival (a late pass neither makes it look fresh nor counts as a
+ * lost quorum), the ticks up to now, then peer-down reports.  Returns the
+ * ticks fed and whether a checkpoint was asked for.
  */
 static int rr_feed_inputs(struct rraft_dev *dev, bool *ckpt_req)
 {
 	struct rraft_inmsg *im, *tmp;
 	u32 down[RR_MAX_PEERS], n_down = 0, i;
 	unsigned long flags;
-	int ticks, ticks_in;
+	int ticks = 0;
 	LIST_HEAD(msgs);
 
-	ticks = atomic_xchg(&dev->ticks, 0);
-	ticks_in = ticks;
 	spin_lock_irqsave(&dev->in_lock, flags);
 	list_splice_init(&dev->in_msgs, &msgs);
 	dev->in_msg_bytes = 0;
@@ -386,24 +413,18 @@ static int rr_feed_inputs(struct rraft_dev *dev, bool *ckpt_req)
 	dev->checkpoint_req = false;
 	spin_unlock_irqrestore(&dev->in_lock, flags);
 
-	/*
-	 * Messages first: they arrived during the ticks being fed now, and a
-	 * leader must not count a slow pass as a lost quorum.
-	 */
 	list_for_each_entry_safe(im, tmp, &msgs, node) {
 		list_del(&im->node);
+		ticks += rr_clock_to(dev, im->at_ns);
 		if (!dev->failed)
 			raft_step(dev->raft, &im->m);
 		kvfree(im);
 	}
-	if (ticks > 4 * RRAFT_ELECTION_TICKS)
-		ticks = 4 * RRAFT_ELECTION_TICKS;
-	while (ticks-- > 0 && !dev->failed)
-		raft_tick(dev->raft);
+	ticks += rr_clock_to(dev, ktime_get_boottime_ns());
 	if (!dev->failed)
 		for (i = 0; i < n_down; i++)
 			raft_report_unreachable(dev->raft, down[i]);
-	return ticks_in;
+	return ticks;
 }
 
 static void rr_pass(struct rraft_dev *dev)
@@ -427,8 +448,11 @@ static void rr_pass(struct rraft_dev *dev)
 	for (rounds = 0; rounds < 4 && !dev->failed; rounds++) {
 		u64 applied = dev->applied;
 
+		/* the clock reaches every admitted read before its lease check */
+		ticks_in = (rounds ? 0 : ticks_in) +
+			   rr_clock_to(dev, ktime_get_boottime_ns());
 		rraft_blk_submit(dev);
-		rraft_catchup_pump(dev, rounds ? 0 : ticks_in);
+		rraft_catchup_pump(dev, ticks_in);
 		for (i = 0; i < 32 && raft_has_ready(dev->raft); i++)
 			if (rr_handle_ready(dev))
 				break;

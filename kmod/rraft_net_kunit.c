@@ -661,7 +661,7 @@ static void rr_rt_round(struct kunit *test, struct rr_rt_ctx *rc, bool tick)
 			continue;
 		rr_rt_step_inbox(test, n);
 		if (tick)
-			raft_tick(n->r);
+			raft_tick(n->r, 1);
 		rr_rt_ready(test, rc, n);
 	}
 }

@@ -128,10 +128,15 @@ static void become_leader(struct raft *r)
 {
 	struct raft_progress *self;
 
+	u64 i;
+
 	reset(r, r->term);
 	r->role = RAFT_LEADER;
 	r->lead = r->id;
 	r->seq_queued = false;
+	r->unc_bytes = 0;
+	for (i = r->commit + 1; i <= raft_log_last(r); i++)
+		r->unc_bytes += raft_log_entry(r, i)->len;
 	/* capacity for one entry was reserved by the caller */
 	raft_log_push(r, r->term, RAFT_ENTRY_NOOP, NULL, 0);
 	r->noop_index = raft_log_last(r);
@@ -431,6 +436,16 @@ static bool step_term(struct raft *r, const struct raft_msg *m)
 			/* a grant carries the future term */
 		} else if (is_from_leader(m)) {
 			raft_become_follower(r, m->term, m->from);
+		} else if (m->type == RAFT_MSG_VOTE && r->role != RAFT_LEADER) {
+			/*
+			 * Only a granted vote restarts the election timer
+			 * (handle_vote): candidates whose logs are behind must
+			 * not hold off, term after term, the one that can win.
+			 */
+			u32 elapsed = r->election_elapsed;
+
+			raft_become_follower(r, m->term, RAFT_NONE);
+			r->election_elapsed = elapsed;
 		} else {
 			raft_become_follower(r, m->term, RAFT_NONE);
 		}
@@ -660,11 +675,8 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 	return err;
 }
 
-void raft_tick(struct raft *r)
+static void tick_one(struct raft *r)
 {
-	/* room for a campaign that wins at once (its NOOP) */
-	if (raft_reserve(r, 2))
-		return;	/* out of memory: this tick is skipped */
 	r->now++;
 	if (r->role == RAFT_LEADER) {
 		r->heartbeat_elapsed++;
@@ -706,6 +718,32 @@ void raft_tick(struct raft *r)
 	}
 }
 
+/*
+ * ticks: the ticks of time that elapsed since the last call (not timer
+ * firings).  r->now always advances by all of them, even when the
+ * per-tick work is cut short (a long pause, or out of memory), so that a
+ * lease is never counted from a clock that fell behind.
+ */
+void raft_tick(struct raft *r, u32 ticks)
+{
+	u32 cap = 4 * r->cfg.election_ticks;
+
+	if (ticks > cap) {
+		/* nothing in a tick outlives 2 election timeouts */
+		r->now += ticks - cap;
+		ticks = cap;
+	}
+	while (ticks) {
+		/* room for a campaign that wins at once (its NOOP) */
+		if (raft_reserve(r, 2)) {
+			r->now += ticks;	/* out of memory: work skipped */
+			return;
+		}
+		tick_one(r);
+		ticks--;
+	}
+}
+
 int raft_request_leadership(struct raft *r)
 {
 	int err;
@@ -739,12 +777,16 @@ int raft_campaign(struct raft *r)
 }
 
 /*
- * Room for a leader's new entry (a proposal or a configuration): -EBUSY
- * while max_uncommitted entries wait for commit (backpressure).
+ * Room for a leader's new entry of len payload bytes (a proposal or a
+ * configuration): -EBUSY while max_uncommitted entries or
+ * max_uncommitted_bytes wait for commit (backpressure).
  */
-int raft_reserve_entry(struct raft *r)
+int raft_reserve_entry(struct raft *r, u32 len)
 {
 	if (raft_log_last(r) - r->commit >= r->cfg.max_uncommitted)
+		return -EBUSY;
+	if (r->cfg.max_uncommitted_bytes && r->unc_bytes &&
+	    r->unc_bytes + len > r->cfg.max_uncommitted_bytes)
 		return -EBUSY;
 	return raft_reserve(r, 1);
 }
@@ -759,7 +801,7 @@ int raft_propose(struct raft *r, const void *data, u32 len, u64 *index,
 		return -EPERM;
 	if (len && !data)
 		return -EINVAL;
-	err = raft_reserve_entry(r);
+	err = raft_reserve_entry(r, len);
 	if (err)
 		return err;
 	buf = raft_dup_data(data, len, &err);
@@ -861,6 +903,10 @@ int raft_create(struct raft **out, const struct raft_config *cfg,
 	r->cfg = *cfg;
 	if (r->cfg.max_inflight == 0)
 		r->cfg.max_inflight = 1;
+	if (r->cfg.append_timeout_ticks == 0)
+		r->cfg.append_timeout_ticks =
+			(u32)max_u64(r->cfg.election_ticks / 2,
+				     2 * r->cfg.heartbeat_ticks);
 	if (r->cfg.max_inflight > RAFT_INFL_MAX)
 		r->cfg.max_inflight = RAFT_INFL_MAX;
 	if (r->cfg.max_append_entries == 0)

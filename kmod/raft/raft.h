@@ -6,7 +6,8 @@
  * actions come out through raft_ready(): hard state and entries to persist,
  * messages to send, committed entries to apply, read states, snapshot work.
  * The core never does I/O, never sleeps and never reads a clock: time is
- * counted in ticks, and randomness comes from a PRNG seeded by the host.
+ * counted in ticks the host measures (raft_tick), and randomness comes
+ * from a PRNG seeded by the host.
  *
  * The host loop (single-threaded per node; the caller serialises all calls):
  *
@@ -295,7 +296,21 @@ struct raft_config {
 	u32 max_inflight;	/* appends in flight per peer in replicate state */
 	u32 max_append_bytes;	/* payload bytes per append message */
 	u32 max_append_entries;	/* entries per append message */
-	u32 max_uncommitted;	/* entries proposed but not committed (backpressure) */
+	/*
+	 * Backpressure on a leader: raft_propose answers -EBUSY while
+	 * max_uncommitted entries, or entries of max_uncommitted_bytes
+	 * payload bytes (0: no byte limit; one entry always fits), wait for
+	 * commit.
+	 */
+	u32 max_uncommitted;
+	u64 max_uncommitted_bytes;
+	/*
+	 * An append unacknowledged for this many ticks was lost: the peer is
+	 * probed again (0: election_ticks / 2, at least 2 heartbeats).  Only
+	 * the age of the oldest append in flight counts, so appends queued
+	 * behind others (heartbeats overtake bulk data) are not resent.
+	 */
+	u32 append_timeout_ticks;
 	bool pre_vote;
 	bool check_quorum;
 	/*
@@ -367,7 +382,17 @@ int raft_create(struct raft **out, const struct raft_config *cfg,
 void raft_destroy(struct raft *r);
 
 /* Events. */
-void raft_tick(struct raft *r);
+/*
+ * Time: ticks is the number of ticks that really elapsed since the last
+ * call, measured on a clock that keeps running while the node does not
+ * (a paused VM, a starved loop): never "one per timer firing".  The host
+ * catches the clock up before it steps a message (timestamped on arrival:
+ * feed the ticks up to its arrival first) and before raft_read_index, so
+ * that neither a late message nor a lease read looks fresher than it is.
+ * A leader's lease counts from when the heartbeats that renewed it were
+ * queued (before they were sent), for election_ticks - lease_drift_ticks.
+ */
+void raft_tick(struct raft *r, u32 ticks);
 /* copies m; -EINVAL for a malformed message, -ENOMEM (state unchanged) */
 int raft_step(struct raft *r, const struct raft_msg *m);
 int raft_propose(struct raft *r, const void *data, u32 len,

@@ -275,7 +275,7 @@ int raft_change_conf(struct raft *r, const struct raft_conf *target)
 			   pr->match + r->cfg.catchup_entries < raft_log_last(r)))
 			return -EINVAL;
 	}
-	err = raft_reserve_entry(r);
+	err = raft_reserve_entry(r, RAFT_CONF_ENCODED_SIZE);
 	if (err)
 		return err;
 	buf = raft_malloc(RAFT_CONF_ENCODED_SIZE);

@@ -102,7 +102,7 @@ struct raft_progress {
 	u32 infl_count;
 	u64 applied;		/* last reported by the peer (base for snapshots) */
 	u64 acked_seq;		/* highest heartbeat sequence echoed */
-	u64 hb_match;		/* match at the previous heartbeat response */
+	u64 infl_at[RAFT_INFL_MAX];	/* r->now when each append was sent */
 	struct raft_snap_stream snap;
 };
 
@@ -226,6 +226,7 @@ struct raft {
 	/* follower */
 	u64 ack_pending;	/* highest index known to match the leader */
 	u64 ack_sent;		/* highest index acknowledged in this term */
+	u64 unc_bytes;		/* leader: payload bytes of (commit, last] */
 
 	/* snapshot receive (raft_snap.c); inconsistent: mid-install */
 	bool inconsistent;
@@ -248,7 +249,7 @@ static inline u64 max_u64(u64 a, u64 b)
 void raft_become_follower(struct raft *r, u64 term, u32 lead);
 void raft_send_ack(struct raft *r, u32 to, bool force);
 void raft_maybe_send_timeout_now(struct raft *r, struct raft_progress *pr);
-int raft_reserve_entry(struct raft *r);
+int raft_reserve_entry(struct raft *r, u32 len);
 
 /* raft_log.c */
 u64 raft_log_first(const struct raft *r);

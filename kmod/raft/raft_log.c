@@ -84,6 +84,8 @@ void raft_log_push(struct raft *r, u64 term, u32 type, u8 *data, u32 len)
 	e->len = len;
 	e->data = data;
 	r->n++;
+	if (r->role == RAFT_LEADER)
+		r->unc_bytes += len;
 	if (type == RAFT_ENTRY_CONF) {
 		struct raft_conf c;
 

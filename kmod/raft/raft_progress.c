@@ -192,23 +192,18 @@ static bool infl_full(const struct raft *r, const struct raft_progress *pr)
 	return pr->infl_count >= r->cfg.max_inflight;
 }
 
-static void infl_add(struct raft_progress *pr, u64 last)
+static void infl_add(struct raft_progress *pr, u64 last, u64 now)
 {
-	pr->infl[(pr->infl_head + pr->infl_count) % RAFT_INFL_MAX] = last;
+	u32 k = (pr->infl_head + pr->infl_count) % RAFT_INFL_MAX;
+
+	pr->infl[k] = last;
+	pr->infl_at[k] = now;
 	pr->infl_count++;
 }
 
 static void infl_free_to(struct raft_progress *pr, u64 index)
 {
 	while (pr->infl_count && pr->infl[pr->infl_head] <= index) {
-		pr->infl_head = (pr->infl_head + 1) % RAFT_INFL_MAX;
-		pr->infl_count--;
-	}
-}
-
-static void infl_free_first(struct raft_progress *pr)
-{
-	if (pr->infl_count) {
 		pr->infl_head = (pr->infl_head + 1) % RAFT_INFL_MAX;
 		pr->infl_count--;
 	}
@@ -283,7 +278,7 @@ void raft_send_append(struct raft *r, struct raft_progress *pr)
 			return;
 		}
 		/* replicate: next > last returned above, so cnt >= 1 */
-		infl_add(pr, prev + cnt);
+		infl_add(pr, prev + cnt, r->now);
 		pr->next = prev + cnt + 1;
 	}
 }
@@ -328,7 +323,8 @@ void raft_maybe_commit(struct raft *r)
 	/* Figure 8: only an entry of the current term commits by counting */
 	if (raft_log_term(r, q) != r->term)
 		return;
-	r->commit = q;
+	while (r->commit < q)
+		r->unc_bytes -= raft_log_entry(r, ++r->commit)->len;
 	raft_after_commit(r);
 }
 
@@ -444,14 +440,16 @@ void raft_handle_heartbeat_resp(struct raft *r, struct raft_progress *pr,
 	} else {
 		if (pr->state == PROG_PROBE) {
 			pr->probe_sent = false;
-		} else if (pr->match < raft_log_last(r) &&
-			   pr->hb_match == pr->match) {
-			/* no progress for a heartbeat round: appends lost */
+		} else if (pr->infl_count &&
+			   r->now - pr->infl_at[pr->infl_head] >=
+			   r->cfg.append_timeout_ticks) {
+			/*
+			 * The oldest append in flight is overdue: lost (the
+			 * peer answers heartbeats).  Appends merely queued
+			 * behind others are younger and not resent.
+			 */
 			raft_prog_probe(r, pr);
 		}
-		if (infl_full(r, pr))
-			infl_free_first(pr);
-		pr->hb_match = pr->match;
 		if (pr->match < raft_log_last(r) || pr->state == PROG_PROBE)
 			raft_send_append(r, pr);
 	}

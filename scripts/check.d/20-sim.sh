@@ -8,9 +8,12 @@
 #      caught on at least one seed (1 test each), and a seed's trace must
 #      be identical in two runs (determinism);
 #   4. random seeds, all faults: 1200 x 3 nodes, 800 x 5 nodes, 100 x 7
-#      nodes (1 test per seed).
+#      nodes (1 test per seed);
+#   5. long runs: 300 x 3, 200 x 5 and 100 x 7 nodes at 2000 steps (make
+#      sim-long runs 100,000 of them).
 # Last line: "N passed, N failed".  Exit status non-zero on any failure.
-# SIM_STEPS / SIM_SEEDS3 / SIM_SEEDS5 / SIM_SEEDS7 override the sizes.
+# SIM_STEPS / SIM_SEEDS3 / SIM_SEEDS5 / SIM_SEEDS7 override the sizes,
+# SIM_LONG_STEPS / SIM_LONG3 / SIM_LONG5 / SIM_LONG7 those of the long runs.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=${RRAFT_SIM_BUILD:-$top/build/sim}
@@ -58,6 +61,7 @@ selftest stale-read 3 1-40
 selftest early-ack 3 1-40
 selftest lose-tail 3 1-40
 selftest forget-vote 3 1-300
+selftest tick-firings 3 1-200
 
 echo "== determinism (one seed, two runs, identical traces)"
 "$sim" --nodes 5 --seed 7 --steps 300 --trace >"$out/det1.log" 2>&1
@@ -72,12 +76,13 @@ else
 fi
 
 run_seeds() {
-	local nodes=$1 count=$2 line p f
+	local nodes=$1 count=$2 steps=${3:-$steps} line p f log
 	[ "$count" -gt 0 ] || return 0
+	log=$out/seeds$nodes-$steps.log
 	echo "== random seeds: $count x $nodes nodes, $steps steps, all faults"
-	"$sim" --nodes "$nodes" --seeds "1-$count" --steps "$steps" >"$out/seeds$nodes.log" 2>&1
-	grep -v ' passed, ' "$out/seeds$nodes.log" | head -n 200
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/seeds$nodes.log" | tail -n 1)
+	"$sim" --nodes "$nodes" --seeds "1-$count" --steps "$steps" >"$log" 2>&1
+	grep -v ' passed, ' "$log" | head -n 200
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
 		echo "$nodes nodes: no summary (crashed?)"
 		fail=$((fail + 1))
@@ -93,6 +98,10 @@ run_seeds() {
 run_seeds 3 "$n3"
 run_seeds 5 "$n5"
 run_seeds 7 "$n7"
+long=${SIM_LONG_STEPS:-2000}
+run_seeds 3 "${SIM_LONG3:-300}" "$long"
+run_seeds 5 "${SIM_LONG5:-200}" "$long"
+run_seeds 7 "${SIM_LONG7:-100}" "$long"
 
 echo "sim: $(( $(date +%s) - start ))s"
 echo "$pass passed, $fail failed"

@@ -645,7 +645,7 @@ void rtc_tick(struct rtc_cluster *c, u32 id)
 
 	if (!nd->up)
 		return;
-	raft_tick(nd->r);
+	raft_tick(nd->r, 1);
 	rtc_process(c, id);
 }
 
@@ -692,7 +692,7 @@ void rtc_tick_settle(struct rtc_cluster *c, u32 n)
 	for (k = 0; k < n; k++) {
 		for (id = 1; id <= c->n; id++)
 			if (rtc_node(c, id)->up)
-				raft_tick(rtc_r(c, id));
+				raft_tick(rtc_r(c, id), 1);
 		rtc_settle(c);
 	}
 }

@@ -21,7 +21,7 @@
 
 static const char *const fault_names[] = {
 	"drop", "dup", "delay", "reorder", "partition", "oneway", "crash",
-	"disk", "drift", "conf", "snapshot", "transfer",
+	"disk", "drift", "conf", "snapshot", "transfer", "pause",
 };
 
 static int parse_faults(const char *s, u32 *out)
@@ -59,10 +59,11 @@ static void usage(void)
 		"       rraft-sim --nodes N --seed X [--trace] [--steps S] [--faults LIST]\n"
 		"       rraft-sim --script FILE [--rewrite]\n"
 		"       rraft-sim --bench [--nodes N] [--steps S]\n"
-		"       --mutate stale-read|early-ack|forget-vote|lose-tail: deliberately\n"
-		"         break the host to prove the checkers catch it (seeds should FAIL)\n"
+		"       --mutate stale-read|early-ack|forget-vote|lose-tail|tick-firings:\n"
+		"         deliberately break the host to prove the checkers catch it\n"
+		"         (seeds should FAIL)\n"
 		"faults: all, none, or a comma list of drop,dup,delay,reorder,partition,\n"
-		"        oneway,crash,disk,drift,conf,snapshot,transfer\n");
+		"        oneway,crash,disk,drift,conf,snapshot,transfer,pause\n");
 	exit(2);
 }
 
@@ -150,6 +151,8 @@ int main(int argc, char **argv)
 				sim_mutate |= M_FORGET_VOTE;
 			else if (!strcmp(val, "lose-tail"))
 				sim_mutate |= M_LOSE_TAIL;
+			else if (!strcmp(val, "tick-firings"))
+				sim_mutate |= M_TICK_FIRINGS;
 			else
 				usage();
 			i++;

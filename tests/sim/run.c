@@ -25,7 +25,8 @@ static struct node *find_leader(struct sim *s)
 	for (i = 1; i <= s->nslots; i++) {
 		struct node *nd = &s->nodes[i];
 
-		if (!nd->alive || raft_role(nd->r) != RAFT_LEADER)
+		if (!nd->alive || nd->paused_until ||
+		    raft_role(nd->r) != RAFT_LEADER)
 			continue;
 		if (!best || raft_term(nd->r) > raft_term(best->r))
 			best = nd;
@@ -100,6 +101,84 @@ static void fault_oneway(struct sim *s)
 	}
 	if (!s->heal_at)
 		s->heal_at = s->now + (5 + rnd(&s->rng, 40)) * SIM_TICK;
+}
+
+/* a's log is at least as up to date as b's (a vote from b is possible) */
+static bool log_not_behind(struct node *a, struct node *b)
+{
+	struct raft_status sa, sb;
+	u64 ta, tb;
+
+	raft_get_status(a->r, &sa);
+	raft_get_status(b->r, &sb);
+	ta = raft_term_at(a->r, sa.last_index);
+	tb = raft_term_at(b->r, sb.last_index);
+	if (sa.last_index == sa.snap_index)
+		ta = sa.snap_term;
+	if (sb.last_index == sb.snap_index)
+		tb = sb.snap_term;
+	return ta > tb || (ta == tb && sa.last_index >= sb.last_index);
+}
+
+/*
+ * An aimed crash (queued by the host right after the message, see
+ * aim_fault in sim.c).  After a vote grant or an acknowledgement the node
+ * reboots at once (only what it persisted survives): after a grant a node
+ * that has not heard of that term yet campaigns in it (a restart during an
+ * election); after an acknowledgement the leader crashes too, a moment
+ * later (once it counted the ack), so that the acknowledged entries must
+ * survive on the voter.  A leader that just sent new entries crashes and
+ * restarts later.
+ */
+void sim_aimed_fault(struct sim *s, struct node *nd, u64 kind)
+{
+	static const char *const what[] = { "", "vote", "ack", "append" };
+	u32 id = nd->id, i, cand[SIM_MAX_NODES], nc = 0, a = nd->hs.vote;
+	u64 term = raft_term(nd->r);
+	struct node *l = find_leader(s);
+
+	if (nd->paused_until || !s->faults_on)
+		return;
+	sim_trace(s, "n%u aimed crash after its %s", id, what[kind]);
+	if (kind == SIM_AIM_APPEND) {
+		if (count_down(s) < (s->n - 1) / 2 + (s->n == 3)) {
+			sim_crash(s, id);
+			s->restart_at[id] = s->now + (2 + rnd(&s->rng, 20)) * SIM_TICK;
+		}
+		return;
+	}
+	sim_crash(s, id);
+	sim_restart(s, id);
+	if (kind == SIM_AIM_ACK) {
+		/* once it has counted the ack (and answered its client) */
+		if (l && l != nd && chance(&s->rng, 900))
+			sim_aim(s, l, s->now + SIM_TICK / 4 +
+				rnd(&s->rng, SIM_TICK), SIM_AIM_APPEND);
+		return;
+	}
+	/* the candidate's requests still in flight to the others are lost */
+	if ((s->faults & F_ONEWAY) && a && a < SIM_MAX_NODES && chance(&s->rng, 500)) {
+		for (i = 1; i <= s->nslots; i++)
+			if (i != id && i != a)
+				s->blocked[a][i] = true;
+		if (!s->heal_at)
+			s->heal_at = s->now + (2 + rnd(&s->rng, 5)) * SIM_TICK;
+		sim_trace(s, "NET cut n%u -> all but n%u", a, id);
+	}
+	for (i = 1; i <= s->nslots; i++)
+		if (i != id && s->nodes[i].alive && !s->nodes[i].paused_until &&
+		    raft_term(s->nodes[i].r) < term &&
+		    log_not_behind(&s->nodes[i], nd))
+			cand[nc++] = i;
+	if (nc) {
+		int err;
+
+		i = cand[rnd(&s->rng, nc)];
+		term = raft_term(s->nodes[i].r);
+		err = raft_campaign(s->nodes[i].r);
+		sim_trace(s, "n%u campaigns from term %llu -> %d", i, LL(term), err);
+		sim_process(s, &s->nodes[i]);
+	}
 }
 
 static void conf_contains(const u32 *v, u8 n, u32 id, int *pos)
@@ -192,7 +271,8 @@ static void checkpoint(struct sim *s, struct node *nd)
 	struct raft_snap_meta meta;
 	int err;
 
-	if (!nd->alive || nd->inst || nd->applied <= nd->ck_meta.index)
+	if (!nd->alive || nd->paused_until || nd->inst ||
+	    nd->applied <= nd->ck_meta.index)
 		return;
 	/* the checkpoint is durable before the core may drop the log */
 	meta.index = nd->applied;
@@ -221,7 +301,7 @@ static void client_ops(struct sim *s)
 		nd = find_leader(s);
 		if (!nd || chance(&s->rng, (sim_mutate & M_STALE_READ) ? 500 : 120)) {
 			nd = &s->nodes[1 + rnd(&s->rng, s->nslots)];
-			if (!nd->alive)
+			if (!nd->alive || nd->paused_until)
 				continue;
 		}
 		block = (u32)rnd(&s->rng, SIM_NBLOCKS);
@@ -229,6 +309,61 @@ static void client_ops(struct sim *s)
 			sim_propose_write(s, nd->id, block, s->next_value++, &idx, &term);
 		else
 			sim_read(s, nd->id, block);
+	}
+}
+
+/*
+ * A node's VM stops (SIGSTOP) for one to five election timeouts while the
+ * others run on, often with its links cut too; its events wait.
+ */
+static void fault_pause(struct sim *s)
+{
+	struct node *l = find_leader(s), *nd;
+	u32 id = 1 + (u32)rnd(&s->rng, s->nslots), j;
+	u64 e, until;
+
+	if (l && chance(&s->rng, 700))
+		id = l->id;	/* the interesting case: a leader's lease */
+	nd = &s->nodes[id];
+	e = nd->cfg.election_ticks;
+	until = s->now + (e + rnd(&s->rng, 4 * e)) * SIM_TICK;
+	if (!nd->alive || nd->paused_until)
+		return;
+	sim_pause(s, id, until);
+	if (chance(&s->rng, 750)) {
+		for (j = 1; j <= s->nslots; j++)
+			if (j != id)
+				s->blocked[id][j] = s->blocked[j][id] = true;
+		if (s->heal_at < until + SIM_TICK)
+			s->heal_at = until + (1 + rnd(&s->rng, 5)) * SIM_TICK;
+		sim_trace(s, "NET isolate n%u during its pause", id);
+	}
+}
+
+/*
+ * Resumed nodes: clock first, then a read at once (the VM test's read) of
+ * the block written last, which the others may have overwritten meanwhile.
+ */
+static void resume_paused(struct sim *s, bool all)
+{
+	u32 i, k, block = (u32)rnd(&s->rng, SIM_NBLOCKS);
+
+	for (k = s->nhist; k > 0; k--) {
+		if (s->hist[k - 1].write) {
+			block = s->hist[k - 1].block;
+			break;
+		}
+	}
+
+	for (i = 1; i <= s->nslots; i++) {
+		struct node *nd = &s->nodes[i];
+
+		if (!nd->paused_until || (!all && s->now < nd->paused_until))
+			continue;
+		nd->paused_until = s->now;
+		sim_resume(s, nd);
+		if (!all && nd->alive)
+			sim_read(s, i, block);
 	}
 }
 
@@ -261,6 +396,9 @@ static void drive(struct sim *s, u64 tick)
 			fault_conf(s);
 		if ((s->faults & F_TRANSFER) && chance(&s->rng, 15))
 			fault_transfer(s);
+		if ((s->faults & F_PAUSE) && chance(&s->rng, 15))
+			fault_pause(s);
+		resume_paused(s, false);
 	}
 	for (i = 1; i <= s->nslots; i++) {
 		struct node *nd = &s->nodes[i];
@@ -361,6 +499,7 @@ int sim_run_seed(u64 seed, u32 n, u64 steps, u32 faults, bool trace)
 
 	/* phase 2: heal everything, then a leader must commit a probe write */
 	s->faults_on = false;
+	resume_paused(s, true);
 	heal_net(s);
 	for (i = 1; i <= s->nslots; i++) {
 		s->restart_at[i] = 0;

@@ -9,6 +9,7 @@
  *
  * Commands (node ids are 1-based):
  *   nodes N [prevote=0|1] [checkquorum=0|1] [lease=T] [spares=K] [maxents=E]
+ *         [appendtimeout=T] (ticks after which an append is lost; default 1)
  *   boot ID term=T [vote=V] [commit=C] log=T1,T2*3,... [voters=1,2,3] [learners=4]
  *   campaign ID | tick ID|all [N] | transfer ID TO | compact ID
  *   propose ID BLOCK VALUE | read ID BLOCK
@@ -365,6 +366,10 @@ static void cmd_nodes(struct args *a)
 			cf->election_ticks = (u32)atoi(v);
 		if ((v = kvget(a->argv, a->argc, "maxents")))
 			cf->max_append_entries = (u32)atoi(v);
+		/* scripts count rounds: an append is lost after one */
+		cf->append_timeout_ticks = 1;
+		if ((v = kvget(a->argv, a->argc, "appendtimeout")))
+			cf->append_timeout_ticks = (u32)atoi(v);
 	}
 	sim_start_all(s);
 	a->c->have = true;
@@ -409,7 +414,7 @@ static void tick_nodes(struct sim *s, u32 only)
 	for (i = 1; i <= s->nslots; i++) {
 		if ((only && i != only) || !s->nodes[i].alive)
 			continue;
-		raft_tick(s->nodes[i].r);
+		raft_tick(s->nodes[i].r, 1);
 		sim_process(s, &s->nodes[i]);
 	}
 }

@@ -9,7 +9,7 @@
 #include <inttypes.h>
 #include "sim.h"
 
-enum { EV_MSG = 1, EV_TICK, EV_DISK, EV_DRIVER };
+enum { EV_MSG = 1, EV_TICK, EV_DISK, EV_DRIVER, EV_AIMED };
 
 #define LL(x) ((unsigned long long)(x))
 
@@ -592,8 +592,13 @@ static void node_start(struct sim *s, struct node *nd)
 		  nd->id, nd->incarnation, LL(nd->hs.term), nd->hs.vote,
 		  LL(nd->hs.commit), LL(nd->ck_meta.index), LL(nd->ck_meta.term),
 		  LL(first), LL(nd->mlast), nd->inst ? " INCONSISTENT" : "");
-	if (!s->manual)
-		schedule(s, EV_TICK, nd->id, s->now + rnd(&s->rng, nd->tick_period) + 1, 0);
+	nd->paused_until = 0;
+	if (!s->manual) {
+		u64 at = s->now + rnd(&s->rng, nd->tick_period) + 1;
+
+		nd->tick_at = at - nd->tick_period;	/* one tick due at `at` */
+		schedule(s, EV_TICK, nd->id, at, 0);
+	}
 	sim_process(s, nd);
 }
 
@@ -629,6 +634,7 @@ void sim_crash(struct sim *s, u32 id)
 	raft_destroy(nd->r);
 	nd->r = NULL;
 	nd->alive = false;
+	nd->paused_until = 0;
 	free_disk(nd);
 	if (sim_mutate & M_LOSE_TAIL) {
 		u64 last = nd->ck_meta.index;
@@ -1428,6 +1434,38 @@ static bool host_entries(void *h, const struct raft_entry *ents, u32 n)
 	return false;
 }
 
+/*
+ * Crashes aimed at the moments that matter (with F_CRASH): right after a
+ * node sent a vote grant, an append acknowledgement, or (a leader) new
+ * entries.  Queued at the current time, after the message itself; run.c
+ * (sim_aimed_fault) decides what crashes and who campaigns.
+ */
+static void aim_fault(struct sim *s, struct node *nd, const struct raft_msg *m)
+{
+	bool grant = !(m->flags & RAFT_MSGF_REJECT);
+	u64 kind = 0;
+
+	if (s->manual || !s->faults_on || !(s->faults & F_CRASH) || nd->aimed)
+		return;
+	if (m->type == RAFT_MSG_VOTE_RESP && grant && chance(&s->rng, 950))
+		kind = SIM_AIM_VOTE;
+	else if (m->type == RAFT_MSG_APPEND_RESP && grant && chance(&s->rng, 15))
+		kind = SIM_AIM_ACK;
+	else if (m->type == RAFT_MSG_APPEND && m->n_entries &&
+		 chance(&s->rng, 4))
+		kind = SIM_AIM_APPEND;
+	if (kind)
+		sim_aim(s, nd, s->now, kind);
+}
+
+void sim_aim(struct sim *s, struct node *nd, u64 at, u64 kind)
+{
+	if (nd->aimed)
+		return;
+	nd->aimed = true;
+	schedule(s, EV_AIMED, nd->id, at, kind);
+}
+
 static void host_send(void *h, const struct raft_msg *m)
 {
 	struct node *nd = h;
@@ -1439,6 +1477,7 @@ static void host_send(void *h, const struct raft_msg *m)
 		sim_trace(nd->sim, "send %s", buf);
 	}
 	send_msg(nd->sim, nd, m);
+	aim_fault(nd->sim, nd, m);
 }
 
 static void host_apply(void *h, const struct raft_entry *e)
@@ -1750,6 +1789,7 @@ void sim_init(struct sim *s, u64 seed, u32 n, u32 spares, u32 faults,
 		c->max_append_bytes = 8 * SIM_PAYLOAD;
 		c->max_append_entries = 8;
 		c->max_uncommitted = 64;
+		c->max_uncommitted_bytes = 24 * SIM_PAYLOAD;
 		c->pre_vote = true;
 		c->check_quorum = true;
 		c->lease_drift_ticks = 0;
@@ -1816,6 +1856,66 @@ void sim_free(struct sim *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Feed the ticks elapsed since the last ones (the kernel's rr_clock_to):
+ * a node that was paused catches up the whole pause at once.
+ */
+static void feed_ticks(struct sim *s, struct node *nd)
+{
+	u64 n = (s->now - nd->tick_at) / nd->tick_period;
+
+	if (!n)
+		return;
+	nd->tick_at += n * nd->tick_period;
+	if (n > 1)
+		sim_trace(s, "n%u clock jumps %llu ticks", nd->id, LL(n));
+	if (sim_mutate & M_TICK_FIRINGS)
+		n = 1;
+	raft_tick(nd->r, (u32)(n < 100000 ? n : 100000));
+	sim_process(s, nd);
+}
+
+void sim_pause(struct sim *s, u32 id, u64 until)
+{
+	struct node *nd = &s->nodes[id];
+
+	if (!nd->alive || nd->paused_until)
+		return;
+	nd->paused_until = until;
+	sim_trace(s, "n%u PAUSE until %.3f", id, (double)until / SIM_TICK);
+}
+
+/* The VM runs again: its clock first, before any queued event. */
+void sim_resume(struct sim *s, struct node *nd)
+{
+	if (!nd->paused_until || s->now < nd->paused_until)
+		return;
+	nd->paused_until = 0;
+	sim_trace(s, "n%u RESUME", nd->id);
+	if (nd->alive && !s->manual)
+		feed_ticks(s, nd);
+}
+
+/* An event for a paused node waits until it resumes; true if deferred. */
+static bool defer_paused(struct sim *s, struct qmsg *q)
+{
+	u32 id = q->kind == EV_MSG ? q->m.to : q->node;
+	struct node *nd;
+
+	if (!id || id >= SIM_MAX_NODES)
+		return false;
+	nd = &s->nodes[id];
+	if (!nd->paused_until)
+		return false;
+	if (s->now < nd->paused_until) {
+		q->at = nd->paused_until;
+		heap_push(s, q);
+		return true;
+	}
+	sim_resume(s, nd);
+	return false;
+}
+
 /* Run one event. msgs_only: only message deliveries (script "deliver"). */
 bool sim_step_event(struct sim *s, bool msgs_only)
 {
@@ -1841,6 +1941,8 @@ bool sim_step_event(struct sim *s, bool msgs_only)
 	}
 	if (q->at > s->now)
 		s->now = q->at;
+	if (defer_paused(s, q))
+		return true;
 	switch (q->kind) {
 	case EV_MSG:
 		deliver(s, q);
@@ -1854,9 +1956,16 @@ bool sim_step_event(struct sim *s, bool msgs_only)
 
 		if (q->inc != nd->incarnation || !nd->alive)
 			break;
-		raft_tick(nd->r);
-		sim_process(s, nd);
-		schedule(s, EV_TICK, nd->id, s->now + nd->tick_period, 0);
+		feed_ticks(s, nd);
+		schedule(s, EV_TICK, nd->id, nd->tick_at + nd->tick_period, 0);
+		break;
+	}
+	case EV_AIMED: {
+		struct node *nd = &s->nodes[q->node];
+
+		nd->aimed = false;
+		if (q->inc == nd->incarnation && nd->alive)
+			sim_aimed_fault(s, nd, q->dseq);
 		break;
 	}
 	default:

@@ -30,8 +30,8 @@ enum {
 	F_DROP = 1 << 0, F_DUP = 1 << 1, F_DELAY = 1 << 2, F_REORDER = 1 << 3,
 	F_PARTITION = 1 << 4, F_ONEWAY = 1 << 5, F_CRASH = 1 << 6,
 	F_DISK = 1 << 7, F_DRIFT = 1 << 8, F_CONF = 1 << 9,
-	F_SNAPSHOT = 1 << 10, F_TRANSFER = 1 << 11,
-	F_ALL = (1 << 12) - 1,
+	F_SNAPSHOT = 1 << 10, F_TRANSFER = 1 << 11, F_PAUSE = 1 << 12,
+	F_ALL = (1 << 13) - 1,
 };
 
 struct prng {
@@ -139,6 +139,15 @@ struct node {
 	u32 last_role;
 	u64 last_term;
 	u64 tick_period;
+	/*
+	 * The host feeds the core the ticks that elapsed since tick_at (a
+	 * multiple of tick_period; differences are taken mod 2^64), never
+	 * one per timer event.  A paused node (its VM stopped: F_PAUSE)
+	 * handles no event before paused_until; its clock then jumps.
+	 */
+	u64 tick_at;
+	u64 paused_until;		/* 0: running */
+	bool aimed;			/* an aimed crash is queued (sim_aimed_fault) */
 	u64 reported;			/* persisted index reported */
 	u64 storm_tick, storm_msgs;	/* messages sent in the current tick */
 	struct raft_snap_send *ss;	/* snapshot sends of the current ready */
@@ -176,6 +185,7 @@ enum {
 	M_EARLY_ACK = 2,	/* acknowledge writes when proposed */
 	M_FORGET_VOTE = 4,	/* restart forgets the vote (term not with it) */
 	M_LOSE_TAIL = 8,	/* a crash loses the last acknowledged entries */
+	M_TICK_FIRINGS = 16,	/* one tick per timer event: a pause counts one */
 };
 extern u32 sim_mutate;
 extern const char *sim_argv0;
@@ -259,6 +269,11 @@ void sim_trace(struct sim *s, const char *fmt, ...)
 void sim_check_node(struct sim *s, struct node *nd);
 int sim_propose_write(struct sim *s, u32 id, u32 block, u64 value,
 		      u64 *index, u64 *term);
+enum { SIM_AIM_VOTE = 1, SIM_AIM_ACK, SIM_AIM_APPEND };
+void sim_aimed_fault(struct sim *s, struct node *nd, u64 kind);
+void sim_aim(struct sim *s, struct node *nd, u64 at, u64 kind);
+void sim_pause(struct sim *s, u32 id, u64 until);
+void sim_resume(struct sim *s, struct node *nd);
 int sim_read(struct sim *s, u32 id, u32 block);
 void sim_complete_disk(struct sim *s, u32 id);
 void sim_complete_disk_one(struct sim *s, u32 id);

@@ -553,7 +553,7 @@ static void api_ready_order(struct rtc_cluster *c, u32 l, u32 f)
 	struct raft_ready rd;
 
 	rtc_propose(c, l, "twice");
-	raft_tick(lr);
+	raft_tick(lr, 1);
 	CHECK_EQ(raft_ready(lr, &rd), 0);
 	CHECK(rd.n_msgs > 0);
 	raft_propose(lr, "x", 1, NULL, NULL);

@@ -268,11 +268,50 @@ static void test_nonvoter_votes(void)
 	cfg.id = 2;
 	CHECK_EQ(raft_create(&lr, &cfg, &b), 0);
 	for (i = 0; i < 100; i++)
-		raft_tick(lr);
+		raft_tick(lr, 1);
 	CHECK_EQ(raft_role(lr), RAFT_FOLLOWER);
 	CHECK_EQ(raft_term(lr), 0);
 	CHECK_EQ(raft_campaign(lr), -EPERM);
 	raft_destroy(lr);
+}
+
+/*
+ * A refused vote request of a higher term does not restart the election
+ * timer (only a grant does): candidates with shorter logs cannot hold off,
+ * term after term, the node that can win (a liveness failure the
+ * simulator found once pauses were simulated).
+ */
+static void test_refused_vote_keeps_timer(void)
+{
+	struct raft_config cfg = rtc_default_cfg;
+	struct rtc_cluster *c = rtc_new(UENV, 3, &cfg, NULL);
+	struct raft_msg m;
+	struct raft *r;
+	const u64 t1[] = { 1 };
+	u32 k;
+
+	rtc_load(c, 1, t1, 1, 1);
+	r = rtc_r(c, 1);
+	for (k = 0; k + 1 < cfg.election_ticks; k++) {
+		raft_tick(r, 1);
+		rtc_process(c, 1);
+	}
+	CHECK_EQ(raft_role(r), RAFT_FOLLOWER);
+	memset(&m, 0, sizeof(m));
+	m.type = RAFT_MSG_VOTE;
+	m.from = 3;
+	m.to = 1;
+	m.term = 5;	/* last log 0/0: behind node 1 */
+	CHECK_EQ(raft_step(r, &m), 0);
+	rtc_process(c, 1);
+	CHECK_EQ(raft_term(r), 5);
+	CHECK_EQ(rtc_status(c, 1)->vote, 0);
+	/* the timeout ([E, 2E) ticks) runs on from before the request */
+	raft_tick(r, cfg.election_ticks);
+	rtc_process(c, 1);
+	CHECK(raft_role(r) != RAFT_FOLLOWER);
+	SAFE(c);
+	rtc_free(c);
 }
 
 /* With lease reads, a restarted node keeps its promise not to vote for a timeout. */
@@ -290,7 +329,7 @@ static void test_lease_boot_quiet(void)
 	CHECK_EQ(raft_term(r), 3);
 	CHECK_EQ(solo_drain(r, RAFT_MSG_VOTE_RESP, o, 4), 0);
 	for (k = 0; k < cfg.election_ticks; k++)
-		raft_tick(r);
+		raft_tick(r, 1);
 	solo_drain(r, 0, o, 4);
 	if (raft_role(r) == RAFT_FOLLOWER) {
 		raft_step(r, &m);
@@ -434,6 +473,7 @@ static const struct unit_test tests[] = {
 	T(test_stickiness_and_prevote_terms),
 	T(test_nonvoter_votes),
 	T(test_lease_boot_quiet),
+	T(test_refused_vote_keeps_timer),
 	T(test_figure8),
 	TL(test_request_leadership),
 	T(test_request_leadership_edges),

@@ -497,6 +497,201 @@ out:
 	rtc_free(c);
 }
 
+/* Only heartbeat acks reach a paused leader's queue (its link is down). */
+static void lease_keep_acks_only(struct rtc_cluster *c, u32 l)
+{
+	u32 t;
+
+	for (t = 1; t <= RAFT_MSG_TYPE_MAX; t++)
+		if (t != RAFT_MSG_HEARTBEAT_RESP)
+			rtc_filter(c, t, 0, l);
+}
+
+/*
+ * Issue 13 defect 4: a leader paused (no ticks, no messages) for several
+ * election timeouts while the others elect a leader that overwrites a
+ * block.  It resumes with the acks of its last heartbeat round queued
+ * before its timer: the host feeds the elapsed ticks first (raft_tick(r,
+ * n), not one per firing), and no lease read is served from stale state.
+ * Then the clock alone: a jump of the lease period, in one call, ends it.
+ */
+static void test_lease_pause(void)
+{
+	struct raft_config cfg = rtc_default_cfg;
+	struct rtc_cluster *c;
+	struct rtc_node *ln;
+	u32 l, k, i, nl = 0, paused = 0;
+	u64 idx = 0;
+
+	cfg.lease_drift_ticks = 2;
+	c = led_cluster(3, &cfg, NULL, &l);
+	if (!l)
+		goto out;
+	ln = rtc_node(c, l);
+	rtc_propose(c, l, "old");
+	rtc_stabilize(c);
+	CHECK_EQ(raft_read_index(ln->r, 1), 0);
+	rtc_process(c, l);
+	CHECK(rtc_has_read(ln, 1, NULL));	/* the lease holds */
+	/* a heartbeat round whose acks wait in l's queue */
+	rtc_tick(c, l);
+	rtc_deliver_match(c, RAFT_MSG_HEARTBEAT, l, 0);
+	CHECK(rtc_count(c, RAFT_MSG_HEARTBEAT_RESP, 0, l) >= 1);
+	/* l is paused: the others run on and elect a new leader */
+	for (k = 0; k < 6 * cfg.election_ticks && !nl; k++, paused++) {
+		for (i = 1; i <= 3; i++) {
+			if (i == l)
+				continue;
+			rtc_tick(c, i);
+			lease_keep_acks_only(c, l);
+			while (rtc_deliver_match(c, 0, i, 6 - l - i))
+				;	/* to the third node (ids 1..3) */
+		}
+		for (i = 1; i <= 3; i++)
+			if (i != l && raft_role(rtc_r(c, i)) == RAFT_LEADER)
+				nl = i;
+	}
+	CHECK(nl);
+	if (!nl)
+		goto out;
+	rtc_propose(c, nl, "new");
+	for (k = 0; k < 4; k++) {
+		lease_keep_acks_only(c, l);
+		rtc_deliver_match(c, 0, nl, 0);
+		for (i = 1; i <= 3; i++)
+			if (i != l)
+				rtc_deliver_match(c, 0, i, nl);
+	}
+	lease_keep_acks_only(c, l);
+	CHECK(rtc_commit(c, nl) > rtc_commit(c, l));
+	/* resume: the clock first, then the queued acks, then a read */
+	raft_tick(ln->r, paused);
+	rtc_process(c, l);
+	rtc_deliver_match(c, RAFT_MSG_HEARTBEAT_RESP, 0, l);
+	raft_read_index(ln->r, 2);
+	rtc_process(c, l);
+	CHECK(!rtc_has_read(ln, 2, NULL));
+	rtc_free(c);
+
+	/* a jump of the lease period in one call expires the lease */
+	c = led_cluster(3, &cfg, NULL, &l);
+	if (!l)
+		goto out;
+	ln = rtc_node(c, l);
+	rtc_tick(c, l);
+	rtc_stabilize(c);
+	CHECK_EQ(raft_read_index(ln->r, 3), 0);
+	rtc_process(c, l);
+	CHECK(rtc_has_read(ln, 3, &idx));
+	rtc_isolate(c, l, true);
+	raft_tick(ln->r, cfg.election_ticks - cfg.lease_drift_ticks);
+	rtc_process(c, l);
+	raft_read_index(ln->r, 4);
+	rtc_process(c, l);
+	CHECK(!rtc_has_read(ln, 4, NULL));
+	/* a jump of many timeouts: the cut-off leader steps down */
+	raft_tick(ln->r, 1000 * cfg.election_ticks);
+	rtc_process(c, l);
+	CHECK(raft_role(ln->r) != RAFT_LEADER);
+	CHECK_EQ(raft_read_index(ln->r, 5), -EPERM);
+out:
+	SAFE(c);
+	rtc_free(c);
+}
+
+static u32 peer_state(struct rtc_cluster *c, u32 l, u32 id)
+{
+	struct raft_status *st = rtc_status(c, l);
+	u32 i;
+
+	for (i = 0; i < st->n_peers; i++)
+		if (st->peers[i].id == id)
+			return st->peers[i].state;
+	return ~0u;
+}
+
+/* One heartbeat round of leader l that overtakes everything queued. */
+static void hb_round(struct rtc_cluster *c, u32 l)
+{
+	rtc_tick(c, l);
+	rtc_deliver_match(c, RAFT_MSG_HEARTBEAT, l, 0);
+	rtc_deliver_match(c, RAFT_MSG_HEARTBEAT_RESP, 0, l);
+	rtc_process(c, l);
+}
+
+/*
+ * Issue 12 item 5: appends queued behind others while heartbeats overtake
+ * them are not resent (the old "a heartbeat round without progress" rule
+ * probed here); a lost append is found by the age of the oldest in flight.
+ */
+static void test_append_loss_by_age(void)
+{
+	struct raft_config cfg = rtc_default_cfg;
+	struct rtc_cluster *c;
+	u32 l, f, k, n0;
+
+	c = led_cluster(3, &cfg, NULL, &l);
+	if (!l)
+		goto out;
+	f = l % 3 + 1;
+	rtc_stabilize(c);
+	for (k = 0; k < 4; k++)
+		rtc_propose(c, l, "q");
+	rtc_process(c, l);
+	n0 = rtc_count(c, RAFT_MSG_APPEND, l, f);
+	CHECK(n0 >= 1);
+	for (k = 0; k < 3; k++)
+		hb_round(c, l);
+	CHECK_EQ(rtc_count(c, RAFT_MSG_APPEND, l, f), n0);	/* not resent */
+	CHECK_EQ(peer_state(c, l, f), 1u);			/* replicate */
+	/* now they are lost: once overdue, the follower is probed again */
+	rtc_filter(c, RAFT_MSG_APPEND, l, f);
+	for (k = 0; k < cfg.election_ticks / 2; k++)
+		hb_round(c, l);
+	CHECK(rtc_count(c, RAFT_MSG_APPEND, l, f) >= 1);
+	rtc_stabilize(c);
+	rtc_tick_all(c, 2);
+	CHECK_EQ(rtc_peer_match(c, l, f), rtc_last(c, l));
+out:
+	SAFE(c);
+	rtc_free(c);
+}
+
+/* max_uncommitted_bytes: payload bytes waiting for commit; one entry fits. */
+static void test_uncommitted_bytes(void)
+{
+	struct raft_config cfg = rtc_default_cfg;
+	struct rtc_cluster *c;
+	static u8 buf[RTC_DATA_MAX];
+	struct raft *r;
+	u32 l;
+
+	cfg.max_uncommitted_bytes = 50;
+	c = led_cluster(3, &cfg, NULL, &l);
+	if (!l)
+		goto out;
+	r = rtc_r(c, l);
+	rtc_stabilize(c);
+	rtc_isolate(c, l, true);	/* nothing commits */
+	CHECK_EQ(raft_propose(r, buf, 30, NULL, NULL), 0);
+	CHECK_EQ(raft_propose(r, buf, 20, NULL, NULL), 0);
+	CHECK_EQ(raft_propose(r, buf, 1, NULL, NULL), -EBUSY);
+	rtc_stabilize(c);
+	rtc_isolate(c, l, false);
+	rtc_tick_all(c, cfg.election_ticks / 2 + 2);
+	CHECK_EQ(rtc_commit(c, l), rtc_last(c, l));
+	CHECK_EQ(raft_role(r), RAFT_LEADER);
+	/* with nothing uncommitted, one entry above the limit still fits */
+	CHECK_EQ(raft_propose(r, buf, RTC_DATA_MAX, NULL, NULL), 0);
+	CHECK_EQ(raft_propose(r, buf, 1, NULL, NULL), -EBUSY);
+	rtc_tick_all(c, 2);
+	CHECK_EQ(rtc_commit(c, l), rtc_last(c, l));
+	CHECK_EQ(raft_propose(r, buf, 50, NULL, NULL), 0);
+out:
+	SAFE(c);
+	rtc_free(c);
+}
+
 static const struct unit_test tests[] = {
 	T(test_single_node),
 	T(test_single_node_persist_gate),
@@ -509,6 +704,9 @@ static const struct unit_test tests[] = {
 	T(test_pipeline_batching),
 	T(test_propose_refusals),
 	T(test_read_index),
+	T(test_lease_pause),
+	T(test_append_loss_by_age),
+	T(test_uncommitted_bytes),
 };
 
 UNIT_SUITE(replication);
