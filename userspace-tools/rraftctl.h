@@ -191,8 +191,16 @@ const char *rr_errno_name(int e);
 
 /* status.c */
 int rr_cmd_status(int argc, char **argv, bool all, bool json, bool verbose);
-int rr_cmd_watch(int argc, char **argv, long count, long interval_ms,
-		 bool timestamps);
+void rr_json_str(const char *s);
+const char *rr_conn_display(const char *conn, char *buf, size_t len);
+
+/* prom.c */
+int rr_cmd_prometheus(int argc, char **argv);
+
+/* events.c */
+int rr_cmd_watch(int argc, char **argv, long count, bool timestamps);
+int rr_cmd_events(int argc, char **argv, long count, bool json,
+		  bool timestamps);
 
 /* verify.c */
 struct rr_verify_opts {
