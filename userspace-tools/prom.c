@@ -63,14 +63,14 @@ static void prom_u64(const char *name, const struct prom_dev *d,
 	printf(" %llu\n", v);
 }
 
-/* A numeric attribute as a gauge or counter of every device. */
+/* A numeric attribute as a gauge of every device. */
 static void prom_attr(struct prom_dev *devs, int n, int idx, const char *name,
-		      const char *type, const char *help)
+		      const char *help)
 {
 	unsigned long long v;
 	int i;
 
-	prom_family(name, type, help);
+	prom_family(name, "gauge", help);
 	for (i = 0; i < n; i++)
 		if (rr_state_u64(&devs[i].st, idx, &v))
 			prom_u64(name, &devs[i], NULL, NULL, v);
@@ -269,6 +269,26 @@ static void prom_read_extra(struct prom_dev *d)
 	fclose(f);
 }
 
+/* The numeric attributes, all gauges. */
+static const struct {
+	int idx;
+	const char *name, *help;
+} prom_attrs[] = {
+	{ A_NODE_ID, "node_id", "This node's id." },
+	{ A_TERM, "term", "The current Raft term." },
+	{ A_LEADER, "leader", "The leader this node knows (0: none)." },
+	{ A_COMMIT, "commit_index",
+	  "The highest log index known to be committed." },
+	{ A_APPLIED, "applied_index",
+	  "The highest log index applied to the data area." },
+	{ A_PERSISTED, "persisted_index",
+	  "The highest log index durable in the local log." },
+	{ A_LAST, "last_index", "The last index in the local log." },
+	{ A_SNAP_INDEX, "checkpoint_index", "The index of the last checkpoint." },
+	{ A_LOG_USED, "log_used_bytes", "Bytes of the log region in use." },
+	{ A_LOG_CAP, "log_capacity_bytes", "Size of the log region." },
+};
+
 static void prom_print(struct prom_dev *devs, int n)
 {
 	static const char *const roles[] = {
@@ -278,28 +298,14 @@ static void prom_print(struct prom_dev *devs, int n)
 		"UpToDate", "Outdated", "Inconsistent", NULL,
 	};
 	static const char *const phases[] = { "stable", "pending", "joint", NULL };
+	size_t k;
 	int i;
 
 	prom_set(devs, n, A_ROLE, "role", "role", roles,
 		 "This node's Raft role (1 for the current one).");
-	prom_attr(devs, n, A_NODE_ID, "node_id", "gauge", "This node's id.");
-	prom_attr(devs, n, A_TERM, "term", "gauge", "The current Raft term.");
-	prom_attr(devs, n, A_LEADER, "leader", "gauge",
-		  "The leader this node knows (0: none).");
-	prom_attr(devs, n, A_COMMIT, "commit_index", "gauge",
-		  "The highest log index known to be committed.");
-	prom_attr(devs, n, A_APPLIED, "applied_index", "gauge",
-		  "The highest log index applied to the data area.");
-	prom_attr(devs, n, A_PERSISTED, "persisted_index", "gauge",
-		  "The highest log index durable in the local log.");
-	prom_attr(devs, n, A_LAST, "last_index", "gauge",
-		  "The last index in the local log.");
-	prom_attr(devs, n, A_SNAP_INDEX, "checkpoint_index", "gauge",
-		  "The index of the last checkpoint.");
-	prom_attr(devs, n, A_LOG_USED, "log_used_bytes", "gauge",
-		  "Bytes of the log region in use.");
-	prom_attr(devs, n, A_LOG_CAP, "log_capacity_bytes", "gauge",
-		  "Size of the log region.");
+	for (k = 0; k < ARRAY_SIZE(prom_attrs); k++)
+		prom_attr(devs, n, prom_attrs[k].idx, prom_attrs[k].name,
+			  prom_attrs[k].help);
 	prom_family("checkpoints_total", "counter",
 		    "Checkpoints written since the device was created.");
 	for (i = 0; i < n; i++)
@@ -316,25 +322,15 @@ static void prom_print(struct prom_dev *devs, int n)
 	prom_io(devs, n);
 }
 
-int rr_cmd_prometheus(int argc, char **argv)
+int rr_cmd_prometheus(int argc, char **argv, bool all)
 {
 	struct prom_dev *devs;
-	int minors[256], nm, n = 0, i, rc;
+	int minors[256], nm = 0, n = 0, i, rc;
 	char label[64];
 
-	if (argc == 1) {
-		rc = rr_resolve(argv[0], &minors[0], label, sizeof(label));
-		if (rc)
-			return rc;
-		if (!rr_dev_exists(minors[0])) {
-			rr_err("%s: rraft%d does not exist (is the resource up?)",
-			       label, minors[0]);
-			return RR_ENOTFOUND;
-		}
-		nm = 1;
-	} else {
-		nm = rr_list_minors(minors, 256);
-	}
+	rc = rr_select_devices(argc, argv, all, minors, &nm, label, sizeof(label));
+	if (rc)
+		return rc;
 	devs = calloc((size_t)nm + 1, sizeof(*devs));
 	if (!devs) {
 		rr_err("out of memory");

@@ -742,11 +742,7 @@ static int run_status(const struct cmd *c, int argc, char **argv,
 	if (o->prometheus) {
 		if (o->json || o->verbose)
 			return usage_err(c, "--prometheus excludes --json and --verbose");
-		if (argc > 1)
-			return usage_err(c, "at most one resource");
-		if (argc == 1 && o->all)
-			return usage_err(c, "give a resource or --all, not both");
-		return rr_cmd_prometheus(argc, argv);
+		return rr_cmd_prometheus(argc, argv, o->all);
 	}
 	return rr_cmd_status(argc, argv, o->all, o->json, o->verbose);
 }

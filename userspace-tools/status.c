@@ -238,27 +238,9 @@ int rr_cmd_status(int argc, char **argv, bool all, bool json, bool verbose)
 	int minors[256], n = 0, i, rc;
 	char label[64];
 
-	if (argc > 1) {
-		rr_err("at most one resource");
-		return RR_EUSAGE;
-	}
-	if (argc == 1 && all) {
-		rr_err("give a resource or --all, not both");
-		return RR_EUSAGE;
-	}
-	if (argc == 1) {
-		rc = rr_resolve(argv[0], &minors[0], label, sizeof(label));
-		if (rc)
-			return rc;
-		if (!rr_dev_exists(minors[0])) {
-			rr_err("%s: rraft%d does not exist (is the resource up?)",
-			       label, minors[0]);
-			return RR_ENOTFOUND;
-		}
-		n = 1;
-	} else {
-		n = rr_list_minors(minors, 256);
-	}
+	rc = rr_select_devices(argc, argv, all, minors, &n, label, sizeof(label));
+	if (rc)
+		return rc;
 	if (json)
 		printf("[\n");
 	for (i = 0; i < n; i++) {

@@ -506,6 +506,21 @@ wait_line() { # file regex: until a line matches (at most 30 s)
 # the caller empties the file before starting the tool: the line of an
 # earlier run must not count
 wait_exists() { wait_line "$1" 'exists -$|"device": "-"'; }
+# end_tool PID SIGNAL FILE: stop the watch/events started in the background
+# with output FILE and errors FILE's .err (SIGNAL "-": it exits by itself
+# within 30 s, else it is killed); sets rc, out and err
+end_tool() {
+	if [ "$2" = - ]; then
+		for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+		if kill -0 "$1" 2>/dev/null; then kill "$1"; fi
+	else
+		kill "-$2" "$1"
+	fi
+	wait "$1"
+	rc=$?
+	out=$(cat "$3")
+	err=$(cat "${3%.out}.err")
+}
 reset_tree
 good_conf
 mk_dev 0 role=follower term=3 leader=2
@@ -519,12 +534,7 @@ wait_line "$T/w.out" '^change device r0 role:candidate$'
 # one event, two lines: a connection change and a new peer
 setattr 0 peers '2 addr=10.77.0.2:7790 conn=Connecting match=121\n3 addr=10.77.0.3:7789 conn=Connecting match=0\n4 addr=10.77.0.4:7789 conn=Connected match=0'
 uev change 0
-for _ in $(seq 600); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
-if kill -0 $wpid 2>/dev/null; then kill $wpid; fi
-wait $wpid
-rc=$?
-out=$(cat "$T/w.out")
-err=$(cat "$T/w.err")
+end_tool $wpid - "$T/w.out"
 assert_rc "watch --count 3 exits 0 by itself" 0
 assert_eq "watch events (events2-like)" "exists device r0 minor:0 role:follower term:3 leader:2 disk:UpToDate conf:stable voters:1,2,3
 exists peer r0 peer:2 connection:Connected
@@ -566,10 +576,7 @@ uev add 2
 rm -rf "$T/sys/block/rraft2"
 uev remove 2
 uev change 0
-kill -INT $wpid
-wait $wpid
-rc=$?
-err=$(cat "$T/w.err")
+end_tool $wpid INT "$T/w.out"
 out=$(sed '1,/^exists -$/d' "$T/w.out")
 assert_rc "watch exits 0 on SIGINT" 0
 assert_eq "watch: changes, peer destroy, device create/destroy" "change device r0 role:leader term:4 leader:1
@@ -592,11 +599,7 @@ uev remove 3
 rm -rf "$T/sys/block/rraft0"
 uev remove 0
 wait_line "$T/w.out" 'destroy device r0 minor:0$'
-kill -TERM $wpid
-wait $wpid
-rc=$?
-out=$(cat "$T/w.out")
-err=$(cat "$T/w.err")
+end_tool $wpid TERM "$T/w.out"
 assert_rc "watch exits 0 on SIGTERM" 0
 assert_grep "watch --timestamps prefixes ISO time" \
 	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z exists -$' "$out"
@@ -621,11 +624,7 @@ uev change 0 RRAFT_EVENT=role,term,leader RRAFT_ROLE=leader RRAFT_TERM=4 \
 uev change 0 RRAFT_EVENT=role RRAFT_ROLE=candidate
 uev remove 0
 wait_line "$T/e.out" '^destroy device'
-kill -INT $wpid
-wait $wpid
-rc=$?
-out=$(cat "$T/e.out")
-err=$(cat "$T/e.err")
+end_tool $wpid INT "$T/e.out"
 assert_rc "events exits 0 on SIGINT" 0
 assert_eq "events: one full line per change" "exists device r0 minor:0 role:follower term:3 leader:2 disk:UpToDate conf:stable voters:1,2,3 peers:2:Connected,3:Connecting
 exists -
@@ -641,11 +640,7 @@ uev change 0 RRAFT_EVENT=role RRAFT_ROLE=candidate RRAFT_TERM=4 \
 	RRAFT_LEADER=0 RRAFT_DISK=Outdated RRAFT_CONF=stable RRAFT_VOTERS=1,2,3 \
 	RRAFT_VOTERS_OLD= RRAFT_LEARNERS=5 RRAFT_PEERS=
 uev remove 0
-for _ in $(seq 600); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
-if kill -0 $wpid 2>/dev/null; then kill $wpid; fi
-wait $wpid
-rc=$?
-err=$(cat "$T/e.err")
+end_tool $wpid - "$T/e.out"
 assert_rc "events --json --count 2 exits 0 by itself" 0
 out=$(python3 -c '
 import json, sys
