@@ -8,7 +8,9 @@
 # with the right RRAFT_* properties (role, term, leader, disk, members), on
 # the survivors in both streams; each change event carries every property;
 # after a device's "remove" no event names it; rraftctl events ends with
-# "destroy" and never reports a half-gone device.
+# "destroy" and never reports a half-gone device.  Also rraftctl status
+# --prometheus on the new leader (the checkpoints attribute and the peers'
+# message counters of the real module included).
 . "$(dirname "$0")/lib.sh"
 CTL=$VM_TOP/userspace-tools/rraftctl
 [ -x "$CTL" ] || fail "no $CTL (make tools)"
@@ -90,6 +92,18 @@ for n in $SURV; do wait_ev "$n" "\"learners\": \[$K\]" 120; done
 ctl_retry "$L2" promote_voter "$K"
 for n in $SURV; do
 	wait_ev "$n" "\"conf\": \"stable\", \"voters\": \[([0-9], ){2}[0-9]\], \"voters_old\": \[\], \"learners\": \[\]" 300
+done
+
+# the metrics of the real module: status --prometheus on the new leader
+prom=$(vm_ok "$L2" "RRAFT_CONF_DIR=/nonexistent $CTL status --prometheus" 60)
+for re in '^rraft_role\{device="rraft0",minor="0",role="leader"\} 1$' \
+	"^rraft_leader\\{device=\"rraft0\",minor=\"0\"\\} $L2\$" \
+	'^rraft_checkpoints_total\{device="rraft0",minor="0"\} [0-9]+$' \
+	'^rraft_peer_sent_bytes_total\{device="rraft0",minor="0",peer="[0-9]"\} [1-9][0-9]*$' \
+	'^rraft_peer_messages_received_total\{device="rraft0",minor="0",peer="[0-9]"\} [1-9][0-9]*$' \
+	'^rraft_peer_lag_entries\{device="rraft0",minor="0",peer="[0-9]"\} [0-9]+$' \
+	'^rraft_io_writes_total\{device="rraft0",minor="0"\} [0-9]+$'; do
+	grep -qE "$re" <<<"$prom" || fail "vm$L2 status --prometheus has no /$re/:"$'\n'"$prom"
 done
 
 # 3. the survivor that is not the leader removes its device
