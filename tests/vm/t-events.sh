@@ -86,7 +86,7 @@ for n in $SURV; do
 	wait_ev "$n" "\"event\": \"change\".*\"conf\": \"stable\", \"voters\": \[[0-9], [0-9]\], \"voters_old\": \[\]" 120
 done
 vm_start "$K"
-rr_join_blank "$K" "$N"
+rr_join_blank "$K" "$N" force=1	# its old superblock is still there
 ctl_retry "$L2" add_learner "$K@10.77.0.$K:$RR_PORT"
 for n in $SURV; do wait_ev "$n" "\"learners\": \[$K\]" 120; done
 ctl_retry "$L2" promote_voter "$K"
