@@ -155,7 +155,7 @@ for l in open(path):
     elif cur is not None and "=" in l:
         key, v = l.split("=", 1)
         cur[key] = v
-mine = [e for e in evs if e.get("DEVNAME") == "rraft0"]
+mine = [e for e in evs if e.get("DEVNAME") in ("rraft0", "/dev/rraft0")]
 # rraft's changes (the block layer may send its own without RRAFT_*)
 ch = [e for e in mine if e["_action"] == "change" and
       any(key.startswith("RRAFT_") for key in e)]
