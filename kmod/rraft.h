@@ -27,6 +27,7 @@
 #include "rraft_parse.h"
 #include "rraft_compat.h"
 #include "rraft_wmap.h"
+#include "rraft_events.h"
 
 #define RRAFT_NAME		"rraft"
 #define RRAFT_TICK_MS		50
@@ -224,6 +225,9 @@ struct rraft_dev {
 	u32 promote_lead;		/* the leader last asked */
 	u32 pending_replace_old;	/* replace: old id waiting for catch-up */
 	u32 pending_replace_new;
+
+	/* uevents (rraft_events.c) */
+	struct rraft_events ev;
 
 	/* statistics */
 	u64 stat_checkpoints;

@@ -30,6 +30,7 @@ static struct rraft_dev *rr_dev_alloc(const struct rr_create_args *a)
 		return NULL;
 	dev->minor = a->minor;
 	rraft_loop_init(dev);
+	rraft_events_init(dev);
 	dev->cfg.io_timeout = RRAFT_DEFAULT_IO_TIMEOUT;
 	dev->cfg.sync_rate = RRAFT_DEFAULT_SYNC_RATE;
 	memcpy(dev->cfg.secret, a->secret, a->secret_len);
@@ -209,6 +210,7 @@ static void rr_dev_stop(struct rraft_dev *dev)
 	mutex_lock(&dev->lock);
 	rraft_blk_fail_all(dev);
 	mutex_unlock(&dev->lock);
+	rraft_events_stop(dev);		/* no event once the disk is gone */
 	rraft_blk_exit(dev);
 	flush_workqueue(dev->wq);
 }
@@ -279,6 +281,7 @@ int rraft_dev_create(const struct rr_create_args *a, struct rraft_dev **devp)
 			goto out_stop;
 		}
 	}
+	rraft_events_start(dev);
 	rraft_loop_start(dev);
 	rr_dev_info(dev, "up on %s: node %u cluster 0x%llx, %llu KiB, %u peers",
 		    a->backing, dev->cfg.node_id, dev->cfg.cluster_id,

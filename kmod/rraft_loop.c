@@ -110,6 +110,7 @@ static void rr_peer_state(void *ctx, u32 id, bool up)
 			dev->peers[i].down_reported = true;
 	}
 	spin_unlock_irqrestore(&dev->in_lock, flags);
+	rraft_events_kick(dev);
 	if (!up)
 		rraft_kick(dev);
 }
@@ -464,6 +465,7 @@ static void rr_pass(struct rraft_dev *dev)
 	}
 	rraft_blk_check(dev);
 	rraft_blk_serve_reads(dev);
+	rraft_events_check(dev);
 	if (raft_has_ready(dev->raft) || rraft_catchup_pending(dev))
 		rraft_kick(dev);
 }

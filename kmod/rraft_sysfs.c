@@ -128,6 +128,19 @@ static ssize_t log_capacity_show(struct device *d,
 }
 static DEVICE_ATTR_RO(log_capacity);
 
+static ssize_t checkpoints_show(struct device *d,
+				struct device_attribute *attr, char *buf)
+{
+	struct rraft_dev *dev = rr_to_dev(d);
+	u64 n;
+
+	mutex_lock(&dev->lock);
+	n = dev->stat_checkpoints;
+	mutex_unlock(&dev->lock);
+	return sysfs_emit(buf, "%llu\n", n);
+}
+static DEVICE_ATTR_RO(checkpoints);
+
 static int rr_emit_ids(char *buf, int at, const char *name, const u32 *ids, u8 n)
 {
 	u8 i;
@@ -183,12 +196,7 @@ static ssize_t disk_state_show(struct device *d, struct device_attribute *attr,
 
 	if (!st)
 		return -ENOMEM;
-	if (st->inconsistent || READ_ONCE(dev->inconsistent))
-		p = "Inconsistent";
-	else if (st->role != RAFT_LEADER && st->leader == RAFT_NONE)
-		p = "Outdated";
-	else
-		p = "UpToDate";
+	p = rraft_disk_state_name(rraft_disk_state(dev, st));
 	kfree(st);
 	return sysfs_emit(buf, "%s\n", p);
 }
@@ -244,7 +252,7 @@ static ssize_t peers_show(struct device *d, struct device_attribute *attr,
 			if (st->peers[j].id == p->id)
 				ps = &st->peers[j];
 		at += sysfs_emit_at(buf, at,
-				    "%u addr=%pI4:%u conn=%s match=%llu next=%llu state=%s active=%d learner=%d sent=%llu recv=%llu\n",
+				    "%u addr=%pI4:%u conn=%s match=%llu next=%llu state=%s active=%d learner=%d sent=%llu recv=%llu msgs_sent=%llu msgs_recv=%llu dropped=%llu reconnects=%u\n",
 				    p->id, &p->addr.sin_addr,
 				    ntohs(p->addr.sin_port),
 				    ns.conn < ARRAY_SIZE(rr_conn_names) ?
@@ -256,7 +264,9 @@ static ssize_t peers_show(struct device *d, struct device_attribute *attr,
 				    ps ? ps->is_learner :
 				    raft_conf_is_member(&st->conf, p->id) &&
 				    !raft_conf_is_voter(&st->conf, p->id),
-				    ns.bytes_sent, ns.bytes_received);
+				    ns.bytes_sent, ns.bytes_received,
+				    ns.msgs_sent, ns.msgs_received,
+				    ns.msgs_dropped, ns.reconnects);
 	}
 	mutex_unlock(&dev->lock);
 	kfree(st);
@@ -524,6 +534,7 @@ static struct attribute *rr_attrs[] = {
 	&dev_attr_snap_term.attr,
 	&dev_attr_log_used.attr,
 	&dev_attr_log_capacity.attr,
+	&dev_attr_checkpoints.attr,
 	&dev_attr_members.attr,
 	&dev_attr_conf_phase.attr,
 	&dev_attr_disk_state.attr,

@@ -134,9 +134,9 @@ enum {
 	O_HELP = 'h', O_NODE = 'n', O_CONFIG = 'c', O_JSON = 'j',
 	O_ALL = 'a', O_VERBOSE = 'v',
 	O_FORCE = 256, O_BACKING, O_CLUSTER, O_MEMBERS, O_LOG, O_MINOR,
-	O_LISTEN, O_PEERS, O_SECRET, O_COUNT, O_INTERVAL, O_TIMESTAMPS,
+	O_LISTEN, O_PEERS, O_SECRET, O_COUNT, O_TIMESTAMPS,
 	O_VOTER, O_TIMEOUT, O_NOWAIT, O_MAXLAG, O_LOCAL, O_COMPARE,
-	O_OFFSET, O_SIZE, O_RANGE, O_NOCKPT, O_LEARNER,
+	O_OFFSET, O_SIZE, O_RANGE, O_NOCKPT, O_LEARNER, O_PROMETHEUS,
 };
 
 static const struct option long_opts[] = {
@@ -156,7 +156,6 @@ static const struct option long_opts[] = {
 	{ "peers", required_argument, NULL, O_PEERS },
 	{ "secret", required_argument, NULL, O_SECRET },
 	{ "count", required_argument, NULL, O_COUNT },
-	{ "interval", required_argument, NULL, O_INTERVAL },
 	{ "timestamps", no_argument, NULL, O_TIMESTAMPS },
 	{ "voter", no_argument, NULL, O_VOTER },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -169,6 +168,7 @@ static const struct option long_opts[] = {
 	{ "range-size", required_argument, NULL, O_RANGE },
 	{ "no-checkpoint", no_argument, NULL, O_NOCKPT },
 	{ "learner", no_argument, NULL, O_LEARNER },
+	{ "prometheus", no_argument, NULL, O_PROMETHEUS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -176,10 +176,11 @@ struct opts {
 	unsigned int node;
 	const char *config;
 	bool json, all, verbose, force, timestamps, voter, no_wait, learner;
+	bool prometheus;
 	const char *backing, *members, *log, *listen, *peers, *secret;
 	unsigned long long cluster;
 	int minor;
-	long count, interval, timeout;
+	long count, timeout;
 	unsigned long long max_lag;
 	struct rr_verify_opts v;
 };
@@ -209,6 +210,8 @@ static int run_status(const struct cmd *c, int argc, char **argv,
 		      struct opts *o);
 static int run_watch(const struct cmd *c, int argc, char **argv,
 		     struct opts *o);
+static int run_events(const struct cmd *c, int argc, char **argv,
+		      struct opts *o);
 static int plan_add(const struct cmd *c, int argc, char **argv,
 		    const struct opts *o, struct rr_plan *p);
 static int plan_replace(const struct cmd *c, int argc, char **argv,
@@ -277,22 +280,33 @@ static const struct cmd cmds[] = {
 	{ "status", "show state (--json for scripts)",
 	  run_status, NULL,
 	  NULL,
-	  "all json verbose",
+	  "all json verbose prometheus",
 	  "Usage: rraftctl status [NAME|rraftN|--all] [--json] [--verbose]\n"
+	  "       rraftctl status [NAME|rraftN|--all] --prometheus\n"
 	  "Show role, term, leader, commit/applied index, disk state and each\n"
 	  "peer's connection and lag (leader's last index - match index).\n"
 	  "  -j, --json      machine-readable JSON array, one object per device\n"
-	  "  -v, --verbose   also members, log, checkpoint and peer counters\n" },
+	  "  -v, --verbose   also members, log, checkpoint and peer counters\n"
+	  "      --prometheus  the metrics in the Prometheus text format\n" },
 	{ "watch", "print state changes as they happen",
 	  run_watch, NULL,
 	  NULL,
-	  "count interval timestamps",
-	  "Usage: rraftctl watch [NAME|rraftN] [--count N] [--interval MS]\n"
-	  "                      [--timestamps]\n"
+	  "count timestamps",
+	  "Usage: rraftctl watch [NAME|rraftN] [--count N] [--timestamps]\n"
 	  "Print the current state as 'exists' lines, then 'exists -', then one\n"
 	  "line per change of role, term, leader, disk, conf phase, members or\n"
-	  "peer connection (like drbdsetup events2).  Stops on SIGINT/SIGTERM\n"
-	  "or after --count change events.  Polls every --interval ms (200).\n" },
+	  "peer connection (like drbdsetup events2), driven by the kernel's\n"
+	  "uevents.  Stops on SIGINT/SIGTERM or after --count change events.\n" },
+	{ "events", "print every state change, one full line each",
+	  run_events, NULL,
+	  NULL,
+	  "count json timestamps",
+	  "Usage: rraftctl events [NAME|rraftN] [--json] [--count N]\n"
+	  "                       [--timestamps]\n"
+	  "Like watch, but each line carries the device's whole state:\n"
+	  "'exists' lines, 'exists -', then 'create', 'change' (with what:\n"
+	  "the kernel's RRAFT_EVENT) and 'destroy' lines, driven by uevents.\n"
+	  "  -j, --json      one JSON object per line\n" },
 	{ "promote", "make this node the leader",
 	  NULL, plan_change,
 	  &promote,
@@ -725,7 +739,11 @@ static int plan_down(const struct cmd *c, int argc, char **argv,
 static int run_status(const struct cmd *c, int argc, char **argv,
 		      struct opts *o)
 {
-	(void)c;
+	if (o->prometheus) {
+		if (o->json || o->verbose)
+			return usage_err(c, "--prometheus excludes --json and --verbose");
+		return rr_cmd_prometheus(argc, argv, o->all);
+	}
 	return rr_cmd_status(argc, argv, o->all, o->json, o->verbose);
 }
 
@@ -733,7 +751,14 @@ static int run_watch(const struct cmd *c, int argc, char **argv,
 		     struct opts *o)
 {
 	(void)c;
-	return rr_cmd_watch(argc, argv, o->count, o->interval, o->timestamps);
+	return rr_cmd_watch(argc, argv, o->count, o->timestamps);
+}
+
+static int run_events(const struct cmd *c, int argc, char **argv,
+		      struct opts *o)
+{
+	(void)c;
+	return rr_cmd_events(argc, argv, o->count, o->json, o->timestamps);
 }
 
 /* ------------------------------------------- leadership and membership */
@@ -932,6 +957,7 @@ static bool *opt_flag(struct opts *o, int opt)
 	case O_COMPARE:		return &o->v.compare;
 	case O_NOCKPT:		return &o->v.no_checkpoint;
 	case O_LEARNER:		return &o->learner;
+	case O_PROMETHEUS:	return &o->prometheus;
 	}
 	return NULL;
 }
@@ -971,11 +997,6 @@ static int opt_number(const struct cmd *c, struct opts *o, int opt,
 		if (parse_uint_opt(c, "count", arg, 1, 1000000000, &v))
 			return RR_EUSAGE;
 		o->count = (long)v;
-		return RR_OK;
-	case O_INTERVAL:
-		if (parse_uint_opt(c, "interval", arg, 10, 3600000, &v))
-			return RR_EUSAGE;
-		o->interval = (long)v;
 		return RR_OK;
 	case O_TIMEOUT:
 		if (parse_uint_opt(c, "timeout", arg, 0, 86400 * 365, &v))
@@ -1056,7 +1077,6 @@ static int parse_opts(const struct cmd *c, int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	o->minor = -1;
-	o->interval = 200;
 	o->timeout = -1;
 	o->max_lag = 64;
 	o->v.range = 1 << 20;

@@ -187,12 +187,22 @@ const struct rr_peer *rr_state_peer(const struct rr_dev_state *st, unsigned int 
 bool rr_peer_lag(const struct rr_dev_state *st, const struct rr_peer *p,
 		 unsigned long long *lag);
 int rr_resolve(const char *name, int *minor, char *label, size_t len);
+int rr_select_devices(int argc, char **argv, bool all, int *minors, int *n,
+		      char *label, size_t len);
 const char *rr_errno_name(int e);
 
 /* status.c */
 int rr_cmd_status(int argc, char **argv, bool all, bool json, bool verbose);
-int rr_cmd_watch(int argc, char **argv, long count, long interval_ms,
-		 bool timestamps);
+void rr_json_str(const char *s);
+const char *rr_conn_display(const char *conn, char *buf, size_t len);
+
+/* prom.c */
+int rr_cmd_prometheus(int argc, char **argv, bool all);
+
+/* events.c */
+int rr_cmd_watch(int argc, char **argv, long count, bool timestamps);
+int rr_cmd_events(int argc, char **argv, long count, bool json,
+		  bool timestamps);
 
 /* verify.c */
 struct rr_verify_opts {

@@ -333,6 +333,39 @@ bool rr_peer_lag(const struct rr_dev_state *st, const struct rr_peer *p,
 }
 
 /*
+ * The devices a command shows: the one named (argv[0], which must exist;
+ * label gets its name), or every device (minors: room for 256).
+ */
+int rr_select_devices(int argc, char **argv, bool all, int *minors, int *n,
+		      char *label, size_t len)
+{
+	int rc;
+
+	if (argc > 1) {
+		rr_err("at most one resource");
+		return RR_EUSAGE;
+	}
+	if (argc == 1 && all) {
+		rr_err("give a resource or --all, not both");
+		return RR_EUSAGE;
+	}
+	if (argc == 0) {
+		*n = rr_list_minors(minors, 256);
+		return RR_OK;
+	}
+	rc = rr_resolve(argv[0], &minors[0], label, len);
+	if (rc)
+		return rc;
+	if (!rr_dev_exists(minors[0])) {
+		rr_err("%s: rraft%d does not exist (is the resource up?)",
+		       label, minors[0]);
+		return RR_ENOTFOUND;
+	}
+	*n = 1;
+	return RR_OK;
+}
+
+/*
  * NAME is a resource name (its config gives the minor), or rraftN, or
  * /dev/rraftN.  label gets the name to show.
  */

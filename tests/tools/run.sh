@@ -10,7 +10,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 R=${RRAFTCTL:-$top/userspace-tools/rraftctl}
 T=$(mktemp -d /tmp/rraftctl-test.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 export RRAFT_SYSFS=$T/sys RRAFT_CONF_DIR=$T/etc
 pass=0
 fail=0
@@ -133,7 +133,7 @@ assert_eq "--version prints the version" "rraftctl 0.1.0" "$out"
 run --help
 assert_rc "--help exits 0" 0
 main_help=$out
-for c in format up down status watch promote transfer add remove replace verify; do
+for c in format up down status watch events promote transfer add remove replace verify; do
 	assert_grep "--help lists $c" "^  $c " "$main_help"
 	run "$c" --help
 	if [ "$rc" -eq 0 ] && grep -q "^Usage: rraftctl $c" <<<"$out"; then
@@ -479,30 +479,62 @@ assert_eq "JSON escapes strings" 'name"with\quote' \
 	"$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["backing"])' <"$T/out")"
 
 # ------------------------------------------------------------- watch
+# watch and events are driven by uevents: RRAFT_UEVENT_SOCKET makes rraftctl
+# bind a Unix datagram socket instead of the kernel's, and uevent.py sends
+# uevents in the kernel's format there (the RRAFT_* properties of a change
+# from the fake device's attributes, as the module fills them).  The tests
+# wait for each expected line before the next step: nothing depends on
+# timing.
+export RRAFT_UEVENT_SOCKET=$T/uev
+UEV=$top/tests/tools/uevent.py
 # attributes change atomically (rename), as a sysfs read never sees half
 setattr() { # minor attr value (\n escapes)
 	printf '%b\n' "$3" >"$T/sys/block/rraft$1/rraft/.$2.tmp"
 	mv "$T/sys/block/rraft$1/rraft/.$2.tmp" "$T/sys/block/rraft$1/rraft/$2"
 }
-wait_exists() { # file: until the initial state is printed
-	for _ in $(seq 100); do grep -q 'exists -$' "$1" 2>/dev/null && return; sleep 0.05; done
+uev() { # action minor [K=V...]: "change" alone takes the fake attributes
+	if [ "$1" = change ] && [ $# -eq 2 ]; then
+		python3 "$UEV" "$RRAFT_UEVENT_SOCKET" change "$2" "$T/sys"
+	else
+		python3 "$UEV" "$RRAFT_UEVENT_SOCKET" "$@"
+	fi
+}
+wait_line() { # file regex: until a line matches (at most 30 s)
+	for _ in $(seq 600); do grep -qE -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	return 1
+}
+# the caller empties the file before starting the tool: the line of an
+# earlier run must not count
+wait_exists() { wait_line "$1" 'exists -$|"device": "-"'; }
+# end_tool PID SIGNAL FILE: stop the watch/events started in the background
+# with output FILE and errors FILE's .err (SIGNAL "-": it exits by itself
+# within 30 s, else it is killed); sets rc, out and err
+end_tool() {
+	if [ "$2" = - ]; then
+		for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+		if kill -0 "$1" 2>/dev/null; then kill "$1"; fi
+	else
+		kill "-$2" "$1"
+	fi
+	wait "$1"
+	rc=$?
+	out=$(cat "$3")
+	err=$(cat "${3%.out}.err")
 }
 reset_tree
 good_conf
 mk_dev 0 role=follower term=3 leader=2
-"$R" watch --count 3 --interval 50 >"$T/w.out" 2>"$T/w.err" &
+: >"$T/w.out"	# empty before the wait below looks at it
+"$R" watch --count 3 >"$T/w.out" 2>"$T/w.err" &
 wpid=$!
 wait_exists "$T/w.out"
 setattr 0 role candidate
-sleep 0.3
-# one file, two events: a connection change and a new peer
+uev change 0
+wait_line "$T/w.out" '^change device r0 role:candidate$'
+# one event, two lines: a connection change and a new peer
 setattr 0 peers '2 addr=10.77.0.2:7790 conn=Connecting match=121\n3 addr=10.77.0.3:7789 conn=Connecting match=0\n4 addr=10.77.0.4:7789 conn=Connected match=0'
-for _ in $(seq 100); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
-if kill -0 $wpid 2>/dev/null; then kill $wpid; fi
-wait $wpid
-rc=$?
-out=$(cat "$T/w.out")
-err=$(cat "$T/w.err")
+uev change 0
+end_tool $wpid - "$T/w.out"
 assert_rc "watch --count 3 exits 0 by itself" 0
 assert_eq "watch events (events2-like)" "exists device r0 minor:0 role:follower term:3 leader:2 disk:UpToDate conf:stable voters:1,2,3
 exists peer r0 peer:2 connection:Connected
@@ -513,51 +545,179 @@ change peer r0 peer:2 connection:Connecting
 create peer r0 peer:4 connection:Connected" "$out"
 
 mk_dev 0 role=follower term=3 leader=2
-"$R" watch --interval 50 >"$T/w.out" 2>"$T/w.err" &
+: >"$T/w.out"	# empty before the wait below looks at it
+"$R" watch >"$T/w.out" 2>"$T/w.err" &
 wpid=$!
 wait_exists "$T/w.out"
 setattr 0 role leader
 setattr 0 term 4
 setattr 0 leader 1
-sleep 0.3
+uev change 0
+# events of other devices, and uevents in libudev's format, are ignored
+python3 "$UEV" "$RRAFT_UEVENT_SOCKET" raw change@/devices/virtual/block/loop0 \
+	ACTION=change SUBSYSTEM=block DEVNAME=loop0 DEVTYPE=disk RRAFT_ROLE=leader
+python3 "$UEV" "$RRAFT_UEVENT_SOCKET" raw libudev ACTION=change \
+	SUBSYSTEM=block DEVNAME=rraft0 DEVTYPE=disk
 setattr 0 members 'voters=1,2,3,4 old= learners='
 setattr 0 peers '2 addr=10.77.0.2:7790 conn=Connected match=121'
-sleep 0.3
+uev change 0
+wait_line "$T/w.out" '^destroy peer r0 peer:3$'
+# a device appears with its first rraft event, not with "add"
 mk_dev 1 node_id=1
-sleep 0.3
+uev add 1
+uev change 1
+wait_line "$T/w.out" '^create peer rraft1 peer:3 '
 rm -rf "$T/sys/block/rraft1"
-sleep 0.3
-kill -INT $wpid
-wait $wpid
-rc=$?
-err=$(cat "$T/w.err")
-# changes of several attributes may be seen in one poll or in several:
-# merge consecutive "change device" lines before comparing
-out=$(awk '/^change device r0 / { sub(/^change device r0/, ""); acc = acc $0; next }
-	{ if (acc != "") print "change device r0" acc; acc = ""; print }
-	END { if (acc != "") print "change device r0" acc }' "$T/w.out" | sed '1,/^exists -$/d')
+uev remove 1
+wait_line "$T/w.out" '^destroy device rraft1 '
+# a device removed before its first event is never reported
+mk_dev 2 node_id=1
+uev add 2
+rm -rf "$T/sys/block/rraft2"
+uev remove 2
+uev change 0
+end_tool $wpid INT "$T/w.out"
+out=$(sed '1,/^exists -$/d' "$T/w.out")
 assert_rc "watch exits 0 on SIGINT" 0
-assert_eq "watch: changes, peer destroy, device create/destroy" "change device r0 role:leader term:4 leader:1 voters:1,2,3,4
+assert_eq "watch: changes, peer destroy, device create/destroy" "change device r0 role:leader term:4 leader:1
+change device r0 voters:1,2,3,4
 destroy peer r0 peer:3
 create device rraft1 minor:1 role:leader term:7 leader:1 disk:UpToDate conf:stable voters:1,2,3
 create peer rraft1 peer:2 connection:Connected
 create peer rraft1 peer:3 connection:Connecting
 destroy device rraft1 minor:1" "$out"
 
-"$R" watch r0 --interval 50 --timestamps >"$T/w.out" 2>"$T/w.err" &
+# the initial scan skips a device that is going away (an attribute gone)
+mk_dev 3 node_id=3
+rm -f "$T/sys/block/rraft3/rraft/role"
+: >"$T/w.out"	# empty before the wait below looks at it
+"$R" watch --timestamps >"$T/w.out" 2>"$T/w.err" &
 wpid=$!
 wait_exists "$T/w.out"
+rm -rf "$T/sys/block/rraft3"
+uev remove 3
 rm -rf "$T/sys/block/rraft0"
-sleep 0.3
-kill -TERM $wpid
-wait $wpid
-rc=$?
-out=$(cat "$T/w.out")
-err=$(cat "$T/w.err")
+uev remove 0
+wait_line "$T/w.out" 'destroy device r0 minor:0$'
+end_tool $wpid TERM "$T/w.out"
 assert_rc "watch exits 0 on SIGTERM" 0
 assert_grep "watch --timestamps prefixes ISO time" \
 	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z exists -$' "$out"
-assert_grep "watch NAME reports its device destroyed" 'Z destroy device r0 minor:0$' "$out"
+assert_grep "watch reports a device destroyed" 'Z destroy device r0 minor:0$' "$out"
+assert_eq "watch never reports a half-gone device" "" "$(grep rraft3 <<<"$out")"
+
+# ------------------------------------------------------------- events
+reset_tree
+good_conf
+mk_dev 0 role=follower term=3 leader=2
+: >"$T/e.out"	# empty before the wait below looks at it
+"$R" events r0 >"$T/e.out" 2>"$T/e.err" &
+wpid=$!
+wait_exists "$T/e.out"
+setattr 0 role leader
+setattr 0 term 4
+setattr 0 leader 1
+uev change 0 RRAFT_EVENT=role,term,leader RRAFT_ROLE=leader RRAFT_TERM=4 \
+	RRAFT_LEADER=1 RRAFT_DISK=UpToDate RRAFT_CONF=joint RRAFT_VOTERS=1,2,4 \
+	RRAFT_VOTERS_OLD=1,2,3 RRAFT_LEARNERS= RRAFT_PEERS=2:connected,4:handshake
+# an event without all of its properties is ignored
+uev change 0 RRAFT_EVENT=role RRAFT_ROLE=candidate
+uev remove 0
+wait_line "$T/e.out" '^destroy device'
+end_tool $wpid INT "$T/e.out"
+assert_rc "events exits 0 on SIGINT" 0
+assert_eq "events: one full line per change" "exists device r0 minor:0 role:follower term:3 leader:2 disk:UpToDate conf:stable voters:1,2,3 peers:2:Connected,3:Connecting
+exists -
+change device r0 minor:0 what:role,term,leader role:leader term:4 leader:1 disk:UpToDate conf:joint voters:1,2,4 old:1,2,3 peers:2:Connected,4:Handshake
+destroy device r0 minor:0" "$out"
+
+mk_dev 0 role=follower term=3 leader=2
+: >"$T/e.out"	# empty before the wait below looks at it
+"$R" events --json --count 2 >"$T/e.out" 2>"$T/e.err" &
+wpid=$!
+wait_exists "$T/e.out"
+uev change 0 RRAFT_EVENT=role RRAFT_ROLE=candidate RRAFT_TERM=4 \
+	RRAFT_LEADER=0 RRAFT_DISK=Outdated RRAFT_CONF=stable RRAFT_VOTERS=1,2,3 \
+	RRAFT_VOTERS_OLD= RRAFT_LEARNERS=5 RRAFT_PEERS=
+uev remove 0
+end_tool $wpid - "$T/e.out"
+assert_rc "events --json --count 2 exits 0 by itself" 0
+out=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    print(o["event"], o["device"], o.get("what"), o.get("role"), o.get("term"),
+          o.get("leader"), o.get("disk"), o.get("voters"), o.get("learners"),
+          [(p["id"], p["connection"]) for p in o.get("peers", [])])
+' "$T/e.out" 2>&1)
+assert_eq "events --json: one object per line" "exists r0 None follower 3 2 UpToDate [1, 2, 3] [] [(2, 'Connected'), (3, 'Connecting')]
+exists - None None None None None None None []
+change r0 ['role'] candidate 4 0 Outdated [1, 2, 3] [5] []
+destroy r0 None None None None None None None []" "$out"
+unset RRAFT_UEVENT_SOCKET
+
+# --------------------------------------------------- status --prometheus
+reset_tree
+good_conf
+mk_dev 0 checkpoints=3 \
+	"peers=2 addr=10.77.0.2:7790 conn=connected match=119 next=122 state=replicate active=1 learner=0 sent=1000 recv=2000 msgs_sent=5 msgs_recv=6 dropped=1 reconnects=2\n3 addr=10.77.0.3:7789 conn=connecting match=0 next=1 state=probe active=0 learner=0 sent=0 recv=0"
+echo "10 0 160 5 20 0 320 7 1 30 12 0 0 0 0 0 0" >"$T/sys/block/rraft0/stat"
+mk_dev 1 role=follower leader=0 disk_state=Outdated "members=voters=1,2 old=1,2,3 learners=4,5" \
+	conf_phase=joint "sync_progress=done=4096 left=8192"
+run status --prometheus
+assert_rc "status --prometheus exits 0" 0
+# the exposition format: every family has one HELP and one TYPE line
+# before its samples, the samples of a family are together, every value
+# is a number, no series appears twice
+fmt=$(python3 -c '
+import re, sys
+fams, seen, cur, bad = {}, set(), None, []
+for l in sys.stdin.read().splitlines():
+    m = re.match(r"# (HELP|TYPE) (\w+) (.+)$", l)
+    if m:
+        fams.setdefault(m.group(2), []).append(m.group(1)); cur = m.group(2)
+        if m.group(1) == "TYPE" and m.group(3) not in ("gauge", "counter"): bad.append(l)
+        continue
+    m = re.match(r"(\w+)\{((?:\w+=\"(?:[^\"\\\\]|\\\\.)*\",?)*)\} (\d+)$", l)
+    if not m or m.group(1) != cur or (m.group(1), m.group(2)) in seen: bad.append(l)
+    else: seen.add((m.group(1), m.group(2)))
+bad += [f for f, k in fams.items() if k != ["HELP", "TYPE"]]
+print("bad:", bad) if bad else print("ok", len(fams), "families")
+' <<<"$out")
+assert_grep "status --prometheus: the text exposition format" '^ok [0-9]+ families$' "$fmt"
+assert_grep "prometheus: role as a state set" '^rraft_role\{device="r0",minor="0",role="leader"\} 1$' "$out"
+assert_grep "prometheus: the other roles 0" '^rraft_role\{device="rraft1",minor="1",role="leader"\} 0$' "$out"
+assert_grep "prometheus: term" '^rraft_term\{device="r0",minor="0"\} 7$' "$out"
+assert_grep "prometheus: commit index" '^rraft_commit_index\{device="r0",minor="0"\} 120$' "$out"
+assert_grep "prometheus: applied index" '^rraft_applied_index\{device="rraft1",minor="1"\} 120$' "$out"
+assert_grep "prometheus: checkpoints counter" '^rraft_checkpoints_total\{device="r0",minor="0"\} 3$' "$out"
+assert_grep "prometheus: peer match on the leader" '^rraft_peer_match_index\{device="r0",minor="0",peer="2"\} 119$' "$out"
+assert_grep "prometheus: peer lag on the leader" '^rraft_peer_lag_entries\{device="r0",minor="0",peer="2"\} 2$' "$out"
+assert_eq "prometheus: no match or lag off the leader" "" "$(grep -E '^rraft_peer_(match_index|lag_entries)\{device="rraft1"' <<<"$out")"
+assert_grep "prometheus: bytes sent" '^rraft_peer_sent_bytes_total\{device="r0",minor="0",peer="2"\} 1000$' "$out"
+assert_grep "prometheus: bytes received" '^rraft_peer_received_bytes_total\{device="r0",minor="0",peer="2"\} 2000$' "$out"
+assert_grep "prometheus: messages dropped" '^rraft_peer_messages_dropped_total\{device="r0",minor="0",peer="2"\} 1$' "$out"
+assert_grep "prometheus: reconnects" '^rraft_peer_reconnects_total\{device="r0",minor="0",peer="2"\} 2$' "$out"
+assert_grep "prometheus: connection" '^rraft_peer_connected\{device="r0",minor="0",peer="3"\} 0$' "$out"
+assert_grep "prometheus: sync progress" '^rraft_sync_left_bytes\{device="rraft1",minor="1"\} 8192$' "$out"
+assert_grep "prometheus: members in a joint change" '^rraft_members\{device="rraft1",minor="1",kind="voters_old"\} 3$' "$out"
+assert_grep "prometheus: learners" '^rraft_members\{device="rraft1",minor="1",kind="learners"\} 2$' "$out"
+assert_grep "prometheus: disk state" '^rraft_disk_state\{device="rraft1",minor="1",state="Outdated"\} 1$' "$out"
+assert_grep "prometheus: conf phase" '^rraft_conf_phase\{device="rraft1",minor="1",phase="joint"\} 1$' "$out"
+assert_grep "prometheus: reads from the block layer's stat" '^rraft_io_reads_total\{device="r0",minor="0"\} 10$' "$out"
+assert_grep "prometheus: bytes written (sectors x 512)" '^rraft_io_written_bytes_total\{device="r0",minor="0"\} 163840$' "$out"
+assert_eq "prometheus: no I/O series without stat" "" "$(grep '^rraft_io.*device="rraft1"' <<<"$out")"
+run status r0 --prometheus
+assert_eq "status NAME --prometheus: that device only" "" "$(grep 'device="rraft1"' <<<"$out")"
+assert_grep "status NAME --prometheus: labelled with NAME" '^rraft_term\{device="r0",minor="0"\} 7$' "$out"
+run status --prometheus --json
+assert_fails "status --prometheus --json: usage error" 2 "excludes --json"
+run status r0 --all --prometheus
+assert_fails "status NAME --all --prometheus: usage error" 2 "not both"
+reset_tree
+run status --prometheus
+assert_rc "status --prometheus without devices exits 0" 0
+assert_eq "status --prometheus without devices: no samples" "" "$(grep -v '^#' <<<"$out")"
 
 # --------------------------------------- promote, transfer, add, remove
 reset_tree
@@ -753,7 +913,7 @@ if command -v man >/dev/null; then
 	for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS CONFIGURATION "EXIT STATUS" ENVIRONMENT EXAMPLES; do
 		assert_grep "man page has $s" "^$s" "$t"
 	done
-	for c in format up down status watch promote transfer add remove replace verify; do
+	for c in format up down status watch events promote transfer add remove replace verify; do
 		assert_grep "man page documents $c" "^ +$c( |$)" "$t"
 	done
 else

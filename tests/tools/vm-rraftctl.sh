@@ -70,14 +70,18 @@ done
 
 # watch on a follower while the leader hands leadership to it
 F=$(echo $N | tr ' ' '\n' | grep -vx "$L" | head -1)
-vm_ok "$F" "RRAFT_CONF_DIR=$RUNDIR/conf setsid $CTL watch r0 --interval 100 >/mnt/shared/watch.out 2>&1 </dev/null & echo \$! >/mnt/shared/watch.pid" 30 >/dev/null
+vm_ok "$F" "RRAFT_CONF_DIR=$RUNDIR/conf setsid $CTL watch r0 >/mnt/shared/watch.out 2>&1 </dev/null & echo \$! >/mnt/shared/watch.pid" 30 >/dev/null
 for i in $(seq 100); do grep -q '^exists -$' "$(vm_dir "$F")/watch.out" 2>/dev/null && break; sleep 0.2; done
 grep -qE "^exists device r0 minor:0 role:follower term:[0-9]+ leader:$L disk:UpToDate conf:stable voters:1,2,3$" \
 	"$(vm_dir "$F")/watch.out" || fail "watch initial state: $(cat "$(vm_dir "$F")/watch.out")"
 out=$(vm_ok "$L" "$C transfer r0 $F --timeout 60" 90)
 expect_eq "transfer" "$out" "r0: node $F is the leader"
 expect_eq "leader after transfer" "$(rr_leader "$N" 60)" "$F"
-sleep 1
+# the watch reports from uevents: wait for the line, then stop it
+for i in $(seq 300); do
+	grep -qE "^change device r0 .*leader:$F" "$(vm_dir "$F")/watch.out" 2>/dev/null && break
+	sleep 0.2
+done
 vm_ok "$F" 'p=$(cat /mnt/shared/watch.pid); kill -INT $p; for i in $(seq 50); do kill -0 $p 2>/dev/null || exit 0; sleep 0.1; done; exit 1' 30 >/dev/null
 w=$(cat "$(vm_dir "$F")/watch.out")
 log "watch on vm$F:"$'\n'"$w"
