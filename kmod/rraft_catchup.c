@@ -32,8 +32,10 @@ static void rr_serve_chunk(struct rraft_dev *dev,
 	 * also one older than our checkpoint (a transfer that continues
 	 * across checkpoints, connection losses and leader changes; the
 	 * follower then tops it up incrementally).  The core only asks for
-	 * applied ones.
+	 * applied ones; the data area may still be catching up with them.
 	 */
+	if (ss->meta.index > dev->applied && rraft_apply_drain(dev))
+		return;
 	if (WARN_ON_ONCE(ss->meta.index > dev->applied)) {
 		raft_snapshot_failed(dev->raft, ss->to);
 		return;
