@@ -201,7 +201,8 @@ bool rraft_apply_poll(struct rraft_dev *dev)
 			if (rr_batch_finish(dev))
 				break;
 		}
-		if (list_empty(&q->queue))
+		/* a dying device starts nothing it would have to wait for */
+		if (list_empty(&q->queue) || READ_ONCE(dev->dying))
 			break;
 		rr_batch_start(dev);
 	}
