@@ -269,6 +269,9 @@ void rraft_blk_fail_all(struct rraft_dev *dev)
 {
 	struct rraft_cmd *cmd, *tmp;
 
+	/* teardown: write what is committed; failure: give it up */
+	if (!dev->failed)
+		rraft_apply_drain(dev);
 	rraft_apply_discard(dev);
 	rraft_blk_admit(dev);
 	list_for_each_entry_safe(cmd, tmp, &dev->wait_leader, node)
