@@ -250,9 +250,7 @@ static int rr_handle_ready(struct rraft_dev *dev)
 			rraft_net_send(dev->net, &rd.msgs[i]);
 	/* a completed install moves applied to the snapshot, before entries */
 	if (rd.snap_installed) {
-		err = rraft_apply_drain(dev);
-		if (!err)
-			err = rraft_catchup_installed(dev, &rd.snap);
+		err = rraft_catchup_installed(dev, &rd.snap);
 		if (err) {
 			what = "snapshot checkpoint";
 			goto fatal;
@@ -280,10 +278,7 @@ static int rr_handle_ready(struct rraft_dev *dev)
 	for (i = 0; i < rd.n_snap_sends; i++)
 		rraft_catchup_queue(dev, &rd.snap_sends[i]);
 	if (rd.has_snap_install) {
-		/* chunks overwrite the data area: queued writes go first */
-		err = rraft_apply_drain(dev);
-		if (!err)
-			err = rraft_catchup_install(dev, &rd.snap_install);
+		err = rraft_catchup_install(dev, &rd.snap_install);
 		if (err) {
 			what = "snapshot chunk install";
 			goto fatal;
