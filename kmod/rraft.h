@@ -100,6 +100,12 @@ void rraft_iowait_init(struct rraft_iowait *w);
 int rraft_iowait_wait(struct rraft_iowait *w);
 int rraft_store_data_write(struct rraft_store *s, u64 offset, const u8 *data,
 			   u32 len, struct rraft_iowait *w);
+/* Bios (not submitted) writing a copy of data at offset, onto bl. */
+void rraft_store_data_bios(struct rraft_store *s, u64 offset, const u8 *data,
+			   u32 len, bio_end_io_t *end, void *priv,
+			   struct bio_list *bl);
+/* Free the pages of a bio made by rraft_store_data_bios. */
+void rraft_bio_free_pages(struct bio *bio);
 int rraft_store_data_read_sync(struct rraft_store *s, u64 offset, u8 *buf,
 			       u32 len);
 int rraft_store_flush(struct rraft_store *s);
@@ -165,6 +171,20 @@ struct rraft_catchup {
 	u64 done, left;
 };
 
+/*
+ * Committed entries waiting to be written to the data area (rraft_apply.c),
+ * under dev->lock; pending and error are also touched by bio completions.
+ */
+struct rraft_applyq {
+	struct list_head queue;		/* committed, not yet submitted */
+	struct list_head inflight;	/* the batch being written */
+	u64 bytes;			/* block data in queue */
+	bool busy;			/* a batch is in flight */
+	atomic_t pending;		/* its bios (+1 while submitting) */
+	int error;
+	struct completion done;		/* once per batch */
+};
+
 /* The runtime state of a device (as null_blk's nullb). */
 struct rraft_dev {
 	unsigned int minor;
@@ -200,8 +220,10 @@ struct rraft_dev {
 	struct list_head proposed;	/* writes waiting for commit+apply */
 	struct list_head reading;	/* reads waiting for index/apply */
 	u64 next_read_ctx;
-	u64 applied, applied_term;
+	u64 applied, applied_term;	/* written to the data area */
 	struct raft_conf applied_conf;
+	u64 committed;			/* last committed index handed out */
+	struct rraft_applyq applyq;	/* committed, being applied */
 	u64 hs_commit;			/* commit index, persisted lazily */
 	u32 role;
 	u32 writer;			/* applied writer claim: node id or 0 */
@@ -245,6 +267,15 @@ void rraft_loop_start(struct rraft_dev *dev);
 void rraft_kick(struct rraft_dev *dev);
 void rraft_fail(struct rraft_dev *dev, const char *what, int err);
 int rraft_checkpoint(struct rraft_dev *dev);		/* dev->lock held */
+
+/* rraft_apply.c: asynchronous apply; dev->lock held */
+#define RRAFT_APPLY_MAX_BYTES	(16u << 20)	/* queued: stop proposing */
+void rraft_apply_init(struct rraft_dev *dev);
+int rraft_apply_queue(struct rraft_dev *dev, const struct raft_entry *ents,
+		      u32 n);
+bool rraft_apply_poll(struct rraft_dev *dev);
+int rraft_apply_drain(struct rraft_dev *dev);
+void rraft_apply_discard(struct rraft_dev *dev);
 
 /* rraft_catchup.c: catch-up data; dev->lock held */
 void rraft_catchup_queue(struct rraft_dev *dev, const struct raft_snap_send *ss);

@@ -5,11 +5,12 @@
  * queue_rq never blocks: it puts the request on the device's input list
  * and kicks the event loop.  The loop (rraft_main.c, under dev->lock)
  * turns writes into Raft proposals and reads into ReadIndex requests, and
- * completes them from here once they are committed and applied (writes)
+ * completes them from here once they are committed (writes; rraft_apply.c
+ * writes the data area afterwards)
  * or once the data area has caught up with the read index (reads).
  *
  * Request life cycle:
- *   in_reqs --admit--> wait_leader --propose--> proposed --apply--> done
+ *   in_reqs --admit--> wait_leader --propose--> proposed --commit--> done
  *                                  \--read_index--> reading --serve--> done
  * A request waits in wait_leader while this node is not leader; after
  * io_timeout seconds there it fails with EIO.  A proposed write whose entry
@@ -88,8 +89,16 @@ static blk_status_t rr_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	list_add_tail(&cmd->node, &dev->in_reqs);
 	spin_unlock_irqrestore(&dev->in_lock, flags);
-	rraft_kick(dev);
+	/* A burst is one wake-up: the last request (or commit_rqs) kicks. */
+	if (bd->last)
+		rraft_kick(dev);
 	return BLK_STS_OK;
+}
+
+/* blk-mq stopped a burst before its last request: start the loop. */
+static void rr_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	rraft_kick(hctx->queue->queuedata);
 }
 
 /* The event loop owns every started request: just re-arm. */
@@ -100,6 +109,7 @@ static enum blk_eh_timer_return rr_timeout(struct request *rq)
 
 static const struct blk_mq_ops rr_mq_ops = {
 	.queue_rq = rr_queue_rq,
+	.commit_rqs = rr_commit_rqs,
 	.timeout = rr_timeout,
 };
 
@@ -259,6 +269,10 @@ void rraft_blk_fail_all(struct rraft_dev *dev)
 {
 	struct rraft_cmd *cmd, *tmp;
 
+	/* teardown: write what is committed; failure: give it up */
+	if (!dev->failed)
+		rraft_apply_drain(dev);
+	rraft_apply_discard(dev);
 	rraft_blk_admit(dev);
 	list_for_each_entry_safe(cmd, tmp, &dev->wait_leader, node)
 		rr_cmd_end(cmd, BLK_STS_IOERR);
@@ -322,6 +336,9 @@ void rraft_blk_submit(struct rraft_dev *dev)
 			list_move_tail(&cmd->node, &reads);
 			continue;
 		}
+		/* The data area lags too far behind: wait for apply. */
+		if (dev->applyq.bytes > RRAFT_APPLY_MAX_BYTES)
+			break;
 		if (!rr_ring_has_room(dev, pending + rr_prop_bytes(blk_rq_bytes(rq)))) {
 			/* Backpressure: free what is applied, else wait. */
 			if (checkpointed || pending)
@@ -362,7 +379,10 @@ void rraft_blk_submit(struct rraft_dev *dev)
 	}
 }
 
-/* ents were applied (their data is in the data area). */
+/*
+ * ents are committed (durable on a majority, in a leader's term): the
+ * writes they carry complete; the data area follows (rraft_apply.c).
+ */
 void rraft_blk_committed(struct rraft_dev *dev, const struct raft_entry *ents,
 			 u32 n)
 {

@@ -32,8 +32,10 @@ static void rr_serve_chunk(struct rraft_dev *dev,
 	 * also one older than our checkpoint (a transfer that continues
 	 * across checkpoints, connection losses and leader changes; the
 	 * follower then tops it up incrementally).  The core only asks for
-	 * applied ones.
+	 * applied ones; the data area may still be catching up with them.
 	 */
+	if (ss->meta.index > dev->applied && rraft_apply_drain(dev))
+		return;
 	if (WARN_ON_ONCE(ss->meta.index > dev->applied)) {
 		raft_snapshot_failed(dev->raft, ss->to);
 		return;
@@ -170,6 +172,10 @@ int rraft_catchup_install(struct rraft_dev *dev,
 	u32 len = 0;
 	int err;
 
+	/* chunks overwrite the data area: queued writes go first */
+	err = rraft_apply_drain(dev);
+	if (err)
+		return err;
 	if (si->len >= RRAFT_SNAP_HDR) {
 		pos = rr_get_le64(si->data);
 		len = si->len - RRAFT_SNAP_HDR;
@@ -217,6 +223,10 @@ int rraft_catchup_installed(struct rraft_dev *dev,
 	u64 head, head_seq;
 	int err;
 
+	/* applied moves to the snapshot: nothing older may land after it */
+	err = rraft_apply_drain(dev);
+	if (err)
+		return err;
 	err = rraft_store_flush(s);
 	if (err)
 		return err;

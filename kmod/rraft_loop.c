@@ -14,6 +14,7 @@
  */
 #include <linux/math64.h>
 #include <linux/slab.h>
+#include <linux/sched/mm.h>
 #include <linux/timekeeping.h>
 #include "rraft.h"
 
@@ -175,68 +176,6 @@ fail:
 	return err;
 }
 
-/* ---- apply ---- */
-
-static int rr_apply(struct rraft_dev *dev, const struct raft_entry *ents,
-		    u32 n)
-{
-	struct rraft_store *s = &dev->store;
-	u64 dev_bytes = rraft_store_data_bytes(s);
-	struct rraft_wbatch batch;
-	struct rraft_iowait w;
-	struct rr_cmd c;
-	int err = 0;
-	u32 i;
-
-	rraft_iowait_init(&w);
-	rraft_wbatch_reset(&batch);
-	for (i = 0; i < n; i++) {
-		const struct raft_entry *e = &ents[i];
-
-		if (e->type == RAFT_ENTRY_NORMAL) {
-			if (rr_cmd_decode(&c, e->data, e->len, dev_bytes)) {
-				rr_dev_err(dev, "committed entry %llu is not a valid block write",
-					   e->index);
-				err = -EUCLEAN;
-				break;
-			}
-			if (c.claim) {
-				dev->writer = c.writer;
-				continue;
-			}
-			if (c.ident) {
-				rraft_member_idents_apply(dev, c.data, c.len);
-				continue;
-			}
-			/* Overlapping writes are never reordered. */
-			if (!rraft_wbatch_add(&batch, c.offset, c.len)) {
-				err = rraft_iowait_wait(&w);
-				if (err)
-					break;
-				rraft_wbatch_reset(&batch);
-				rraft_wbatch_add(&batch, c.offset, c.len);
-			}
-			rraft_wmap_mark(&dev->wmap, c.offset, c.len, e->index);
-			rraft_store_data_write(s, c.offset, c.data, c.len, &w);
-		} else if (e->type == RAFT_ENTRY_CONF) {
-			struct raft_conf conf;
-
-			if (!raft_conf_decode(&conf, e->data, e->len))
-				dev->applied_conf = conf;
-		}
-	}
-	if (!err)
-		err = rraft_iowait_wait(&w);
-	else
-		rraft_iowait_wait(&w);
-	if (err)
-		return err;
-	dev->applied = ents[n - 1].index;
-	dev->applied_term = ents[n - 1].term;
-	rraft_blk_committed(dev, ents, n);
-	return 0;
-}
-
 /* ---- ready ---- */
 
 /* Votes and terms are durable before anyone hears of them. */
@@ -255,6 +194,22 @@ static int rr_ready_hard_state(struct rraft_dev *dev,
 	nst.vote = rd->hs.vote;
 	nst.commit = rd->hs.commit;
 	return rraft_store_write_state(s, &nst);
+}
+
+/*
+ * The ring is full (a follower takes what its leader sends): apply what
+ * is committed, checkpoint it so the ring can be reused, and try again.
+ */
+static int rr_append_make_room(struct rraft_dev *dev,
+			       const struct raft_ready *rd)
+{
+	int err = rraft_apply_drain(dev);
+
+	if (!err)
+		err = rraft_checkpoint(dev);
+	if (err)
+		return err;
+	return rraft_store_append(&dev->store, rd->entries, rd->n_entries);
 }
 
 static void rr_ready_role(struct rraft_dev *dev)
@@ -295,6 +250,8 @@ static int rr_handle_ready(struct rraft_dev *dev)
 		last_index = rd.entries[rd.n_entries - 1].index;
 		last_term = rd.entries[rd.n_entries - 1].term;
 		err = rraft_store_append(s, rd.entries, rd.n_entries);
+		if (err == -ENOSPC)
+			err = rr_append_make_room(dev, &rd);
 		if (err) {
 			what = err == -ENOSPC ? "log append (ring full)" :
 						"log append";
@@ -315,13 +272,18 @@ static int rr_handle_ready(struct rraft_dev *dev)
 		snap = rd.snap;
 		installed = true;
 	}
-	/* 4. apply */
+	/*
+	 * 4. committed: durable on a majority, so the writes complete now;
+	 * the data area follows asynchronously, in order (rraft_apply.c).
+	 */
 	if (rd.n_committed) {
-		err = rr_apply(dev, rd.committed, rd.n_committed);
+		err = rraft_apply_queue(dev, rd.committed, rd.n_committed);
 		if (err) {
 			what = "apply";
 			goto fatal;
 		}
+		dev->committed = rd.committed[rd.n_committed - 1].index;
+		rraft_blk_committed(dev, rd.committed, rd.n_committed);
 	}
 	/* 5. reads */
 	if (rd.n_reads)
@@ -446,8 +408,9 @@ static void rr_pass(struct rraft_dev *dev)
 	rraft_member_replace_step(dev);
 	if (ticks_in)
 		rraft_member_ident_step(dev);
+	rraft_apply_poll(dev);
 	for (rounds = 0; rounds < 4 && !dev->failed; rounds++) {
-		u64 applied = dev->applied;
+		u64 committed = dev->committed;
 
 		/* the clock reaches every admitted read before its lease check */
 		ticks_in = (rounds ? 0 : ticks_in) +
@@ -459,8 +422,9 @@ static void rr_pass(struct rraft_dev *dev)
 				break;
 		if (dev->failed)
 			return;
-		/* Commits free ring space and proposal slots: go again. */
-		if (applied == dev->applied || list_empty(&dev->wait_leader))
+		rraft_apply_poll(dev);
+		/* Commits free proposal slots (and applies ring space): again. */
+		if (committed == dev->committed || list_empty(&dev->wait_leader))
 			break;
 	}
 	rraft_blk_check(dev);
@@ -473,11 +437,15 @@ static void rr_pass(struct rraft_dev *dev)
 static void rr_work_fn(struct work_struct *w)
 {
 	struct rraft_dev *dev = container_of(w, struct rraft_dev, work);
+	unsigned int noio;
 
+	/* The loop serves writeback: its allocations must not recurse. */
+	noio = memalloc_noio_save();
 	mutex_lock(&dev->lock);
 	if (dev->raft)
 		rr_pass(dev);
 	mutex_unlock(&dev->lock);
+	memalloc_noio_restore(noio);
 }
 
 /* ---- life cycle ---- */
@@ -492,6 +460,7 @@ void rraft_loop_init(struct rraft_dev *dev)
 	INIT_LIST_HEAD(&dev->wait_leader);
 	INIT_LIST_HEAD(&dev->proposed);
 	INIT_LIST_HEAD(&dev->reading);
+	rraft_apply_init(dev);
 	INIT_WORK(&dev->work, rr_work_fn);
 	timer_setup(&dev->tick_timer, rr_tick_fn, 0);
 }

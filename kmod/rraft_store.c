@@ -57,11 +57,8 @@ static void rr_bio_end_free(struct bio *bio)
 {
 	struct rraft_iowait *w = bio->bi_private;
 	blk_status_t sts = bio->bi_status;
-	struct bvec_iter_all it;
-	struct bio_vec *bv;
 
-	bio_for_each_segment_all(bv, bio, it)
-		__free_page(bv->bv_page);
+	rraft_bio_free_pages(bio);
 	bio_put(bio);
 	rr_iowait_put(w, sts);
 }
@@ -498,8 +495,18 @@ int rraft_store_load(struct rraft_store *s, struct raft_boot *boot)
 
 /* ---- data area ---- */
 
-int rraft_store_data_write(struct rraft_store *s, u64 offset, const u8 *data,
-			   u32 len, struct rraft_iowait *w)
+void rraft_bio_free_pages(struct bio *bio)
+{
+	struct bvec_iter_all it;
+	struct bio_vec *bv;
+
+	bio_for_each_segment_all(bv, bio, it)
+		__free_page(bv->bv_page);
+}
+
+void rraft_store_data_bios(struct rraft_store *s, u64 offset, const u8 *data,
+			   u32 len, bio_end_io_t *end, void *priv,
+			   struct bio_list *bl)
 {
 	sector_t sector = RR_SECT(s->sb.data_off) + (offset >> SECTOR_SHIFT);
 
@@ -509,8 +516,8 @@ int rraft_store_data_write(struct rraft_store *s, u64 offset, const u8 *data,
 		struct bio *bio = bio_alloc(s->bdev, nr, REQ_OP_WRITE, GFP_NOIO);
 
 		bio->bi_iter.bi_sector = sector;
-		bio->bi_end_io = rr_bio_end_free;
-		bio->bi_private = w;
+		bio->bi_end_io = end;
+		bio->bi_private = priv;
 		while (len && bio->bi_vcnt < nr) {
 			unsigned int n = min_t(u32, len, PAGE_SIZE);
 			struct page *pg = alloc_page(GFP_NOIO | __GFP_NOFAIL);
@@ -521,6 +528,19 @@ int rraft_store_data_write(struct rraft_store *s, u64 offset, const u8 *data,
 			len -= n;
 			sector += n >> SECTOR_SHIFT;
 		}
+		bio_list_add(bl, bio);
+	}
+}
+
+int rraft_store_data_write(struct rraft_store *s, u64 offset, const u8 *data,
+			   u32 len, struct rraft_iowait *w)
+{
+	struct bio_list bl;
+	struct bio *bio;
+
+	bio_list_init(&bl);
+	rraft_store_data_bios(s, offset, data, len, rr_bio_end_free, w, &bl);
+	while ((bio = bio_list_pop(&bl))) {
 		atomic_inc(&w->pending);
 		submit_bio(bio);
 	}

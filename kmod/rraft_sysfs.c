@@ -50,12 +50,25 @@ RR_STATUS_ATTR(term, "%llu", st->term);
 RR_STATUS_ATTR(vote, "%u", st->vote);
 RR_STATUS_ATTR(leader, "%u", st->leader);
 RR_STATUS_ATTR(commit_index, "%llu", st->commit);
-RR_STATUS_ATTR(applied_index, "%llu", st->applied);
 RR_STATUS_ATTR(persisted_index, "%llu", st->persisted);
 RR_STATUS_ATTR(first_index, "%llu", st->first_index);
 RR_STATUS_ATTR(last_index, "%llu", st->last_index);
 RR_STATUS_ATTR(snap_index, "%llu", st->snap_index);
 RR_STATUS_ATTR(snap_term, "%llu", st->snap_term);
+
+/* The data area's applied index (the core hands entries out earlier). */
+static ssize_t applied_index_show(struct device *d,
+				  struct device_attribute *attr, char *buf)
+{
+	struct rraft_dev *dev = rr_to_dev(d);
+	u64 applied;
+
+	mutex_lock(&dev->lock);
+	applied = dev->applied;
+	mutex_unlock(&dev->lock);
+	return sysfs_emit(buf, "%llu\n", applied);
+}
+static DEVICE_ATTR_RO(applied_index);
 
 static ssize_t node_id_show(struct device *d, struct device_attribute *attr,
 			    char *buf)

@@ -622,6 +622,8 @@ void sim_boot_node(struct sim *s, u32 id, const struct raft_conf *conf)
 	node_start(s, nd);
 }
 
+static void free_applyq(struct node *nd);
+
 void sim_crash(struct sim *s, u32 id)
 {
 	struct node *nd = &s->nodes[id];
@@ -649,6 +651,7 @@ void sim_crash(struct sim *s, u32 id)
 		s->hist[p->op].status = 2;	/* a read that never returned: no effect */
 	free_pends(&nd->writes);
 	free_pends(&nd->reads);
+	free_applyq(nd);
 }
 
 void sim_lose_tail(struct sim *s, u32 id, u64 n)
@@ -1149,9 +1152,63 @@ static void serve_reads(struct sim *s, struct node *nd)
 	}
 }
 
-static void apply_entry(struct sim *s, struct node *nd, const struct raft_entry *e)
+/* A committed entry: check it against history, complete its writes. */
+static void commit_entry(struct sim *s, struct node *nd, const struct raft_entry *e)
 {
 	struct pend **pp, *p;
+	u32 block;
+	u64 value, op, h;
+
+	gc_grow(s, e->index);
+	h = entry_hash(e);
+	if (s->gc_term[e->index] && s->gc_term[e->index] != e->term)
+		sim_fail(s, "state machine safety: node %u applies %llu/%llu, committed entry there has term %llu",
+			 nd->id, LL(e->index), LL(e->term), LL(s->gc_term[e->index]));
+	if (s->gc_hash[e->index] && s->gc_hash[e->index] != h)
+		sim_fail(s, "state machine safety: node %u applies a different payload at %llu",
+			 nd->id, LL(e->index));
+	if (!s->gc_hash[e->index])
+		s->stat_commits++;
+	s->gc_term[e->index] = e->term;
+	s->gc_hash[e->index] = h;
+	/* complete client writes proposed at this index */
+	pp = &nd->writes;
+	while ((p = *pp)) {
+		if (p->index == e->index) {
+			struct hop *ho = &s->hist[p->op];
+
+			if (p->term == e->term) {
+				if (sim_mutate & M_EARLY_ACK)
+					ho->ret = SIM_INF;
+				if (e->type != RAFT_ENTRY_NORMAL ||
+				    !sim_decode_payload(e->data, e->len, &block, &value, &op) ||
+				    op != p->op)
+					sim_fail(s, "node %u: entry %llu/%llu is not the write proposed there",
+						 nd->id, LL(e->index), LL(e->term));
+				if (s->gc_term[e->index] != p->term)
+					sim_fail(s, "write acknowledged at %llu/%llu but committed term differs",
+						 LL(e->index), LL(p->term));
+				ho->ret = s->now;
+				ho->status = 1;
+				sim_trace(s, "client: write b%u=%llu ACK at n%u (%llu/%llu)",
+					  ho->block, LL(ho->value), nd->id,
+					  LL(e->index), LL(e->term));
+			} else {
+				ho->status = 2;	/* definitely lost */
+				sim_trace(s, "client: write b%u=%llu FAILED at n%u (%llu has term %llu, proposed %llu)",
+					  ho->block, LL(ho->value), nd->id,
+					  LL(e->index), LL(e->term), LL(p->term));
+			}
+			*pp = p->next;
+			free(p);
+			continue;
+		}
+		pp = &p->next;
+	}
+}
+
+static void apply_entry(struct sim *s, struct node *nd, const struct raft_entry *e)
+{
 	u32 block;
 	u64 value, op, h;
 
@@ -1170,18 +1227,6 @@ static void apply_entry(struct sim *s, struct node *nd, const struct raft_entry 
 		sim_fail(s, "node %u applies %llu/%llu but its log holds term %llu there",
 			 nd->id, LL(e->index), LL(e->term),
 			 LL(mirror_term(nd, e->index)));
-	gc_grow(s, e->index);
-	h = entry_hash(e);
-	if (s->gc_term[e->index] && s->gc_term[e->index] != e->term)
-		sim_fail(s, "state machine safety: node %u applies %llu/%llu, committed entry there has term %llu",
-			 nd->id, LL(e->index), LL(e->term), LL(s->gc_term[e->index]));
-	if (s->gc_hash[e->index] && s->gc_hash[e->index] != h)
-		sim_fail(s, "state machine safety: node %u applies a different payload at %llu",
-			 nd->id, LL(e->index));
-	if (!s->gc_hash[e->index])
-		s->stat_commits++;
-	s->gc_term[e->index] = e->term;
-	s->gc_hash[e->index] = h;
 	if (e->type == RAFT_ENTRY_NORMAL) {
 		if (sim_decode_payload(e->data, e->len, &block, &value, &op))
 			img_set(nd->sm, block, value);
@@ -1226,41 +1271,53 @@ static void apply_entry(struct sim *s, struct node *nd, const struct raft_entry 
 	s->ga_hash[e->index] = h;
 	s->ga_term[e->index] = e->term;
 	memcpy(s->ga_img + e->index * SIM_IMG_BYTES, nd->sm, SIM_IMG_BYTES);
+}
 
-	/* complete client writes proposed at this index */
-	pp = &nd->writes;
-	while ((p = *pp)) {
-		if (p->index == e->index) {
-			struct hop *ho = &s->hist[p->op];
+/*
+ * rraft completes a write at commit and applies it later, in order: the
+ * queue is applied at the node's next event (reads wait for applied).
+ */
+static void queue_apply(struct node *nd, const struct raft_entry *e)
+{
+	struct aq *q = xcalloc(1, sizeof(*q));
 
-			if (p->term == e->term) {
-				if (sim_mutate & M_EARLY_ACK)
-					ho->ret = SIM_INF;
-				if (e->type != RAFT_ENTRY_NORMAL ||
-				    !sim_decode_payload(e->data, e->len, &block, &value, &op) ||
-				    op != p->op)
-					sim_fail(s, "node %u: entry %llu/%llu is not the write proposed there",
-						 nd->id, LL(e->index), LL(e->term));
-				if (s->gc_term[e->index] != p->term)
-					sim_fail(s, "write acknowledged at %llu/%llu but committed term differs",
-						 LL(e->index), LL(p->term));
-				ho->ret = s->now;
-				ho->status = 1;
-				sim_trace(s, "client: write b%u=%llu ACK at n%u (%llu/%llu)",
-					  ho->block, LL(ho->value), nd->id,
-					  LL(e->index), LL(e->term));
-			} else {
-				ho->status = 2;	/* definitely lost */
-				sim_trace(s, "client: write b%u=%llu FAILED at n%u (%llu has term %llu, proposed %llu)",
-					  ho->block, LL(ho->value), nd->id,
-					  LL(e->index), LL(e->term), LL(p->term));
-			}
-			*pp = p->next;
-			free(p);
-			continue;
-		}
-		pp = &p->next;
+	q->e = *e;
+	q->e.data = NULL;
+	if (e->len) {
+		q->e.data = xcalloc(1, e->len);
+		memcpy(q->e.data, e->data, e->len);
 	}
+	if (!nd->applyq)
+		nd->applyq_tail = &nd->applyq;
+	*nd->applyq_tail = q;
+	nd->applyq_tail = &q->next;
+}
+
+static void free_applyq(struct node *nd)
+{
+	struct aq *q;
+
+	while ((q = nd->applyq)) {
+		nd->applyq = q->next;
+		free(q->e.data);
+		free(q);
+	}
+}
+
+static void apply_queued(struct sim *s, struct node *nd)
+{
+	struct aq *q;
+
+	if (!nd->applyq)
+		return;
+	while ((q = nd->applyq) && nd->alive && !s->failed) {
+		nd->applyq = q->next;
+		apply_entry(s, nd, &q->e);
+		free(q->e.data);
+		free(q);
+	}
+	free_applyq(nd);
+	serve_reads(s, nd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1484,7 +1541,8 @@ static void host_apply(void *h, const struct raft_entry *e)
 {
 	struct node *nd = h;
 
-	apply_entry(nd->sim, nd, e);
+	commit_entry(nd->sim, nd, e);
+	queue_apply(nd, e);
 }
 
 static void host_read(void *h, const struct raft_read_state *rs)
@@ -1517,6 +1575,7 @@ static bool host_snap_chunk(void *h, const struct raft_snap_install *si)
 	struct node *nd = h;
 	struct sim *s = nd->sim;
 
+	apply_queued(s, nd);	/* rraft drains apply before a chunk */
 	op->kind = DISK_SNAPCHUNK;
 	op->meta = si->meta;
 	op->offset = si->offset;
@@ -1614,6 +1673,8 @@ static void host_advanced(void *h, bool installed,
 		if (nd->reported < snap->index)
 			nd->reported = snap->index;
 	}
+	if (nd->nss)
+		apply_queued(s, nd);	/* rraft serves what it applied */
 	serve_reads(s, nd);
 	for (i = 0; i < nd->nss && nd->alive; i++)
 		send_snapshot_chunk(s, nd, &nd->ss[i]);
@@ -1638,6 +1699,7 @@ void sim_process(struct sim *s, struct node *nd)
 	u32 rounds = 0;
 	int err;
 
+	apply_queued(s, nd);	/* what the last event committed */
 	while (nd->alive && !s->failed && raft_has_ready(nd->r)) {
 		struct rtc_host x = {
 			.r = nd->r, .id = nd->id, .hs = &nd->hs,
@@ -1654,6 +1716,9 @@ void sim_process(struct sim *s, struct node *nd)
 			break;
 		}
 	}
+	/* scripts state exact applied indexes: no lag there */
+	if (s->manual)
+		apply_queued(s, nd);
 	if (nd->alive && !s->failed)
 		sim_check_node(s, nd);
 }
@@ -1835,6 +1900,7 @@ void sim_free(struct sim *s)
 		free_disk(nd);
 		free_pends(&nd->writes);
 		free_pends(&nd->reads);
+		free_applyq(nd);
 		dlog_clear_from(nd, 0);
 		free(nd->dlog);
 		free(nd->mterm);

@@ -97,6 +97,12 @@ struct pend {
 	struct pend *next;
 };
 
+/* A committed entry waiting to be applied (payload copied). */
+struct aq {
+	struct raft_entry e;
+	struct aq *next;
+};
+
 struct sim;
 
 struct node {
@@ -135,6 +141,8 @@ struct node {
 	u64 disk_barrier;
 	struct disk_op *disk;		/* submission order */
 	struct pend *writes, *reads;
+	/* committed, not yet applied (rraft applies asynchronously) */
+	struct aq *applyq, **applyq_tail;
 	u64 last_commit;
 	u32 last_role;
 	u64 last_term;
