@@ -119,7 +119,7 @@ static int rr_propose_claim(struct rraft_dev *dev, u32 node)
 	u8 buf[RR_CMD_HDR_SIZE];
 	u64 index, term;
 
-	rr_cmd_encode_claim(buf, node);
+	rraft_cmd_encode_claim(buf, node);
 	return raft_propose(dev->raft, buf, sizeof(buf), &index, &term);
 }
 
@@ -291,7 +291,7 @@ static void *rr_cmd_payload(struct request *rq, u32 *len)
 
 	if (!buf)
 		return NULL;
-	rr_cmd_encode_hdr(buf, (u64)blk_rq_pos(rq) << SECTOR_SHIFT, n);
+	rraft_cmd_encode_hdr(buf, (u64)blk_rq_pos(rq) << SECTOR_SHIFT, n);
 	rq_for_each_segment(bv, rq, iter) {
 		memcpy_from_bvec(buf + pos, &bv);
 		pos += bv.bv_len;

@@ -58,7 +58,7 @@ static void expect_conf_eq(struct kunit *test, const struct raft_conf *a,
 static void make_sb(struct kunit *test, struct rr_sb *sb)
 {
 	memset(sb, 0, sizeof(*sb));
-	KUNIT_ASSERT_EQ(test, 0, rr_sb_layout(sb, DEV_BYTES, LOG_BYTES));
+	KUNIT_ASSERT_EQ(test, 0, rraft_sb_layout(sb, DEV_BYTES, LOG_BYTES));
 	memcpy(sb->uuid, test_uuid, RR_UUID_LEN);
 	memcpy(sb->ident, test_uuid, RR_IDENT_LEN);
 	sb->ident[0] ^= 0xff;
@@ -72,7 +72,7 @@ static void rraft_format_sb_layout_test(struct kunit *test)
 	struct rr_sb sb;
 
 	memset(&sb, 0, sizeof(sb));
-	KUNIT_ASSERT_EQ(test, 0, rr_sb_layout(&sb, DEV_BYTES, LOG_BYTES));
+	KUNIT_ASSERT_EQ(test, 0, rraft_sb_layout(&sb, DEV_BYTES, LOG_BYTES));
 	KUNIT_EXPECT_EQ(test, sb.block_size, RR_BLOCK_SIZE);
 	KUNIT_EXPECT_EQ(test, sb.dev_blocks, DEV_BYTES >> RR_BLOCK_SHIFT);
 	KUNIT_EXPECT_EQ(test, sb.log_blocks, LOG_BYTES >> RR_BLOCK_SHIFT);
@@ -85,13 +85,13 @@ static void rraft_format_sb_layout_test(struct kunit *test)
 
 	/* bad log sizes and devices too small are refused */
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_sb_layout(&sb, DEV_BYTES, RR_MIN_LOG_BYTES - 4096));
+			rraft_sb_layout(&sb, DEV_BYTES, RR_MIN_LOG_BYTES - 4096));
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_sb_layout(&sb, DEV_BYTES, LOG_BYTES + 1));
+			rraft_sb_layout(&sb, DEV_BYTES, LOG_BYTES + 1));
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_sb_layout(&sb, DEV_BYTES, RR_MAX_LOG_BYTES + 4096));
-	KUNIT_EXPECT_EQ(test, -ENOSPC, rr_sb_layout(&sb, 2ull << 20, LOG_BYTES));
-	KUNIT_EXPECT_EQ(test, -ENOSPC, rr_sb_layout(&sb, 0, RR_MIN_LOG_BYTES));
+			rraft_sb_layout(&sb, DEV_BYTES, RR_MAX_LOG_BYTES + 4096));
+	KUNIT_EXPECT_EQ(test, -ENOSPC, rraft_sb_layout(&sb, 2ull << 20, LOG_BYTES));
+	KUNIT_EXPECT_EQ(test, -ENOSPC, rraft_sb_layout(&sb, 0, RR_MIN_LOG_BYTES));
 }
 
 static void rraft_format_sb_roundtrip_test(struct kunit *test)
@@ -102,9 +102,9 @@ static void rraft_format_sb_roundtrip_test(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blk);
 	make_sb(test, &sb);
-	rr_sb_encode(&sb, blk);
+	rraft_sb_encode(&sb, blk);
 	memset(&out, 0xa5, sizeof(out));
-	KUNIT_ASSERT_EQ(test, 0, rr_sb_decode(&out, blk, DEV_BYTES, &why));
+	KUNIT_ASSERT_EQ(test, 0, rraft_sb_decode(&out, blk, DEV_BYTES, &why));
 	KUNIT_EXPECT_EQ(test, out.version, RR_FORMAT_VERSION);
 	KUNIT_EXPECT_EQ(test, out.flags, 0u);
 	KUNIT_EXPECT_EQ(test, 0, memcmp(out.uuid, test_uuid, RR_UUID_LEN));
@@ -122,9 +122,9 @@ static void rraft_format_sb_roundtrip_test(struct kunit *test)
 	expect_conf_eq(test, &sb.conf, &out.conf);
 
 	/* a bigger device than formatted is fine, a smaller one is not */
-	KUNIT_EXPECT_EQ(test, 0, rr_sb_decode(&out, blk, 2 * DEV_BYTES, &why));
+	KUNIT_EXPECT_EQ(test, 0, rraft_sb_decode(&out, blk, 2 * DEV_BYTES, &why));
 	KUNIT_EXPECT_EQ(test, -EUCLEAN,
-			rr_sb_decode(&out, blk, DEV_BYTES - 4096, &why));
+			rraft_sb_decode(&out, blk, DEV_BYTES - 4096, &why));
 	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, why);
 }
 
@@ -138,11 +138,11 @@ static void rraft_format_sb_corrupt_test(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blk);
 	make_sb(test, &sb);
-	rr_sb_encode(&sb, blk);
+	rraft_sb_encode(&sb, blk);
 	for (i = 0; i < RR_SB_SIZE; i++) {
 		blk[i] ^= 0x40;
 		why = NULL;
-		ret = rr_sb_decode(&out, blk, DEV_BYTES, &why);
+		ret = rraft_sb_decode(&out, blk, DEV_BYTES, &why);
 		if (i < 8)
 			KUNIT_EXPECT_EQ_MSG(test, ret, -ENOENT, "byte %u", i);
 		else
@@ -153,11 +153,11 @@ static void rraft_format_sb_corrupt_test(struct kunit *test)
 		blk[i] ^= 0x40;
 	}
 	KUNIT_EXPECT_EQ(test, refused, (u32)RR_SB_SIZE);
-	KUNIT_EXPECT_EQ(test, 0, rr_sb_decode(&out, blk, DEV_BYTES, &why));
+	KUNIT_EXPECT_EQ(test, 0, rraft_sb_decode(&out, blk, DEV_BYTES, &why));
 
 	/* an all-zero block is not an rraft device */
 	memset(blk, 0, RR_BLOCK_SIZE);
-	KUNIT_EXPECT_EQ(test, -ENOENT, rr_sb_decode(&out, blk, DEV_BYTES, &why));
+	KUNIT_EXPECT_EQ(test, -ENOENT, rraft_sb_decode(&out, blk, DEV_BYTES, &why));
 }
 
 static void make_state(struct rr_state *st, u64 seq)
@@ -191,9 +191,9 @@ static void rraft_format_state_roundtrip_test(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blk);
 	make_state(&st, 42);
-	rr_state_encode(&st, blk);
+	rraft_state_encode(&st, blk);
 	memset(&out, 0x5a, sizeof(out));
-	KUNIT_ASSERT_EQ(test, 0, rr_state_decode(&out, blk, test_uuid, &why));
+	KUNIT_ASSERT_EQ(test, 0, rraft_state_decode(&out, blk, test_uuid, &why));
 	KUNIT_EXPECT_EQ(test, out.seq, 42ull);
 	KUNIT_EXPECT_EQ(test, 0, memcmp(out.uuid, test_uuid, RR_UUID_LEN));
 	KUNIT_EXPECT_EQ(test, out.term, st.term);
@@ -214,7 +214,7 @@ static void rraft_format_state_roundtrip_test(struct kunit *test)
 	/* a slot of another device is refused */
 	memcpy(other, test_uuid, RR_UUID_LEN);
 	other[15] ^= 1;
-	KUNIT_EXPECT_EQ(test, -EUCLEAN, rr_state_decode(&out, blk, other, &why));
+	KUNIT_EXPECT_EQ(test, -EUCLEAN, rraft_state_decode(&out, blk, other, &why));
 }
 
 static void rraft_format_state_corrupt_test(struct kunit *test)
@@ -226,26 +226,26 @@ static void rraft_format_state_corrupt_test(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blk);
 	make_state(&st, 5);
-	rr_state_encode(&st, blk);
+	rraft_state_encode(&st, blk);
 	for (i = 0; i < RR_STATE_SIZE; i++) {
 		blk[i] ^= 0x01;
 		why = NULL;
 		KUNIT_EXPECT_EQ_MSG(test, -EUCLEAN,
-				    rr_state_decode(&out, blk, test_uuid, &why),
+				    rraft_state_decode(&out, blk, test_uuid, &why),
 				    "byte %u", i);
 		KUNIT_EXPECT_NOT_ERR_OR_NULL_MSG(test, why, "byte %u", i);
 		blk[i] ^= 0x01;
 	}
-	KUNIT_EXPECT_EQ(test, 0, rr_state_decode(&out, blk, test_uuid, &why));
+	KUNIT_EXPECT_EQ(test, 0, rraft_state_decode(&out, blk, test_uuid, &why));
 
 	/* well-sealed but inconsistent: a checkpoint term beyond the term */
 	st.snap_term = st.term + 1;
-	rr_state_encode(&st, blk);
-	KUNIT_EXPECT_EQ(test, -EUCLEAN, rr_state_decode(&out, blk, test_uuid, &why));
+	rraft_state_encode(&st, blk);
+	KUNIT_EXPECT_EQ(test, -EUCLEAN, rraft_state_decode(&out, blk, test_uuid, &why));
 	/* and a zero sequence number */
 	make_state(&st, 0);
-	rr_state_encode(&st, blk);
-	KUNIT_EXPECT_EQ(test, -EUCLEAN, rr_state_decode(&out, blk, test_uuid, &why));
+	rraft_state_encode(&st, blk);
+	KUNIT_EXPECT_EQ(test, -EUCLEAN, rraft_state_decode(&out, blk, test_uuid, &why));
 }
 
 static void rraft_format_state_pick_test(struct kunit *test)
@@ -257,16 +257,16 @@ static void rraft_format_state_pick_test(struct kunit *test)
 	make_state(&st[1], 11);
 	valid[0] = true;
 	valid[1] = true;
-	KUNIT_EXPECT_EQ(test, 1, rr_state_pick(st, valid));
+	KUNIT_EXPECT_EQ(test, 1, rraft_state_pick(st, valid));
 	st[0].seq = 12;
-	KUNIT_EXPECT_EQ(test, 0, rr_state_pick(st, valid));
+	KUNIT_EXPECT_EQ(test, 0, rraft_state_pick(st, valid));
 	valid[0] = false;
-	KUNIT_EXPECT_EQ(test, 1, rr_state_pick(st, valid));
+	KUNIT_EXPECT_EQ(test, 1, rraft_state_pick(st, valid));
 	valid[0] = true;
 	valid[1] = false;
-	KUNIT_EXPECT_EQ(test, 0, rr_state_pick(st, valid));
+	KUNIT_EXPECT_EQ(test, 0, rraft_state_pick(st, valid));
 	valid[0] = false;
-	KUNIT_EXPECT_EQ(test, -1, rr_state_pick(st, valid));
+	KUNIT_EXPECT_EQ(test, -1, rraft_state_pick(st, valid));
 }
 
 #define LOG_N	4
@@ -285,7 +285,7 @@ static u64 make_log_record(u8 *buf, struct raft_entry *ents, u8 *data)
 		for (j = 0; j < ents[i].len; j++)
 			ents[i].data[j] = (u8)(i * 31 + j);
 	}
-	return rr_log_encode(buf, 77, test_uuid, 0xfeedf00d, ents, LOG_N);
+	return rraft_log_encode(buf, 77, test_uuid, 0xfeedf00d, ents, LOG_N);
 }
 
 static void rraft_format_log_roundtrip_test(struct kunit *test)
@@ -300,34 +300,34 @@ static void rraft_format_log_roundtrip_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, data);
 	bytes = make_log_record(buf, ents, data);
-	KUNIT_EXPECT_EQ(test, bytes, rr_log_record_bytes(ents, LOG_N));
+	KUNIT_EXPECT_EQ(test, bytes, rraft_log_record_bytes(ents, LOG_N));
 	KUNIT_EXPECT_EQ(test, 1ull, rr_blocks_up(bytes));
 	KUNIT_EXPECT_EQ(test, 2ull, rr_blocks_up(RR_BLOCK_SIZE + 1));
 
-	KUNIT_ASSERT_EQ(test, 0, rr_log_decode_hdr(&h, buf, test_uuid, 77,
+	KUNIT_ASSERT_EQ(test, 0, rraft_log_decode_hdr(&h, buf, test_uuid, 77,
 						   RR_BLOCK_SIZE));
 	KUNIT_EXPECT_EQ(test, h.seq, 77ull);
 	KUNIT_EXPECT_EQ(test, h.first_index, 100ull);
 	KUNIT_EXPECT_EQ(test, h.n_entries, (u32)LOG_N);
 	KUNIT_EXPECT_EQ(test, (u64)h.payload_len, bytes - RR_LOG_HDR_SIZE);
 	KUNIT_EXPECT_EQ(test, h.prev_crc, 0xfeedf00du);
-	KUNIT_EXPECT_EQ(test, h.crc, rr_log_crc(buf));
-	KUNIT_EXPECT_TRUE(test, rr_log_crc_ok(&h, buf));
+	KUNIT_EXPECT_EQ(test, h.crc, rraft_log_crc(buf));
+	KUNIT_EXPECT_TRUE(test, rraft_log_crc_ok(&h, buf));
 	for (i = 0; i < LOG_N; i++) {
-		KUNIT_ASSERT_EQ(test, 1, rr_log_next_entry(&h, buf, &pos, i, &e));
+		KUNIT_ASSERT_EQ(test, 1, rraft_log_next_entry(&h, buf, &pos, i, &e));
 		KUNIT_EXPECT_EQ(test, e.index, ents[i].index);
 		KUNIT_EXPECT_EQ(test, e.term, ents[i].term);
 		KUNIT_EXPECT_EQ(test, e.type, ents[i].type);
 		KUNIT_ASSERT_EQ(test, e.len, ents[i].len);
 		KUNIT_EXPECT_EQ(test, 0, memcmp(e.data, ents[i].data, e.len));
 	}
-	KUNIT_EXPECT_EQ(test, 0, rr_log_next_entry(&h, buf, &pos, LOG_N, &e));
+	KUNIT_EXPECT_EQ(test, 0, rraft_log_next_entry(&h, buf, &pos, LOG_N, &e));
 
 	/* another record sequence number or device: not this record */
 	KUNIT_EXPECT_EQ(test, -ENOENT,
-			rr_log_decode_hdr(&h, buf, test_uuid, 78, RR_BLOCK_SIZE));
+			rraft_log_decode_hdr(&h, buf, test_uuid, 78, RR_BLOCK_SIZE));
 	KUNIT_EXPECT_EQ(test, -EUCLEAN,
-			rr_log_decode_hdr(&h, buf, test_uuid, 77, bytes - 1));
+			rraft_log_decode_hdr(&h, buf, test_uuid, 77, bytes - 1));
 }
 
 static void rraft_format_log_corrupt_test(struct kunit *test)
@@ -346,15 +346,15 @@ static void rraft_format_log_corrupt_test(struct kunit *test)
 		int ret;
 
 		buf[i] ^= 0x10;
-		ret = rr_log_decode_hdr(&h, buf, test_uuid, 77, RR_BLOCK_SIZE);
+		ret = rraft_log_decode_hdr(&h, buf, test_uuid, 77, RR_BLOCK_SIZE);
 		/* refused by the header checks, or by the crc */
-		KUNIT_EXPECT_TRUE_MSG(test, ret || !rr_log_crc_ok(&h, buf),
+		KUNIT_EXPECT_TRUE_MSG(test, ret || !rraft_log_crc_ok(&h, buf),
 				      "byte %u flipped but accepted", i);
 		buf[i] ^= 0x10;
 	}
-	KUNIT_ASSERT_EQ(test, 0, rr_log_decode_hdr(&h, buf, test_uuid, 77,
+	KUNIT_ASSERT_EQ(test, 0, rraft_log_decode_hdr(&h, buf, test_uuid, 77,
 						   RR_BLOCK_SIZE));
-	KUNIT_EXPECT_TRUE(test, rr_log_crc_ok(&h, buf));
+	KUNIT_EXPECT_TRUE(test, rraft_log_crc_ok(&h, buf));
 }
 
 static void rraft_format_cmd_test(struct kunit *test)
@@ -362,8 +362,8 @@ static void rraft_format_cmd_test(struct kunit *test)
 	u8 buf[RR_CMD_HDR_SIZE];
 	struct rr_cmd c;
 
-	rr_cmd_encode_hdr(buf, 8192, 4096);
-	KUNIT_EXPECT_EQ(test, 0, rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096,
+	rraft_cmd_encode_hdr(buf, 8192, 4096);
+	KUNIT_EXPECT_EQ(test, 0, rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096,
 					       DEV_BYTES));
 	KUNIT_EXPECT_EQ(test, c.offset, 8192ull);
 	KUNIT_EXPECT_EQ(test, c.len, 4096u);
@@ -371,40 +371,40 @@ static void rraft_format_cmd_test(struct kunit *test)
 
 	/* length mismatch, short, unaligned, empty, past the end */
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4095, DEV_BYTES));
-	KUNIT_EXPECT_EQ(test, -EINVAL, rr_cmd_decode(&c, buf, 11, DEV_BYTES));
-	rr_cmd_encode_hdr(buf, 512, 4096);
+			rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4095, DEV_BYTES));
+	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_cmd_decode(&c, buf, 11, DEV_BYTES));
+	rraft_cmd_encode_hdr(buf, 512, 4096);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
-	rr_cmd_encode_hdr(buf, 0, 0);
+			rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
+	rraft_cmd_encode_hdr(buf, 0, 0);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE, DEV_BYTES));
-	rr_cmd_encode_hdr(buf, DEV_BYTES, 4096);
+			rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE, DEV_BYTES));
+	rraft_cmd_encode_hdr(buf, DEV_BYTES, 4096);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
-	rr_cmd_encode_hdr(buf, DEV_BYTES - 4096, 4096);
+			rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
+	rraft_cmd_encode_hdr(buf, DEV_BYTES - 4096, 4096);
 	KUNIT_EXPECT_EQ(test, 0,
-			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
-	rr_cmd_encode_hdr(buf, ~0ull & ~4095ull, 4096);
+			rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
+	rraft_cmd_encode_hdr(buf, ~0ull & ~4095ull, 4096);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
+			rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
 
 	/* writer claims: exactly a header, node id <= RR_CMD_MAX_WRITER */
-	rr_cmd_encode_claim(buf, 2);
-	KUNIT_EXPECT_EQ(test, 0, rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE,
+	rraft_cmd_encode_claim(buf, 2);
+	KUNIT_EXPECT_EQ(test, 0, rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE,
 					       DEV_BYTES));
 	KUNIT_EXPECT_TRUE(test, c.claim);
 	KUNIT_EXPECT_EQ(test, c.writer, 2u);
-	rr_cmd_encode_claim(buf, 0);
-	KUNIT_EXPECT_EQ(test, 0, rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE,
+	rraft_cmd_encode_claim(buf, 0);
+	KUNIT_EXPECT_EQ(test, 0, rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE,
 					       DEV_BYTES));
 	KUNIT_EXPECT_TRUE(test, c.claim);
 	KUNIT_EXPECT_EQ(test, c.writer, 0u);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
-	rr_cmd_encode_claim(buf, RR_CMD_MAX_WRITER + 1);
+			rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096, DEV_BYTES));
+	rraft_cmd_encode_claim(buf, RR_CMD_MAX_WRITER + 1);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_cmd_decode(&c, buf, RR_CMD_HDR_SIZE, DEV_BYTES));
+			rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE, DEV_BYTES));
 }
 
 static void rraft_format_conf_test(struct kunit *test)
@@ -881,12 +881,12 @@ static int parse_str(int (*fn)(void *, const char *, size_t, struct rr_perr *),
 
 static int do_format(void *a, const char *b, size_t n, struct rr_perr *e)
 {
-	return rr_parse_format(a, b, n, e);
+	return rraft_parse_format(a, b, n, e);
 }
 
 static int do_create(void *a, const char *b, size_t n, struct rr_perr *e)
 {
-	return rr_parse_create(a, b, n, e);
+	return rraft_parse_create(a, b, n, e);
 }
 
 static void rraft_parse_format_good_test(struct kunit *test)
@@ -976,7 +976,7 @@ static void rraft_parse_format_bad_test(struct kunit *test)
 	}
 	/* an embedded NUL byte */
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			rr_parse_format(a, nul_input, sizeof(nul_input) - 1, &err));
+			rraft_parse_format(a, nul_input, sizeof(nul_input) - 1, &err));
 	/* the error names the offending key */
 	in = "backing=/dev/vdb node=1 cluster=1 colour=red";
 	KUNIT_EXPECT_EQ(test, -EINVAL, parse_str(do_format, a, in, &err));
@@ -1080,7 +1080,7 @@ static void rraft_parse_u64_test(struct kunit *test)
 		v = 0xdeadbeef;
 		memset(&err, 0, sizeof(err));
 		KUNIT_EXPECT_EQ_MSG(test, c->ret,
-				    rr_parse_u64(c->in, strlen(c->in), c->min,
+				    rraft_parse_u64(c->in, strlen(c->in), c->min,
 						 c->max, &v, &err),
 				    "input \"%s\"", c->in);
 		if (!c->ret)
@@ -1111,38 +1111,38 @@ static void rraft_parse_addr_peer_test(struct kunit *test)
 	struct rr_addr a;
 	u32 i, old;
 
-	KUNIT_ASSERT_EQ(test, 0, rr_parse_addr("192.168.1.20:8000\n", 18, &a, &err));
+	KUNIT_ASSERT_EQ(test, 0, rraft_parse_addr("192.168.1.20:8000\n", 18, &a, &err));
 	KUNIT_EXPECT_EQ(test, a.ip[0], 192);
 	KUNIT_EXPECT_EQ(test, a.ip[1], 168);
 	KUNIT_EXPECT_EQ(test, a.ip[2], 1);
 	KUNIT_EXPECT_EQ(test, a.ip[3], 20);
 	KUNIT_EXPECT_EQ(test, a.port, 8000);
-	KUNIT_ASSERT_EQ(test, 0, rr_parse_addr("127.0.0.1", 9, &a, &err));
+	KUNIT_ASSERT_EQ(test, 0, rraft_parse_addr("127.0.0.1", 9, &a, &err));
 	KUNIT_EXPECT_EQ(test, a.port, RR_DEFAULT_PORT);
 	for (i = 0; i < ARRAY_SIZE(bad_addr); i++)
 		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
-				    rr_parse_addr(bad_addr[i], strlen(bad_addr[i]),
+				    rraft_parse_addr(bad_addr[i], strlen(bad_addr[i]),
 						  &a, &err),
 				    "address \"%s\"", bad_addr[i]);
 
-	KUNIT_ASSERT_EQ(test, 0, rr_parse_peer("4@10.1.2.3:9", 12, &p, &err));
+	KUNIT_ASSERT_EQ(test, 0, rraft_parse_peer("4@10.1.2.3:9", 12, &p, &err));
 	KUNIT_EXPECT_EQ(test, p.id, 4u);
 	KUNIT_EXPECT_EQ(test, p.addr.ip[1], 1);
 	KUNIT_EXPECT_EQ(test, p.addr.port, 9);
 	for (i = 0; i < ARRAY_SIZE(bad_peer); i++)
 		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
-				    rr_parse_peer(bad_peer[i], strlen(bad_peer[i]),
+				    rraft_parse_peer(bad_peer[i], strlen(bad_peer[i]),
 						  &p, &err),
 				    "peer \"%s\"", bad_peer[i]);
 
-	KUNIT_ASSERT_EQ(test, 0, rr_parse_replace("3:5@10.0.0.5\n", 13, &old, &p,
+	KUNIT_ASSERT_EQ(test, 0, rraft_parse_replace("3:5@10.0.0.5\n", 13, &old, &p,
 						  &err));
 	KUNIT_EXPECT_EQ(test, old, 3u);
 	KUNIT_EXPECT_EQ(test, p.id, 5u);
 	KUNIT_EXPECT_EQ(test, p.addr.ip[3], 5);
 	for (i = 0; i < ARRAY_SIZE(bad_replace); i++)
 		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
-				    rr_parse_replace(bad_replace[i],
+				    rraft_parse_replace(bad_replace[i],
 						     strlen(bad_replace[i]),
 						     &old, &p, &err),
 				    "replace \"%s\"", bad_replace[i]);
@@ -1155,23 +1155,23 @@ static void rraft_parse_secret_test(struct kunit *test)
 	struct rr_perr err;
 	u32 len = 0;
 
-	KUNIT_ASSERT_EQ(test, 0, rr_parse_secret("hunter2\n", 8, out, &len, &err));
+	KUNIT_ASSERT_EQ(test, 0, rraft_parse_secret("hunter2\n", 8, out, &len, &err));
 	KUNIT_EXPECT_EQ(test, len, 7u);
 	KUNIT_EXPECT_EQ(test, 0, memcmp(out, "hunter2", 7));
 
 	memset(long_secret, 'k', sizeof(long_secret));
-	KUNIT_EXPECT_EQ(test, 0, rr_parse_secret(long_secret, RR_SECRET_MAX, out,
+	KUNIT_EXPECT_EQ(test, 0, rraft_parse_secret(long_secret, RR_SECRET_MAX, out,
 						 &len, &err));
 	KUNIT_EXPECT_EQ(test, len, (u32)RR_SECRET_MAX);
-	KUNIT_EXPECT_EQ(test, -EINVAL, rr_parse_secret(long_secret,
+	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret(long_secret,
 						       RR_SECRET_MAX + 1, out,
 						       &len, &err));
-	KUNIT_EXPECT_EQ(test, -EINVAL, rr_parse_secret("", 0, out, &len, &err));
-	KUNIT_EXPECT_EQ(test, -EINVAL, rr_parse_secret("\n", 1, out, &len, &err));
-	KUNIT_EXPECT_EQ(test, -EINVAL, rr_parse_secret("a b", 3, out, &len, &err));
-	KUNIT_EXPECT_EQ(test, -EINVAL, rr_parse_secret("a\tb", 3, out, &len, &err));
-	KUNIT_EXPECT_EQ(test, -EINVAL, rr_parse_secret("a\x7f", 2, out, &len, &err));
-	KUNIT_EXPECT_EQ(test, -EINVAL, rr_parse_secret("ab\0c", 4, out, &len, &err));
+	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret("", 0, out, &len, &err));
+	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret("\n", 1, out, &len, &err));
+	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret("a b", 3, out, &len, &err));
+	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret("a\tb", 3, out, &len, &err));
+	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret("a\x7f", 2, out, &len, &err));
+	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret("ab\0c", 4, out, &len, &err));
 }
 
 static struct kunit_case rraft_parse_cases[] = {

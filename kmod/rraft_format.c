@@ -28,7 +28,7 @@ static u32 rr_crc_zeroed(const u8 *buf, u32 len, u32 crc_off)
  */
 #define SB_CRC_OFF	16
 
-int rr_sb_layout(struct rr_sb *sb, u64 dev_bytes, u64 log_bytes)
+int rraft_sb_layout(struct rr_sb *sb, u64 dev_bytes, u64 log_bytes)
 {
 	u64 dev_blocks = dev_bytes >> RR_BLOCK_SHIFT;
 	u64 log_blocks, data_off;
@@ -55,7 +55,7 @@ int rr_sb_layout(struct rr_sb *sb, u64 dev_bytes, u64 log_bytes)
 	return 0;
 }
 
-void rr_sb_encode(const struct rr_sb *sb, u8 *blk)
+void rraft_sb_encode(const struct rr_sb *sb, u8 *blk)
 {
 	memset(blk, 0, RR_BLOCK_SIZE);
 	rr_put_le64(RR_SB_MAGIC, blk);
@@ -78,7 +78,7 @@ void rr_sb_encode(const struct rr_sb *sb, u8 *blk)
 	rr_put_le32(rr_crc_zeroed(blk, RR_SB_SIZE, SB_CRC_OFF), blk + SB_CRC_OFF);
 }
 
-int rr_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
+int rraft_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
 		 const char **why)
 {
 	u64 dev_blocks = dev_bytes >> RR_BLOCK_SHIFT;
@@ -118,7 +118,7 @@ int rr_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
 	if (sb->flags)
 		return -EUCLEAN;
 	*why = "superblock: zero member identity";
-	if (rr_ident_is_zero(sb->ident))
+	if (rraft_ident_is_zero(sb->ident))
 		return -EUCLEAN;
 	*why = "superblock: bad node or cluster id";
 	if (!sb->cluster_id || !sb->node_id || sb->node_id > 65535)
@@ -170,10 +170,10 @@ static int rr_state_decode_idents(struct rr_state *st, const u8 *blk)
 	for (i = used; i < RR_STATE_SIZE; i++)
 		if (blk[i])
 			return -EINVAL;
-	return rr_idents_decode(&st->idents, blk + RR_STATE_IDENTS_OFF + 4, n);
+	return rraft_idents_decode(&st->idents, blk + RR_STATE_IDENTS_OFF + 4, n);
 }
 
-void rr_state_encode(const struct rr_state *st, u8 *blk)
+void rraft_state_encode(const struct rr_state *st, u8 *blk)
 {
 	memset(blk, 0, RR_BLOCK_SIZE);
 	rr_put_le32(RR_STATE_MAGIC, blk);
@@ -196,12 +196,12 @@ void rr_state_encode(const struct rr_state *st, u8 *blk)
 	raft_conf_encode(&st->snap_conf, blk + 128);
 	raft_conf_encode(&st->pend_conf, blk + 128 + RAFT_CONF_ENCODED_SIZE);
 	rr_put_le32(st->idents.n, blk + RR_STATE_IDENTS_OFF);
-	rr_idents_encode(&st->idents, blk + RR_STATE_IDENTS_OFF + 4);
+	rraft_idents_encode(&st->idents, blk + RR_STATE_IDENTS_OFF + 4);
 	rr_put_le32(rr_crc_zeroed(blk, RR_STATE_SIZE, ST_CRC_OFF),
 		    blk + ST_CRC_OFF);
 }
 
-int rr_state_decode(struct rr_state *st, const u8 *blk,
+int rraft_state_decode(struct rr_state *st, const u8 *blk,
 		    const u8 uuid[RR_UUID_LEN], const char **why)
 {
 	*why = "state slot: bad magic";
@@ -258,7 +258,7 @@ int rr_state_decode(struct rr_state *st, const u8 *blk,
 	return 0;
 }
 
-int rr_state_pick(const struct rr_state st[2], const bool valid[2])
+int rraft_state_pick(const struct rr_state st[2], const bool valid[2])
 {
 	if (valid[0] && valid[1])
 		return st[1].seq > st[0].seq ? 1 : 0;
@@ -278,7 +278,7 @@ int rr_state_pick(const struct rr_state st[2], const bool valid[2])
  */
 #define LOG_CRC_OFF	8
 
-u64 rr_log_record_bytes(const struct raft_entry *ents, u32 n)
+u64 rraft_log_record_bytes(const struct raft_entry *ents, u32 n)
 {
 	u64 b = RR_LOG_HDR_SIZE;
 	u32 i;
@@ -288,12 +288,12 @@ u64 rr_log_record_bytes(const struct raft_entry *ents, u32 n)
 	return b;
 }
 
-u32 rr_log_crc(const u8 *buf)
+u32 rraft_log_crc(const u8 *buf)
 {
 	return rr_get_le32(buf + LOG_CRC_OFF);
 }
 
-u64 rr_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
+u64 rraft_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
 		  const struct raft_entry *ents, u32 n)
 {
 	u64 pos = RR_LOG_HDR_SIZE;
@@ -323,7 +323,7 @@ u64 rr_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
 	return pos;
 }
 
-int rr_log_decode_hdr(struct rr_log_hdr *h, const u8 *buf,
+int rraft_log_decode_hdr(struct rr_log_hdr *h, const u8 *buf,
 		      const u8 uuid[RR_UUID_LEN], u64 seq, u64 max_bytes)
 {
 	u32 i;
@@ -354,13 +354,13 @@ int rr_log_decode_hdr(struct rr_log_hdr *h, const u8 *buf,
 	return 0;
 }
 
-bool rr_log_crc_ok(const struct rr_log_hdr *h, const u8 *buf)
+bool rraft_log_crc_ok(const struct rr_log_hdr *h, const u8 *buf)
 {
 	return rr_crc_zeroed(buf, RR_LOG_HDR_SIZE + h->payload_len,
 			     LOG_CRC_OFF) == h->crc;
 }
 
-int rr_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
+int rraft_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
 		      u32 i, struct raft_entry *e)
 {
 	const u8 *p = buf + RR_LOG_HDR_SIZE;
@@ -387,7 +387,7 @@ int rr_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
 
 /* ---- member identities ---- */
 
-bool rr_ident_is_zero(const u8 ident[RR_IDENT_LEN])
+bool rraft_ident_is_zero(const u8 ident[RR_IDENT_LEN])
 {
 	u8 acc = 0;
 	u32 i;
@@ -397,7 +397,7 @@ bool rr_ident_is_zero(const u8 ident[RR_IDENT_LEN])
 	return !acc;
 }
 
-void rr_idents_encode(const struct rr_idents *t, u8 *buf)
+void rraft_idents_encode(const struct rr_idents *t, u8 *buf)
 {
 	u32 i;
 
@@ -408,7 +408,7 @@ void rr_idents_encode(const struct rr_idents *t, u8 *buf)
 	}
 }
 
-int rr_idents_decode(struct rr_idents *t, const u8 *buf, u32 n)
+int rraft_idents_decode(struct rr_idents *t, const u8 *buf, u32 n)
 {
 	u32 i, prev = 0;
 
@@ -421,7 +421,7 @@ int rr_idents_decode(struct rr_idents *t, const u8 *buf, u32 n)
 		e->id = rr_get_le32(buf + i * RR_IDENT_ENT_SIZE);
 		memcpy(e->ident, buf + i * RR_IDENT_ENT_SIZE + 4, RR_IDENT_LEN);
 		if (e->id <= prev || e->id > RR_CMD_MAX_WRITER ||
-		    rr_ident_is_zero(e->ident)) {
+		    rraft_ident_is_zero(e->ident)) {
 			memset(t, 0, sizeof(*t));
 			return -EINVAL;
 		}
@@ -431,7 +431,7 @@ int rr_idents_decode(struct rr_idents *t, const u8 *buf, u32 n)
 	return 0;
 }
 
-const u8 *rr_idents_find(const struct rr_idents *t, u32 id)
+const u8 *rraft_idents_find(const struct rr_idents *t, u32 id)
 {
 	u32 i;
 
@@ -441,12 +441,12 @@ const u8 *rr_idents_find(const struct rr_idents *t, u32 id)
 	return NULL;
 }
 
-int rr_idents_set(struct rr_idents *t, u32 id, const u8 *ident)
+int rraft_idents_set(struct rr_idents *t, u32 id, const u8 *ident)
 {
 	u32 i, j;
 
 	if (!id || id > RR_CMD_MAX_WRITER ||
-	    (ident && rr_ident_is_zero(ident)))
+	    (ident && rraft_ident_is_zero(ident)))
 		return -EINVAL;
 	for (i = 0; i < t->n && t->e[i].id < id; i++)
 		;
@@ -474,27 +474,27 @@ int rr_idents_set(struct rr_idents *t, u32 id, const u8 *ident)
 
 /* ---- command ---- */
 
-void rr_cmd_encode_hdr(u8 *buf, u64 offset, u32 len)
+void rraft_cmd_encode_hdr(u8 *buf, u64 offset, u32 len)
 {
 	rr_put_le64(offset, buf);
 	rr_put_le32(len, buf + 8);
 }
 
-void rr_cmd_encode_claim(u8 *buf, u32 writer)
+void rraft_cmd_encode_claim(u8 *buf, u32 writer)
 {
 	rr_put_le64(RR_CMD_CLAIM_TAG, buf);
 	rr_put_le32(writer, buf + 8);
 }
 
-u32 rr_cmd_encode_idents(u8 *buf, const struct rr_idents *t)
+u32 rraft_cmd_encode_idents(u8 *buf, const struct rr_idents *t)
 {
 	rr_put_le64(RR_CMD_IDENT_TAG, buf);
 	rr_put_le32(t->n, buf + 8);
-	rr_idents_encode(t, buf + RR_CMD_HDR_SIZE);
+	rraft_idents_encode(t, buf + RR_CMD_HDR_SIZE);
 	return RR_CMD_HDR_SIZE + t->n * RR_IDENT_ENT_SIZE;
 }
 
-int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
+int rraft_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 {
 	struct rr_idents t;
 
@@ -517,7 +517,7 @@ int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 	if (c->offset == RR_CMD_IDENT_TAG) {
 		if (c->len > RR_IDENT_MAX ||
 		    len - RR_CMD_HDR_SIZE != c->len * RR_IDENT_ENT_SIZE ||
-		    rr_idents_decode(&t, c->data, c->len))
+		    rraft_idents_decode(&t, c->data, c->len))
 			return -EINVAL;
 		c->ident = true;
 		return 0;
@@ -530,7 +530,7 @@ int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 	return 0;
 }
 
-int rr_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
+int rraft_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
 		     u64 *bad)
 {
 	struct raft_conf conf;
@@ -542,7 +542,7 @@ int rr_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
 		const struct raft_entry *e = &ents[i];
 
 		if (e->type == RAFT_ENTRY_NORMAL)
-			err = rr_cmd_decode(&c, e->data, e->len, dev_bytes);
+			err = rraft_cmd_decode(&c, e->data, e->len, dev_bytes);
 		else if (e->type == RAFT_ENTRY_CONF)
 			err = raft_conf_decode(&conf, e->data, e->len);
 		else

@@ -68,14 +68,14 @@ struct rr_sb {
  * Lay out a backing device of dev_bytes with a log of log_bytes.
  * Returns 0, -EINVAL (bad log size) or -ENOSPC (too small).
  */
-int rr_sb_layout(struct rr_sb *sb, u64 dev_bytes, u64 log_bytes);
-void rr_sb_encode(const struct rr_sb *sb, u8 *blk /* RR_BLOCK_SIZE */);
+int rraft_sb_layout(struct rr_sb *sb, u64 dev_bytes, u64 log_bytes);
+void rraft_sb_encode(const struct rr_sb *sb, u8 *blk /* RR_BLOCK_SIZE */);
 /*
  * Decode and validate.  Returns 0, or -ENOENT (no rraft magic: a foreign
  * device), -EUCLEAN (rraft metadata that fails a check).  *why names the
  * failed check (static string).
  */
-int rr_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
+int rraft_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
 		 const char **why);
 
 /* ---- member identities: which format each member id runs on ---- */
@@ -97,14 +97,14 @@ struct rr_idents {
 	struct rr_ident e[RR_IDENT_MAX];
 };
 
-void rr_idents_encode(const struct rr_idents *t, u8 *buf /* n entries */);
+void rraft_idents_encode(const struct rr_idents *t, u8 *buf /* n entries */);
 /* 0 or -EINVAL (n too big, ids not increasing or out of range, zero ident) */
-int rr_idents_decode(struct rr_idents *t, const u8 *buf, u32 n);
+int rraft_idents_decode(struct rr_idents *t, const u8 *buf, u32 n);
 /* The identity recorded for id, or NULL. */
-const u8 *rr_idents_find(const struct rr_idents *t, u32 id);
+const u8 *rraft_idents_find(const struct rr_idents *t, u32 id);
 /* Set (ident non-NULL) or drop (NULL) id's entry, keeping the order. */
-int rr_idents_set(struct rr_idents *t, u32 id, const u8 *ident);
-bool rr_ident_is_zero(const u8 ident[RR_IDENT_LEN]);
+int rraft_idents_set(struct rr_idents *t, u32 id, const u8 *ident);
+bool rraft_ident_is_zero(const u8 ident[RR_IDENT_LEN]);
 
 /* ---- state record: hard state + checkpoint, double-slotted ---- */
 
@@ -138,15 +138,15 @@ struct rr_state {
 #define RR_STATE_SIZE		(RR_STATE_IDENTS_OFF + 4 + \
 				 RR_IDENT_MAX * RR_IDENT_ENT_SIZE)
 
-void rr_state_encode(const struct rr_state *st, u8 *blk /* RR_BLOCK_SIZE */);
+void rraft_state_encode(const struct rr_state *st, u8 *blk /* RR_BLOCK_SIZE */);
 /* 0 or -EUCLEAN (*why says which check failed) */
-int rr_state_decode(struct rr_state *st, const u8 *blk,
+int rraft_state_decode(struct rr_state *st, const u8 *blk,
 		    const u8 uuid[RR_UUID_LEN], const char **why);
 /*
  * Pick the newest valid slot.  valid[i] tells whether slot i decoded.
  * Returns the slot index or -1 if neither is valid.
  */
-int rr_state_pick(const struct rr_state st[2], const bool valid[2]);
+int rraft_state_pick(const struct rr_state st[2], const bool valid[2]);
 
 /* ---- log ring records ---- */
 
@@ -172,35 +172,35 @@ struct rr_log_hdr {
 };
 
 /* Bytes the record for these entries takes, before padding. */
-u64 rr_log_record_bytes(const struct raft_entry *ents, u32 n);
+u64 rraft_log_record_bytes(const struct raft_entry *ents, u32 n);
 static inline u64 rr_blocks_up(u64 bytes)
 {
 	return (bytes + RR_BLOCK_SIZE - 1) >> RR_BLOCK_SHIFT;
 }
 
 /*
- * Encode a record into buf (at least rr_log_record_bytes(), padded by the
+ * Encode a record into buf (at least rraft_log_record_bytes(), padded by the
  * caller).  Entries must have consecutive indexes.  Returns bytes used.
  */
-u64 rr_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
+u64 rraft_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
 		  const struct raft_entry *ents, u32 n);
 /* The crc stored in an encoded record. */
-u32 rr_log_crc(const u8 *buf);
+u32 rraft_log_crc(const u8 *buf);
 /*
  * Decode the header of a record: 0, -ENOENT (not a record of this device /
  * not the expected seq) or -EUCLEAN (malformed).  max_bytes bounds
  * payload_len.  Does not check the crc (the payload may not be read yet).
  */
-int rr_log_decode_hdr(struct rr_log_hdr *h, const u8 *buf,
+int rraft_log_decode_hdr(struct rr_log_hdr *h, const u8 *buf,
 		      const u8 uuid[RR_UUID_LEN], u64 seq, u64 max_bytes);
 /* Check the crc of a whole record (header + payload_len bytes). */
-bool rr_log_crc_ok(const struct rr_log_hdr *h, const u8 *buf);
+bool rraft_log_crc_ok(const struct rr_log_hdr *h, const u8 *buf);
 /*
  * Iterate the entries of a verified record.  *pos starts at 0; fills e
  * (e->data points into buf) and returns 1, 0 at the end, -EUCLEAN if the
  * record is malformed.
  */
-int rr_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
+int rraft_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
 		      u32 i, struct raft_entry *e);
 
 /* ---- state-machine command: the payload of a RAFT_ENTRY_NORMAL ---- */
@@ -230,24 +230,24 @@ struct rr_cmd {
 	const u8 *data;
 };
 
-void rr_cmd_encode_hdr(u8 *buf, u64 offset, u32 len);
+void rraft_cmd_encode_hdr(u8 *buf, u64 offset, u32 len);
 /* buf: RR_CMD_HDR_SIZE bytes. */
-void rr_cmd_encode_claim(u8 *buf, u32 writer);
+void rraft_cmd_encode_claim(u8 *buf, u32 writer);
 /* buf: RR_CMD_IDENT_MAX_SIZE bytes; returns the bytes used. */
-u32 rr_cmd_encode_idents(u8 *buf, const struct rr_idents *t);
+u32 rraft_cmd_encode_idents(u8 *buf, const struct rr_idents *t);
 /*
  * 0 or -EINVAL: short, length mismatch, unaligned, beyond dev_bytes, a
  * claim with trailing bytes or a node id above RR_CMD_MAX_WRITER, an
- * identity table that rr_idents_decode refuses.
+ * identity table that rraft_idents_decode refuses.
  */
-int rr_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes);
+int rraft_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes);
 
 /*
  * Check the entries a peer appends before they are persisted: every
- * NORMAL entry a valid command (rr_cmd_decode), every CONF entry a valid
+ * NORMAL entry a valid command (rraft_cmd_decode), every CONF entry a valid
  * configuration.  0, or -EINVAL with *bad the index of the first bad one.
  */
-int rr_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
+int rraft_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
 		     u64 *bad);
 
 #endif /* RRAFT_FORMAT_H */

@@ -78,7 +78,7 @@ static ssize_t format_store(RRAFT_CLASS_CONST struct class *class,
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-	err = rr_parse_format(a, buf, count, &e);
+	err = rraft_parse_format(a, buf, count, &e);
 	if (err) {
 		rr_perr_ctl("format", &e);
 	} else {
@@ -101,7 +101,7 @@ static ssize_t create_store(RRAFT_CLASS_CONST struct class *class,
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-	err = rr_parse_create(a, buf, count, &e);
+	err = rraft_parse_create(a, buf, count, &e);
 	if (err) {
 		rr_perr_ctl("create", &e);
 	} else {
@@ -122,7 +122,7 @@ static ssize_t remove_store(RRAFT_CLASS_CONST struct class *class,
 	u64 minor;
 	int err;
 
-	err = rr_parse_u64(buf, count, 0, RR_MAX_MINOR, &minor, &e);
+	err = rraft_parse_u64(buf, count, 0, RR_MAX_MINOR, &minor, &e);
 	if (err) {
 		rr_perr_ctl("remove", &e);
 		return err;

@@ -43,7 +43,7 @@ int rraft_member_add_peer(struct rraft_dev *dev, const struct rr_peer_arg *p)
 	err = rraft_net_add_peer(dev->net, &pc);
 	if (!err)	/* cannot fail: the peer exists */
 		rraft_net_set_peer_ident(dev->net, p->id,
-					 rr_idents_find(&dev->idents, p->id));
+					 rraft_idents_find(&dev->idents, p->id));
 	if (err) {
 		spin_lock_irqsave(&dev->in_lock, flags);
 		dev->n_peers--;
@@ -297,12 +297,12 @@ void rraft_member_idents_prune(struct rraft_dev *dev,
 		if (raft_conf_is_member(conf, id) || id == dev->cfg.node_id)
 			i++;
 		else
-			rr_idents_set(&dev->idents, id, NULL);
+			rraft_idents_set(&dev->idents, id, NULL);
 	}
 }
 
 /*
- * An applied identity table (validated by rr_cmd_decode) replaces ours; the
+ * An applied identity table (validated by rraft_cmd_decode) replaces ours; the
  * transport refuses every peer whose identity differs from its entry.
  */
 int rraft_member_idents_apply(struct rraft_dev *dev, const u8 *data, u32 n)
@@ -311,15 +311,15 @@ int rraft_member_idents_apply(struct rraft_dev *dev, const u8 *data, u32 n)
 	const u8 *was, *now;
 	u32 i;
 
-	if (rr_idents_decode(&t, data, n))
+	if (rraft_idents_decode(&t, data, n))
 		return -EUCLEAN;
 	for (i = 0; i < t.n; i++) {
-		was = rr_idents_find(&dev->idents, t.e[i].id);
+		was = rraft_idents_find(&dev->idents, t.e[i].id);
 		if (!was || memcmp(was, t.e[i].ident, RR_IDENT_LEN))
 			rr_dev_info(dev, "member %u has identity %16phN",
 				    t.e[i].id, t.e[i].ident);
 	}
-	now = rr_idents_find(&t, dev->cfg.node_id);
+	now = rraft_idents_find(&t, dev->cfg.node_id);
 	if (now && memcmp(now, dev->store.sb.ident, RR_IDENT_LEN))
 		rr_dev_warn(dev, "the cluster records identity %16phN for node %u, this disk is %16phN: the others refuse it",
 			    now, dev->cfg.node_id, dev->store.sb.ident);
@@ -328,7 +328,7 @@ int rraft_member_idents_apply(struct rraft_dev *dev, const u8 *data, u32 n)
 		return 0;
 	for (i = 0; i < dev->n_peers; i++)
 		rraft_net_set_peer_ident(dev->net, dev->peers[i].id,
-					 rr_idents_find(&t, dev->peers[i].id));
+					 rraft_idents_find(&t, dev->peers[i].id));
 	return 0;
 }
 
@@ -339,11 +339,11 @@ static const u8 *rr_ident_of(struct rraft_dev *dev, u32 id, u8 *buf)
 
 	if (id == dev->cfg.node_id)
 		return dev->store.sb.ident;
-	rec = rr_idents_find(&dev->idents, id);
+	rec = rraft_idents_find(&dev->idents, id);
 	if (rec)
 		return rec;
 	if (dev->net && !rraft_net_peer_ident(dev->net, id, buf) &&
-	    !rr_ident_is_zero(buf))
+	    !rraft_ident_is_zero(buf))
 		return buf;
 	return NULL;
 }
@@ -358,7 +358,7 @@ static void rr_idents_add_ids(struct rraft_dev *dev, struct rr_idents *t,
 	for (i = 0; i < n; i++) {
 		ident = rr_ident_of(dev, ids[i], buf);
 		if (ident)
-			rr_idents_set(t, ids[i], ident);
+			rraft_idents_set(t, ids[i], ident);
 	}
 }
 
@@ -385,7 +385,7 @@ void rraft_member_ident_step(struct rraft_dev *dev)
 	if (dev->ident_term == term &&
 	    !memcmp(&want, &dev->idents, sizeof(want)))
 		return;
-	len = rr_cmd_encode_idents(buf, &want);
+	len = rraft_cmd_encode_idents(buf, &want);
 	if (raft_propose(dev->raft, buf, len, &index, &term))
 		return;
 	dev->ident_index = index;

@@ -371,7 +371,7 @@ static int format_set(void *ctx, unsigned int idx, struct span v,
 	return fail(err, "internal: bad key index", key, 64);
 }
 
-int rr_parse_format(struct rr_format_args *a, const char *buf, size_t len,
+int rraft_parse_format(struct rr_format_args *a, const char *buf, size_t len,
 		    struct rr_perr *err)
 {
 	memset(a, 0, sizeof(*a));
@@ -412,14 +412,14 @@ static int create_set(void *ctx, unsigned int idx, struct span v,
 	return fail(err, "internal: bad key index", key, 64);
 }
 
-int rr_parse_create(struct rr_create_args *a, const char *buf, size_t len,
+int rraft_parse_create(struct rr_create_args *a, const char *buf, size_t len,
 		    struct rr_perr *err)
 {
 	memset(a, 0, sizeof(*a));
 	return kv_parse(buf, len, create_keys, C_NKEYS, create_set, a, err);
 }
 
-int rr_parse_u64(const char *buf, size_t len, u64 min, u64 max, u64 *out,
+int rraft_parse_u64(const char *buf, size_t len, u64 min, u64 max, u64 *out,
 		 struct rr_perr *err)
 {
 	struct span s;
@@ -429,7 +429,7 @@ int rr_parse_u64(const char *buf, size_t len, u64 min, u64 max, u64 *out,
 	return num(s, min, max, out, "value", err);
 }
 
-int rr_parse_addr(const char *buf, size_t len, struct rr_addr *out,
+int rraft_parse_addr(const char *buf, size_t len, struct rr_addr *out,
 		  struct rr_perr *err)
 {
 	struct span s;
@@ -439,7 +439,7 @@ int rr_parse_addr(const char *buf, size_t len, struct rr_addr *out,
 	return addr_arg(s, out, "address", err);
 }
 
-int rr_parse_peer(const char *buf, size_t len, struct rr_peer_arg *out,
+int rraft_parse_peer(const char *buf, size_t len, struct rr_peer_arg *out,
 		  struct rr_perr *err)
 {
 	struct span s;
@@ -449,7 +449,7 @@ int rr_parse_peer(const char *buf, size_t len, struct rr_peer_arg *out,
 	return peer_arg(s, out, "peer", err);
 }
 
-int rr_parse_replace(const char *buf, size_t len, u32 *old_id,
+int rraft_parse_replace(const char *buf, size_t len, u32 *old_id,
 		     struct rr_peer_arg *out, struct rr_perr *err)
 {
 	struct span s;
@@ -472,7 +472,7 @@ int rr_parse_replace(const char *buf, size_t len, u32 *old_id,
 	return 0;
 }
 
-int rr_parse_secret(const char *buf, size_t len, u8 *out, u32 *out_len,
+int rraft_parse_secret(const char *buf, size_t len, u8 *out, u32 *out_len,
 		    struct rr_perr *err)
 {
 	struct span s;

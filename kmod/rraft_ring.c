@@ -85,7 +85,7 @@ static u64 rr_place(const struct rraft_ring *r, u64 tail, u64 b)
 
 u64 rraft_ring_batch_bytes(const struct raft_entry *ents, u32 n)
 {
-	return (rr_blocks_up(rr_log_record_bytes(ents, n)) + 1) << RR_BLOCK_SHIFT;
+	return (rr_blocks_up(rraft_log_record_bytes(ents, n)) + 1) << RR_BLOCK_SHIFT;
 }
 
 /* One record the appender is about to write. */
@@ -140,14 +140,14 @@ static int rr_ring_put(struct rraft_ring *r, const struct rr_ring_put *p,
 	u64 used;
 	int err;
 
-	used = rr_log_encode(buf, r->next_seq, r->uuid, r->last_crc, ents,
+	used = rraft_log_encode(buf, r->next_seq, r->uuid, r->last_crc, ents,
 			     p->n);
 	memset(buf + used, 0, p->bytes - used);
 	rec.pos = p->pos;
 	rec.seq = r->next_seq;
 	rec.first = ents[0].index;
 	rec.last = ents[p->n - 1].index;
-	rec.crc = rr_log_crc(buf);
+	rec.crc = rraft_log_crc(buf);
 	err = rr_recs_push(r, &rec, true);
 	if (err)
 		return err;
@@ -316,7 +316,7 @@ static int rr_replay_locate(const struct rraft_ring *r,
 	err = rr_replay_read(io, rp, phys, RR_BLOCK_SIZE);
 	if (err)
 		return err;
-	dec = rr_log_decode_hdr(h, rp->buf, r->uuid, seq, r->bytes - phys);
+	dec = rraft_log_decode_hdr(h, rp->buf, r->uuid, seq, r->bytes - phys);
 	if (!dec)
 		return 0;
 	rp->stop = dec == -EUCLEAN ? "malformed record header" : "end of log";
@@ -329,7 +329,7 @@ static int rr_replay_locate(const struct rraft_ring *r,
 	err = rr_replay_read(io, rp, 0, RR_BLOCK_SIZE);
 	if (err)
 		return err;
-	if (rr_log_decode_hdr(h, rp->buf, r->uuid, seq, r->bytes))
+	if (rraft_log_decode_hdr(h, rp->buf, r->uuid, seq, r->bytes))
 		return 1;
 	*pos += skip;
 	return 0;
@@ -359,7 +359,7 @@ static int rr_replay_entries(const struct rr_state *st,
 		rp->last = h->first_index - 1 > st->snap_index ?
 			   h->first_index - 1 : st->snap_index;
 	for (i = 0; ; i++) {
-		err = rr_log_next_entry(h, rp->buf, &ip, i, &ent);
+		err = rraft_log_next_entry(h, rp->buf, &ip, i, &ent);
 		if (err <= 0)
 			break;
 		if (ent.index <= st->snap_index)
@@ -408,7 +408,7 @@ static int rr_replay_record(struct rraft_ring *r, const struct rr_state *st,
 	err = rr_replay_read(io, rp, rraft_ring_phys(r, at), b);
 	if (err)
 		return err;
-	if (!rr_log_crc_ok(&h, rp->buf)) {
+	if (!rraft_log_crc_ok(&h, rp->buf)) {
 		rp->stop = "torn record (crc)";
 		return 1;
 	}

@@ -176,7 +176,7 @@ int rraft_store_format(const struct rr_format_args *a)
 				  (size / 8) & ~(RR_MIN_LOG_BYTES - 1));
 		log_bytes = max_t(u64, log_bytes, RR_MIN_LOG_BYTES);
 	}
-	err = rr_sb_layout(&sb, size, log_bytes);
+	err = rraft_sb_layout(&sb, size, log_bytes);
 	if (err) {
 		pr_warn("rraft: format: %s: %llu bytes is too small for metadata, a %llu byte log and 1 MiB of data\n",
 			a->backing, size, log_bytes);
@@ -199,7 +199,7 @@ int rraft_store_format(const struct rr_format_args *a)
 	get_random_bytes(sb.uuid, RR_UUID_LEN);
 	do	/* the member identity: a new one at every format */
 		get_random_bytes(sb.ident, RR_IDENT_LEN);
-	while (rr_ident_is_zero(sb.ident));
+	while (rraft_ident_is_zero(sb.ident));
 	sb.cluster_id = a->cluster;
 	sb.node_id = a->node;
 	for (i = 0; i < a->n_members; i++)
@@ -232,12 +232,12 @@ int rraft_store_format(const struct rr_format_args *a)
 	st.snap_conf = sb.conf;
 	st.ring_head = 0;
 	st.ring_head_seq = 1;
-	rr_state_encode(&st, blk);
+	rraft_state_encode(&st, blk);
 	err = rr_rw_sync(bdev, RR_SECT(sb.state_off), blk, RR_BLOCK_SIZE,
 			 REQ_OP_WRITE | REQ_FUA);
 	if (err)
 		goto io_err;
-	rr_sb_encode(&sb, blk);
+	rraft_sb_encode(&sb, blk);
 	err = rr_rw_sync(bdev, 0, blk, RR_BLOCK_SIZE, REQ_OP_WRITE | REQ_FUA);
 	if (err)
 		goto io_err;
@@ -288,7 +288,7 @@ int rraft_store_open(struct rraft_store *s, const char *path, void *holder)
 		pr_warn("rraft: create: %s: read error %d\n", path, err);
 		goto fail;
 	}
-	err = rr_sb_decode(&s->sb, s->blk, bdev_nr_bytes(s->bdev), &w);
+	err = rraft_sb_decode(&s->sb, s->blk, bdev_nr_bytes(s->bdev), &w);
 	if (err) {
 		pr_warn("rraft: create: %s: refusing: %s\n", path, w);
 		err = -EUCLEAN;
@@ -301,9 +301,9 @@ int rraft_store_open(struct rraft_store *s, const char *path, void *holder)
 			pr_warn("rraft: create: %s: read error %d\n", path, err);
 			goto fail;
 		}
-		valid[i] = !rr_state_decode(&st[i], s->blk, s->sb.uuid, &why[i]);
+		valid[i] = !rraft_state_decode(&st[i], s->blk, s->sb.uuid, &why[i]);
 	}
-	i = rr_state_pick(st, valid);
+	i = rraft_state_pick(st, valid);
 	if (i < 0) {
 		pr_warn("rraft: create: %s: refusing: no valid state slot (A: %s; B: %s)\n",
 			path, why[0], why[1]);
@@ -342,7 +342,7 @@ int rraft_store_write_state(struct rraft_store *s, struct rr_state *nst)
 
 	nst->seq = s->st.seq + 1;
 	memcpy(nst->uuid, s->sb.uuid, RR_UUID_LEN);
-	rr_state_encode(nst, s->blk);
+	rraft_state_encode(nst, s->blk);
 	err = rr_rw_sync(s->bdev, RR_SECT(s->sb.state_off + slot), s->blk,
 			 RR_BLOCK_SIZE, REQ_OP_WRITE | REQ_FUA | REQ_SYNC);
 	if (err)

@@ -309,7 +309,7 @@ static ssize_t io_timeout_store(struct device *d, struct device_attribute *attr,
 	struct rr_perr e;
 	u64 v;
 
-	if (rr_parse_u64(buf, count, 1, 3600, &v, &e)) {
+	if (rraft_parse_u64(buf, count, 1, 3600, &v, &e)) {
 		rr_perr_dev(dev, "io_timeout", &e);
 		return -EINVAL;
 	}
@@ -331,7 +331,7 @@ static ssize_t sync_rate_store(struct device *d, struct device_attribute *attr,
 	struct rr_perr e;
 	u64 v;
 
-	if (rr_parse_u64(buf, count, 0, 1u << 30, &v, &e)) {
+	if (rraft_parse_u64(buf, count, 0, 1u << 30, &v, &e)) {
 		rr_perr_dev(dev, "sync_rate", &e);
 		return -EINVAL;
 	}
@@ -349,7 +349,7 @@ static ssize_t secret_store(struct device *d, struct device_attribute *attr,
 	u32 len;
 	int err = 0;
 
-	if (rr_parse_secret(buf, count, sec, &len, &e)) {
+	if (rraft_parse_secret(buf, count, sec, &len, &e)) {
 		rr_perr_dev(dev, "secret", &e);
 		return -EINVAL;
 	}
@@ -371,7 +371,7 @@ static int rr_parse_one(struct rraft_dev *dev, const char *what,
 {
 	struct rr_perr e;
 
-	if (rr_parse_u64(buf, count, min, max, v, &e)) {
+	if (rraft_parse_u64(buf, count, min, max, v, &e)) {
 		rr_perr_dev(dev, what, &e);
 		return -EINVAL;
 	}
@@ -463,7 +463,7 @@ static ssize_t add_learner_store(struct device *d,
 	struct rr_perr e;
 	int err;
 
-	if (rr_parse_peer(buf, count, &p, &e)) {
+	if (rraft_parse_peer(buf, count, &p, &e)) {
 		rr_perr_dev(dev, "add_learner", &e);
 		return -EINVAL;
 	}
@@ -519,7 +519,7 @@ static ssize_t replace_store(struct device *d, struct device_attribute *attr,
 	u32 old;
 	int err;
 
-	if (rr_parse_replace(buf, count, &old, &p, &e)) {
+	if (rraft_parse_replace(buf, count, &old, &p, &e)) {
 		rr_perr_dev(dev, "replace", &e);
 		return -EINVAL;
 	}

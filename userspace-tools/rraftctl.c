@@ -39,7 +39,7 @@ void rr_msg_end(void)
 
 /*
  * The whole string s as a number in [min, max]: decimal, or hex with 0x; no
- * sign, no white space.  kmod/rraft_parse.c's rr_parse_u64(), so the tool
+ * sign, no white space.  kmod/rraft_parse.c's rraft_parse_u64(), so the tool
  * reads a number as the kernel does.  0 or -1.
  */
 int rr_arg_u64(const char *s, unsigned long long min, unsigned long long max,
@@ -49,7 +49,7 @@ int rr_arg_u64(const char *s, unsigned long long min, unsigned long long max,
 	u64 v;
 
 	if (!s || strchr(s, '\n') ||
-	    rr_parse_u64(s, strlen(s), min, max, &v, &err))
+	    rraft_parse_u64(s, strlen(s), min, max, &v, &err))
 		return -1;
 	*out = v;
 	return 0;

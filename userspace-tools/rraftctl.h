@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "rraft_parse.h"	/* kmod/: rr_parse_u64(), RR_DEFAULT_PORT */
+#include "rraft_parse.h"	/* kmod/: rraft_parse_u64(), RR_DEFAULT_PORT */
 
 #define RRAFTCTL_VERSION	"0.1.0"
 

@@ -67,7 +67,7 @@ static int read_sb(int fd, unsigned long long dev_bytes, struct sb_info *info,
 	if (n != RR_BLOCK_SIZE)
 		*why = n < 0 ? strerror(errno) : "device shorter than one block";
 	else
-		rc = rr_sb_decode(&sb, blk, dev_bytes, why);
+		rc = rraft_sb_decode(&sb, blk, dev_bytes, why);
 	if (rc == -ENOENT)
 		*why = "no rraft superblock (not formatted?)";
 	free(blk);

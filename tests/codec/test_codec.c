@@ -25,7 +25,7 @@ static const u8 uuid[RR_UUID_LEN] = {
 static void make_sb(struct rr_sb *sb)
 {
 	memset(sb, 0, sizeof(*sb));
-	if (rr_sb_layout(sb, DEV, LOG))
+	if (rraft_sb_layout(sb, DEV, LOG))
 		abort();
 	memcpy(sb->uuid, uuid, RR_UUID_LEN);
 	memcpy(sb->ident, uuid, RR_IDENT_LEN);
@@ -42,21 +42,21 @@ static void test_sb_layout(void)
 {
 	struct rr_sb sb;
 
-	CHECK(rr_sb_layout(&sb, DEV, LOG) == 0, "layout");
+	CHECK(rraft_sb_layout(&sb, DEV, LOG) == 0, "layout");
 	CHECK(sb.log_off == RR_LOG_OFF && sb.log_blocks == LOG / 4096, "log");
 	CHECK(sb.data_off % RR_DATA_ALIGN == 0, "data aligned %llu",
 	      (unsigned long long)sb.data_off);
 	CHECK(sb.data_off >= sb.log_off + sb.log_blocks, "no overlap");
 	CHECK(sb.data_off + sb.data_blocks == DEV / 4096, "fills device");
-	CHECK(rr_sb_layout(&sb, DEV, RR_MIN_LOG_BYTES - 4096) == -EINVAL, "small log");
-	CHECK(rr_sb_layout(&sb, DEV, LOG + 512) == -EINVAL, "unaligned log");
-	CHECK(rr_sb_layout(&sb, DEV, RR_MAX_LOG_BYTES + 4096) == -EINVAL, "huge log");
-	CHECK(rr_sb_layout(&sb, 0, RR_MIN_LOG_BYTES) == -ENOSPC, "empty dev");
-	CHECK(rr_sb_layout(&sb, 2ull << 20, RR_MIN_LOG_BYTES) == -ENOSPC, "2M dev");
+	CHECK(rraft_sb_layout(&sb, DEV, RR_MIN_LOG_BYTES - 4096) == -EINVAL, "small log");
+	CHECK(rraft_sb_layout(&sb, DEV, LOG + 512) == -EINVAL, "unaligned log");
+	CHECK(rraft_sb_layout(&sb, DEV, RR_MAX_LOG_BYTES + 4096) == -EINVAL, "huge log");
+	CHECK(rraft_sb_layout(&sb, 0, RR_MIN_LOG_BYTES) == -ENOSPC, "empty dev");
+	CHECK(rraft_sb_layout(&sb, 2ull << 20, RR_MIN_LOG_BYTES) == -ENOSPC, "2M dev");
 	/* smallest device: 1 MiB aligned metadata + 1 MiB log + 1 MiB data */
-	CHECK(rr_sb_layout(&sb, (1ull << 20) * 2 + (1ull << 20), RR_MIN_LOG_BYTES) == 0 ||
-	      rr_sb_layout(&sb, 4ull << 20, RR_MIN_LOG_BYTES) == 0, "minimum fits");
-	CHECK(rr_sb_layout(&sb, (2ull << 20) + (1ull << 20) - 4096,
+	CHECK(rraft_sb_layout(&sb, (1ull << 20) * 2 + (1ull << 20), RR_MIN_LOG_BYTES) == 0 ||
+	      rraft_sb_layout(&sb, 4ull << 20, RR_MIN_LOG_BYTES) == 0, "minimum fits");
+	CHECK(rraft_sb_layout(&sb, (2ull << 20) + (1ull << 20) - 4096,
 			   RR_MIN_LOG_BYTES) == -ENOSPC, "one block short");
 }
 
@@ -67,8 +67,8 @@ static void test_sb_roundtrip(void)
 	const char *why;
 
 	make_sb(&sb);
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == 0, "decode: %s", why);
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == 0, "decode: %s", why);
 	CHECK(out.node_id == 2 && out.cluster_id == 0x5eed, "ids");
 	CHECK(!memcmp(out.uuid, uuid, RR_UUID_LEN), "uuid");
 	CHECK(!memcmp(out.ident, sb.ident, RR_IDENT_LEN) && blk[112] == 0xa5 &&
@@ -76,8 +76,8 @@ static void test_sb_roundtrip(void)
 	CHECK(out.data_off == sb.data_off && out.data_blocks == sb.data_blocks &&
 	      out.log_blocks == sb.log_blocks, "layout");
 	CHECK(out.conf.n_voters == 3 && out.conf.voters[2] == 3, "conf");
-	CHECK(rr_sb_decode(&out, blk, DEV * 2, &why) == 0, "bigger device ok");
-	CHECK(rr_sb_decode(&out, blk, DEV - 4096, &why) == -EUCLEAN &&
+	CHECK(rraft_sb_decode(&out, blk, DEV * 2, &why) == 0, "bigger device ok");
+	CHECK(rraft_sb_decode(&out, blk, DEV - 4096, &why) == -EUCLEAN &&
 	      strstr(why, "smaller"), "shrunk device: %s", why);
 }
 
@@ -89,12 +89,12 @@ static void test_sb_corrupt(void)
 	int i, bit, ok = 1, ret;
 
 	make_sb(&sb);
-	rr_sb_encode(&sb, blk);
+	rraft_sb_encode(&sb, blk);
 	for (i = 0; i < RR_SB_SIZE; i++) {
 		for (bit = 0; bit < 8; bit += 3) {
 			memcpy(bad, blk, sizeof(bad));
 			bad[i] ^= (u8)(1u << bit);
-			ret = rr_sb_decode(&out, bad, DEV, &why);
+			ret = rraft_sb_decode(&out, bad, DEV, &why);
 			if (i < 8 ? ret != -ENOENT : ret != -EUCLEAN) {
 				ok = 0;
 				printf("sb byte %d bit %d: ret %d\n", i, bit, ret);
@@ -103,9 +103,9 @@ static void test_sb_corrupt(void)
 	}
 	CHECK(ok, "every corruption of the superblock is rejected");
 	memset(bad, 0, sizeof(bad));
-	CHECK(rr_sb_decode(&out, bad, DEV, &why) == -ENOENT, "zeroes: foreign");
+	CHECK(rraft_sb_decode(&out, bad, DEV, &why) == -ENOENT, "zeroes: foreign");
 	memset(bad, 0xff, sizeof(bad));
-	CHECK(rr_sb_decode(&out, bad, DEV, &why) == -ENOENT, "ones: foreign");
+	CHECK(rraft_sb_decode(&out, bad, DEV, &why) == -ENOENT, "ones: foreign");
 }
 
 /* A superblock with valid crc but a semantic error is still refused. */
@@ -117,52 +117,52 @@ static void test_sb_semantic(void)
 
 	make_sb(&sb);
 	sb.node_id = 0;
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "node 0");
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "node 0");
 	make_sb(&sb);
 	sb.cluster_id = 0;
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "cluster 0");
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "cluster 0");
 	make_sb(&sb);
 	sb.node_id = 70000;
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "node > 65535");
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "node > 65535");
 	make_sb(&sb);
 	sb.data_off = sb.log_off + 1;
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "data overlaps log");
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "data overlaps log");
 	make_sb(&sb);
 	sb.block_size = 512;
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "block size");
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "block size");
 	make_sb(&sb);
 	sb.flags = 4;
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "flags");
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "flags");
 	make_sb(&sb);
 	sb.version = 3;
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN &&
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN &&
 	      strstr(why, "version"), "version: %s", why);
 	make_sb(&sb);
 	sb.version = 1;
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN &&
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN &&
 	      strstr(why, "version 1 has no member identity"),
 	      "version 1: %s", why);
 	make_sb(&sb);
 	memset(sb.ident, 0, RR_IDENT_LEN);
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN &&
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN &&
 	      strstr(why, "identity"), "zero identity: %s", why);
 	make_sb(&sb);
 	sb.data_blocks--;
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "sizes don't add up");
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "sizes don't add up");
 	make_sb(&sb);
 	sb.conf.voters[1] = 1;	/* duplicate voter */
-	rr_sb_encode(&sb, blk);
-	CHECK(rr_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "bad conf: %s",
+	rraft_sb_encode(&sb, blk);
+	CHECK(rraft_sb_decode(&out, blk, DEV, &why) == -EUCLEAN, "bad conf: %s",
 	      why ? why : "accepted");
 }
 
@@ -206,11 +206,11 @@ static void test_state(void)
 	st.pend_base = 150;
 	st.pend_conf.voters[0] = 5;
 	st.pend_conf.n_voters = 1;
-	CHECK(!rr_idents_set(&st.idents, 3, uuid) &&
-	      !rr_idents_set(&st.idents, 1, other_ident) &&
+	CHECK(!rraft_idents_set(&st.idents, 3, uuid) &&
+	      !rraft_idents_set(&st.idents, 1, other_ident) &&
 	      st.idents.n == 2 && st.idents.e[0].id == 1, "idents sorted");
-	rr_state_encode(&st, blk);
-	CHECK(rr_state_decode(&out, blk, uuid, &why) == 0, "decode: %s", why);
+	rraft_state_encode(&st, blk);
+	CHECK(rraft_state_decode(&out, blk, uuid, &why) == 0, "decode: %s", why);
 	CHECK(!memcmp(&out.idents, &st.idents, sizeof(st.idents)),
 	      "identities round trip");
 	CHECK(out.seq == 9 && out.term == 7 && out.vote == 3 && out.commit == 100 &&
@@ -224,7 +224,7 @@ static void test_state(void)
 	for (i = 0; i < RR_STATE_SIZE; i++) {
 		memcpy(bad, blk, sizeof(bad));
 		bad[i] ^= 0x40;
-		if (rr_state_decode(&out, bad, uuid, &why) != -EUCLEAN) {
+		if (rraft_state_decode(&out, bad, uuid, &why) != -EUCLEAN) {
 			ok = 0;
 			printf("state byte %d accepted\n", i);
 		}
@@ -232,40 +232,40 @@ static void test_state(void)
 	CHECK(ok, "every corruption of a state slot is rejected");
 	memcpy(other, uuid, sizeof(other));
 	other[0] ^= 1;
-	CHECK(rr_state_decode(&out, blk, other, &why) == -EUCLEAN &&
+	CHECK(rraft_state_decode(&out, blk, other, &why) == -EUCLEAN &&
 	      strstr(why, "uuid"), "other device");
 	memset(bad, 0, sizeof(bad));
-	CHECK(rr_state_decode(&out, bad, uuid, &why) == -EUCLEAN, "zeroed slot");
+	CHECK(rraft_state_decode(&out, bad, uuid, &why) == -EUCLEAN, "zeroed slot");
 
 	make_state(&st, 1);
 	st.snap_term = 9;	/* > term */
-	rr_state_encode(&st, blk);
-	CHECK(rr_state_decode(&out, blk, uuid, &why) == -EUCLEAN, "snap term > term");
+	rraft_state_encode(&st, blk);
+	CHECK(rraft_state_decode(&out, blk, uuid, &why) == -EUCLEAN, "snap term > term");
 	make_state(&st, 1);
 	st.snap_index = 0;
-	rr_state_encode(&st, blk);
-	CHECK(rr_state_decode(&out, blk, uuid, &why) == -EUCLEAN, "index 0 term 6");
+	rraft_state_encode(&st, blk);
+	CHECK(rraft_state_decode(&out, blk, uuid, &why) == -EUCLEAN, "index 0 term 6");
 	make_state(&st, 1);
 	st.flags = 2;
-	rr_state_encode(&st, blk);
-	CHECK(rr_state_decode(&out, blk, uuid, &why) == -EUCLEAN, "flags");
+	rraft_state_encode(&st, blk);
+	CHECK(rraft_state_decode(&out, blk, uuid, &why) == -EUCLEAN, "flags");
 	make_state(&st, 0);
-	rr_state_encode(&st, blk);
-	CHECK(rr_state_decode(&out, blk, uuid, &why) == -EUCLEAN, "seq 0");
+	rraft_state_encode(&st, blk);
+	CHECK(rraft_state_decode(&out, blk, uuid, &why) == -EUCLEAN, "seq 0");
 
 	make_state(&two[0], 5);
 	make_state(&two[1], 6);
 	valid[0] = valid[1] = true;
-	CHECK(rr_state_pick(two, valid) == 1, "newest");
+	CHECK(rraft_state_pick(two, valid) == 1, "newest");
 	two[0].seq = 8;
-	CHECK(rr_state_pick(two, valid) == 0, "newest A");
+	CHECK(rraft_state_pick(two, valid) == 0, "newest A");
 	valid[0] = false;
-	CHECK(rr_state_pick(two, valid) == 1, "only B");
+	CHECK(rraft_state_pick(two, valid) == 1, "only B");
 	valid[0] = true;
 	valid[1] = false;
-	CHECK(rr_state_pick(two, valid) == 0, "only A");
+	CHECK(rraft_state_pick(two, valid) == 0, "only A");
 	valid[0] = false;
-	CHECK(rr_state_pick(two, valid) == -1, "none");
+	CHECK(rraft_state_pick(two, valid) == -1, "none");
 }
 
 /* ---------------- log records ---------------- */
@@ -300,38 +300,38 @@ static void test_log(void)
 
 	make_ents(ents);
 	memset(buf, 0, sizeof(buf));
-	bytes = rr_log_encode(buf, 77, uuid, 0xabcdef01u, ents, NE);
-	CHECK(bytes == rr_log_record_bytes(ents, NE), "size %llu",
+	bytes = rraft_log_encode(buf, 77, uuid, 0xabcdef01u, ents, NE);
+	CHECK(bytes == rraft_log_record_bytes(ents, NE), "size %llu",
 	      (unsigned long long)bytes);
 	CHECK(rr_blocks_up(bytes) == 1, "one block");
 	CHECK(rr_blocks_up(RR_BLOCK_SIZE + 1) == 2, "blocks_up");
-	ret = rr_log_decode_hdr(&h, buf, uuid, 77, RR_BLOCK_SIZE);
+	ret = rraft_log_decode_hdr(&h, buf, uuid, 77, RR_BLOCK_SIZE);
 	CHECK(ret == 0, "decode hdr %d", ret);
 	CHECK(h.first_index == 41 && h.n_entries == NE && h.seq == 77 &&
 	      h.prev_crc == 0xabcdef01u, "hdr fields");
-	CHECK(h.crc == rr_log_crc(buf) && rr_log_crc_ok(&h, buf), "crc");
+	CHECK(h.crc == rraft_log_crc(buf) && rraft_log_crc_ok(&h, buf), "crc");
 	for (i = 0; i < NE; i++) {
-		ret = rr_log_next_entry(&h, buf, &pos, (u32)i, &e);
+		ret = rraft_log_next_entry(&h, buf, &pos, (u32)i, &e);
 		CHECK(ret == 1 && e.index == ents[i].index && e.term == ents[i].term &&
 		      e.type == ents[i].type && e.len == ents[i].len &&
 		      (!e.len || !memcmp(e.data, ents[i].data, e.len)),
 		      "entry %d", i);
 	}
-	CHECK(rr_log_next_entry(&h, buf, &pos, NE, &e) == 0, "end");
-	CHECK(rr_log_decode_hdr(&h, buf, uuid, 78, RR_BLOCK_SIZE) == -ENOENT,
+	CHECK(rraft_log_next_entry(&h, buf, &pos, NE, &e) == 0, "end");
+	CHECK(rraft_log_decode_hdr(&h, buf, uuid, 78, RR_BLOCK_SIZE) == -ENOENT,
 	      "wrong seq is not this record");
 	bad[0] = 0;
-	CHECK(rr_log_decode_hdr(&h, bad, uuid, 77, RR_BLOCK_SIZE) == -ENOENT,
+	CHECK(rraft_log_decode_hdr(&h, bad, uuid, 77, RR_BLOCK_SIZE) == -ENOENT,
 	      "zero block");
-	CHECK(rr_log_decode_hdr(&h, buf, uuid, 77, bytes - 1) == -EUCLEAN,
+	CHECK(rraft_log_decode_hdr(&h, buf, uuid, 77, bytes - 1) == -EUCLEAN,
 	      "payload beyond the ring");
 
 	/* every single-byte change of header or payload is caught */
 	for (i = 0; i < (int)bytes; i++) {
 		memcpy(bad, buf, sizeof(bad));
 		bad[i] ^= 0x10;
-		ret = rr_log_decode_hdr(&h, bad, uuid, 77, RR_BLOCK_SIZE);
-		if (!ret && rr_log_crc_ok(&h, bad)) {
+		ret = rraft_log_decode_hdr(&h, bad, uuid, 77, RR_BLOCK_SIZE);
+		if (!ret && rraft_log_crc_ok(&h, bad)) {
 			ok = 0;
 			printf("log byte %d accepted\n", i);
 		}
@@ -346,11 +346,11 @@ static void test_log(void)
 					  .len = 5000, .data = big };
 
 		memset(big, 0x5a, sizeof(big));
-		bytes = rr_log_encode(buf, 3, uuid, 0, &one, 1);
+		bytes = rraft_log_encode(buf, 3, uuid, 0, &one, 1);
 		CHECK(rr_blocks_up(bytes) == 2, "two blocks");
 		memset(buf + RR_BLOCK_SIZE, 0, RR_BLOCK_SIZE);
-		ret = rr_log_decode_hdr(&h, buf, uuid, 3, 2 * RR_BLOCK_SIZE);
-		CHECK(ret == 0 && !rr_log_crc_ok(&h, buf), "torn record fails crc");
+		ret = rraft_log_decode_hdr(&h, buf, uuid, 3, 2 * RR_BLOCK_SIZE);
+		CHECK(ret == 0 && !rraft_log_crc_ok(&h, buf), "torn record fails crc");
 	}
 
 	/* a well-formed crc over malformed entries is refused by the iterator */
@@ -360,39 +360,39 @@ static void test_log(void)
 					  .len = 10, .data = payload[0] };
 
 		memset(buf, 0, sizeof(buf));
-		rr_log_encode(buf, 3, uuid, 0, &one, 1);
+		rraft_log_encode(buf, 3, uuid, 0, &one, 1);
 		rr_put_le32(11, buf + RR_LOG_HDR_SIZE + 12);	/* len beyond */
-		CHECK(rr_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == 0, "hdr");
+		CHECK(rraft_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == 0, "hdr");
 		pos = 0;
-		CHECK(rr_log_next_entry(&h, buf, &pos, 0, &e) == -EUCLEAN, "len");
-		rr_log_encode(buf, 3, uuid, 0, &one, 1);
+		CHECK(rraft_log_next_entry(&h, buf, &pos, 0, &e) == -EUCLEAN, "len");
+		rraft_log_encode(buf, 3, uuid, 0, &one, 1);
 		rr_put_le32(7, buf + RR_LOG_HDR_SIZE + 8);	/* bad type */
 		pos = 0;
-		CHECK(rr_log_next_entry(&h, buf, &pos, 0, &e) == -EUCLEAN, "type");
-		rr_log_encode(buf, 3, uuid, 0, &one, 1);
+		CHECK(rraft_log_next_entry(&h, buf, &pos, 0, &e) == -EUCLEAN, "type");
+		rraft_log_encode(buf, 3, uuid, 0, &one, 1);
 		rr_put_le64(0, buf + RR_LOG_HDR_SIZE);		/* term 0 */
 		pos = 0;
-		CHECK(rr_log_next_entry(&h, buf, &pos, 0, &e) == -EUCLEAN, "term 0");
-		rr_log_encode(buf, 3, uuid, 0, &one, 1);
+		CHECK(rraft_log_next_entry(&h, buf, &pos, 0, &e) == -EUCLEAN, "term 0");
+		rraft_log_encode(buf, 3, uuid, 0, &one, 1);
 		rr_put_le32(2, buf + 12);			/* n_entries 2 */
-		CHECK(rr_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == -EUCLEAN,
+		CHECK(rraft_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == -EUCLEAN,
 		      "count beyond payload");
 		/* count fits the header check, but the entries don't add up */
-		rr_log_encode(buf, 3, uuid, 0, &one, 1);
-		CHECK(rr_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == 0, "hdr2");
+		rraft_log_encode(buf, 3, uuid, 0, &one, 1);
+		CHECK(rraft_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == 0, "hdr2");
 		h.n_entries = 1;
 		h.payload_len += 4;
 		pos = 0;
-		CHECK(rr_log_next_entry(&h, buf, &pos, 0, &e) == 1 &&
-		      rr_log_next_entry(&h, buf, &pos, 1, &e) == -EUCLEAN,
+		CHECK(rraft_log_next_entry(&h, buf, &pos, 0, &e) == 1 &&
+		      rraft_log_next_entry(&h, buf, &pos, 1, &e) == -EUCLEAN,
 		      "trailing bytes after the last entry");
-		rr_log_encode(buf, 3, uuid, 0, &one, 1);
+		rraft_log_encode(buf, 3, uuid, 0, &one, 1);
 		rr_put_le32(0, buf + 12);			/* n_entries 0 */
-		CHECK(rr_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == -EUCLEAN,
+		CHECK(rraft_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == -EUCLEAN,
 		      "empty record");
-		rr_log_encode(buf, 3, uuid, 0, &one, 1);
+		rraft_log_encode(buf, 3, uuid, 0, &one, 1);
 		buf[60] = 1;					/* reserved */
-		CHECK(rr_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == -EUCLEAN,
+		CHECK(rraft_log_decode_hdr(&h, buf, uuid, 3, RR_BLOCK_SIZE) == -EUCLEAN,
 		      "reserved bytes");
 	}
 }
@@ -405,31 +405,31 @@ static void test_cmd(void)
 	struct rr_cmd c;
 
 	memset(buf, 0xab, sizeof(buf));
-	rr_cmd_encode_hdr(buf, 1 << 20, 8192);
-	CHECK(rr_cmd_decode(&c, buf, sizeof(buf), 2 << 20) == 0, "ok");
+	rraft_cmd_encode_hdr(buf, 1 << 20, 8192);
+	CHECK(rraft_cmd_decode(&c, buf, sizeof(buf), 2 << 20) == 0, "ok");
 	CHECK(c.offset == 1 << 20 && c.len == 8192 && c.data == buf + 12, "fields");
-	CHECK(rr_cmd_decode(&c, buf, sizeof(buf), (1 << 20) + 4096) == -EINVAL,
+	CHECK(rraft_cmd_decode(&c, buf, sizeof(buf), (1 << 20) + 4096) == -EINVAL,
 	      "beyond device");
-	CHECK(rr_cmd_decode(&c, buf, sizeof(buf) - 1, 2 << 20) == -EINVAL,
+	CHECK(rraft_cmd_decode(&c, buf, sizeof(buf) - 1, 2 << 20) == -EINVAL,
 	      "length mismatch");
-	CHECK(rr_cmd_decode(&c, buf, 11, 2 << 20) == -EINVAL, "short");
-	rr_cmd_encode_hdr(buf, 512, 8192);
-	CHECK(rr_cmd_decode(&c, buf, sizeof(buf), 2 << 20) == -EINVAL, "unaligned");
-	rr_cmd_encode_hdr(buf, ~0ull - 4095, 8192);
-	CHECK(rr_cmd_decode(&c, buf, sizeof(buf), ~0ull) == -EINVAL, "wraps");
-	rr_cmd_encode_hdr(buf, 0, 0);
-	CHECK(rr_cmd_decode(&c, buf, 12, 2 << 20) == -EINVAL, "empty write");
+	CHECK(rraft_cmd_decode(&c, buf, 11, 2 << 20) == -EINVAL, "short");
+	rraft_cmd_encode_hdr(buf, 512, 8192);
+	CHECK(rraft_cmd_decode(&c, buf, sizeof(buf), 2 << 20) == -EINVAL, "unaligned");
+	rraft_cmd_encode_hdr(buf, ~0ull - 4095, 8192);
+	CHECK(rraft_cmd_decode(&c, buf, sizeof(buf), ~0ull) == -EINVAL, "wraps");
+	rraft_cmd_encode_hdr(buf, 0, 0);
+	CHECK(rraft_cmd_decode(&c, buf, 12, 2 << 20) == -EINVAL, "empty write");
 	CHECK(!c.claim, "write is not a claim");
-	rr_cmd_encode_claim(buf, 3);
-	CHECK(rr_cmd_decode(&c, buf, 12, 2 << 20) == 0 && c.claim &&
+	rraft_cmd_encode_claim(buf, 3);
+	CHECK(rraft_cmd_decode(&c, buf, 12, 2 << 20) == 0 && c.claim &&
 	      c.writer == 3 && c.len == 0, "claim 3");
-	rr_cmd_encode_claim(buf, 0);
-	CHECK(rr_cmd_decode(&c, buf, 12, 2 << 20) == 0 && c.claim &&
+	rraft_cmd_encode_claim(buf, 0);
+	CHECK(rraft_cmd_decode(&c, buf, 12, 2 << 20) == 0 && c.claim &&
 	      c.writer == 0, "claim 0");
-	CHECK(rr_cmd_decode(&c, buf, 13, 2 << 20) == -EINVAL,
+	CHECK(rraft_cmd_decode(&c, buf, 13, 2 << 20) == -EINVAL,
 	      "claim with trailing byte");
-	rr_cmd_encode_claim(buf, RR_CMD_MAX_WRITER + 1);
-	CHECK(rr_cmd_decode(&c, buf, 12, 2 << 20) == -EINVAL, "claim id too big");
+	rraft_cmd_encode_claim(buf, RR_CMD_MAX_WRITER + 1);
+	CHECK(rraft_cmd_decode(&c, buf, 12, 2 << 20) == -EINVAL, "claim id too big");
 }
 
 /* Identity tables: canonical (ids increasing), non-zero identities. */
@@ -441,39 +441,39 @@ static void test_idents(void)
 	struct rr_cmd c;
 	u32 len, i;
 
-	CHECK(rr_idents_set(&t, 0, uuid) == -EINVAL &&
-	      rr_idents_set(&t, 65536, uuid) == -EINVAL &&
-	      rr_idents_set(&t, 2, zero) == -EINVAL, "bad id or zero ident");
+	CHECK(rraft_idents_set(&t, 0, uuid) == -EINVAL &&
+	      rraft_idents_set(&t, 65536, uuid) == -EINVAL &&
+	      rraft_idents_set(&t, 2, zero) == -EINVAL, "bad id or zero ident");
 	for (i = RR_IDENT_MAX; i >= 1; i--)
-		CHECK(!rr_idents_set(&t, i * 10, uuid), "set %u", i * 10);
+		CHECK(!rraft_idents_set(&t, i * 10, uuid), "set %u", i * 10);
 	CHECK(t.n == RR_IDENT_MAX && t.e[0].id == 10, "full, sorted");
-	CHECK(rr_idents_set(&t, 5, uuid) == -ENOSPC, "table full");
-	CHECK(!rr_idents_set(&t, 20, other_ident) &&
-	      rr_idents_find(&t, 20)[15] == 0x77, "replace an entry");
-	CHECK(!rr_idents_set(&t, 10, NULL) && !rr_idents_find(&t, 10) &&
+	CHECK(rraft_idents_set(&t, 5, uuid) == -ENOSPC, "table full");
+	CHECK(!rraft_idents_set(&t, 20, other_ident) &&
+	      rraft_idents_find(&t, 20)[15] == 0x77, "replace an entry");
+	CHECK(!rraft_idents_set(&t, 10, NULL) && !rraft_idents_find(&t, 10) &&
 	      t.n == RR_IDENT_MAX - 1 && t.e[0].id == 20, "drop an entry");
-	CHECK(!rr_idents_set(&t, 11, NULL) && t.n == RR_IDENT_MAX - 1,
+	CHECK(!rraft_idents_set(&t, 11, NULL) && t.n == RR_IDENT_MAX - 1,
 	      "drop an absent entry");
-	len = rr_cmd_encode_idents(buf, &t);
+	len = rraft_cmd_encode_idents(buf, &t);
 	CHECK(len == RR_CMD_HDR_SIZE + t.n * RR_IDENT_ENT_SIZE, "cmd length");
-	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == 0 && c.ident &&
+	CHECK(rraft_cmd_decode(&c, buf, len, 2 << 20) == 0 && c.ident &&
 	      !c.claim && c.len == t.n, "ident command");
-	CHECK(!rr_idents_decode(&out, c.data, c.len) &&
+	CHECK(!rraft_idents_decode(&out, c.data, c.len) &&
 	      !memcmp(&out, &t, sizeof(t)), "ident command round trip");
-	CHECK(rr_cmd_decode(&c, buf, len - 1, 2 << 20) == -EINVAL,
+	CHECK(rraft_cmd_decode(&c, buf, len - 1, 2 << 20) == -EINVAL,
 	      "ident command short");
 	buf[RR_CMD_HDR_SIZE + RR_IDENT_ENT_SIZE] = 1;	/* id 20 -> 1 */
-	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL,
+	CHECK(rraft_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL,
 	      "ids not increasing");
-	len = rr_cmd_encode_idents(buf, &t);
+	len = rraft_cmd_encode_idents(buf, &t);
 	memset(buf + RR_CMD_HDR_SIZE + 4, 0, RR_IDENT_LEN);
-	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL, "zero ident");
+	CHECK(rraft_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL, "zero ident");
 	t.n = 0;
-	len = rr_cmd_encode_idents(buf, &t);
-	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == 0 && c.ident &&
+	len = rraft_cmd_encode_idents(buf, &t);
+	CHECK(rraft_cmd_decode(&c, buf, len, 2 << 20) == 0 && c.ident &&
 	      c.len == 0, "empty table");
 	rr_put_le32(RR_IDENT_MAX + 1, buf + 8);
-	CHECK(rr_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL, "too many");
+	CHECK(rraft_cmd_decode(&c, buf, len, 2 << 20) == -EINVAL, "too many");
 }
 
 /* Received entries are checked before they are persisted. */
@@ -493,36 +493,36 @@ static void test_entries_check(void)
 	};
 	u64 bad = 0;
 
-	rr_cmd_encode_hdr(w, 8192, 4096);
+	rraft_cmd_encode_hdr(w, 8192, 4096);
 	raft_conf_encode(&c, conf);
-	rr_cmd_encode_claim(claim, 1);
-	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == 0, "valid entries");
-	CHECK(rr_entries_check(e, 4, 8192, &bad) == -EINVAL && bad == 6,
+	rraft_cmd_encode_claim(claim, 1);
+	CHECK(rraft_entries_check(e, 4, 1 << 20, &bad) == 0, "valid entries");
+	CHECK(rraft_entries_check(e, 4, 8192, &bad) == -EINVAL && bad == 6,
 	      "write past the data area: entry %llu", (unsigned long long)bad);
-	rr_cmd_encode_hdr(w, 100, 4096);
-	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 6,
+	rraft_cmd_encode_hdr(w, 100, 4096);
+	CHECK(rraft_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 6,
 	      "unaligned write");
-	rr_cmd_encode_hdr(w, 8192, 4096);
+	rraft_cmd_encode_hdr(w, 8192, 4096);
 	conf[0] = 10;	/* 10 voters */
-	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 7,
+	CHECK(rraft_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 7,
 	      "bad configuration");
 	raft_conf_encode(&c, conf);
 	e[3].len = 3;
-	CHECK(rr_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 8,
+	CHECK(rraft_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 8,
 	      "short command");
-	CHECK(rr_entries_check(e, 0, 1 << 20, &bad) == 0, "no entries");
+	CHECK(rraft_entries_check(e, 0, 1 << 20, &bad) == 0, "no entries");
 }
 
 /* ---------------- parsers ---------------- */
 
 static int pf(struct rr_format_args *a, const char *s, struct rr_perr *e)
 {
-	return rr_parse_format(a, s, strlen(s), e);
+	return rraft_parse_format(a, s, strlen(s), e);
 }
 
 static int pc(struct rr_create_args *a, const char *s, struct rr_perr *e)
 {
-	return rr_parse_create(a, s, strlen(s), e);
+	return rraft_parse_create(a, s, strlen(s), e);
 }
 
 static void test_parse_format(void)
@@ -598,14 +598,14 @@ static void test_parse_format(void)
 	{
 		char nul[] = "backing=/dev/vdb node=1\0 cluster=1";
 
-		ret = rr_parse_format(&a, nul, sizeof(nul) - 1, &e);
+		ret = rraft_parse_format(&a, nul, sizeof(nul) - 1, &e);
 		CHECK(ret == -EINVAL && strstr(e.msg, "NUL"), "embedded NUL");
 	}
 	{
 		static char big[RR_INPUT_MAX + 2];
 
 		memset(big, ' ', sizeof(big));
-		ret = rr_parse_format(&a, big, sizeof(big), &e);
+		ret = rraft_parse_format(&a, big, sizeof(big), &e);
 		CHECK(ret == -EINVAL && strstr(e.msg, "too long"), "too long");
 	}
 	{
@@ -700,32 +700,32 @@ static void test_parse_values(void)
 	};
 	size_t i;
 
-	CHECK(rr_parse_u64("30\n", 3, 1, 3600, &v, &e) == 0 && v == 30, "30");
-	CHECK(rr_parse_u64("3600", 4, 1, 3600, &v, &e) == 0 && v == 3600, "3600");
-	CHECK(rr_parse_u64("0x10", 4, 1, 3600, &v, &e) == 0 && v == 16, "hex");
+	CHECK(rraft_parse_u64("30\n", 3, 1, 3600, &v, &e) == 0 && v == 30, "30");
+	CHECK(rraft_parse_u64("3600", 4, 1, 3600, &v, &e) == 0 && v == 3600, "3600");
+	CHECK(rraft_parse_u64("0x10", 4, 1, 3600, &v, &e) == 0 && v == 16, "hex");
 	for (i = 0; i < sizeof(bad_u64) / sizeof(bad_u64[0]); i++)
-		CHECK(rr_parse_u64(bad_u64[i], strlen(bad_u64[i]), 1, 3600, &v, &e) ==
+		CHECK(rraft_parse_u64(bad_u64[i], strlen(bad_u64[i]), 1, 3600, &v, &e) ==
 		      -EINVAL && e.msg, "u64 '%s'", bad_u64[i]);
 
-	CHECK(rr_parse_addr("1.2.3.4:5\n", 10, &ad, &e) == 0 && ad.ip[0] == 1 &&
+	CHECK(rraft_parse_addr("1.2.3.4:5\n", 10, &ad, &e) == 0 && ad.ip[0] == 1 &&
 	      ad.ip[3] == 4 && ad.port == 5, "addr");
-	CHECK(rr_parse_peer("4@10.0.0.4:7789\n", 16, &p, &e) == 0 && p.id == 4 &&
+	CHECK(rraft_parse_peer("4@10.0.0.4:7789\n", 16, &p, &e) == 0 && p.id == 4 &&
 	      p.addr.ip[3] == 4 && p.addr.port == 7789, "peer");
 	for (i = 0; i < sizeof(bad_peer) / sizeof(bad_peer[0]); i++)
-		CHECK(rr_parse_peer(bad_peer[i], strlen(bad_peer[i]), &p, &e) ==
+		CHECK(rraft_parse_peer(bad_peer[i], strlen(bad_peer[i]), &p, &e) ==
 		      -EINVAL && e.msg, "peer '%s'", bad_peer[i]);
 
-	CHECK(rr_parse_replace("2:4@10.0.0.4", 12, &old, &p, &e) == 0 && old == 2 &&
+	CHECK(rraft_parse_replace("2:4@10.0.0.4", 12, &old, &p, &e) == 0 && old == 2 &&
 	      p.id == 4 && p.addr.port == RR_DEFAULT_PORT, "replace");
 	for (i = 0; i < sizeof(bad_replace) / sizeof(bad_replace[0]); i++)
-		CHECK(rr_parse_replace(bad_replace[i], strlen(bad_replace[i]), &old,
+		CHECK(rraft_parse_replace(bad_replace[i], strlen(bad_replace[i]), &old,
 				       &p, &e) == -EINVAL && e.msg,
 		      "replace '%s'", bad_replace[i]);
 
-	CHECK(rr_parse_secret("hunter2\n", 8, sec, &len, &e) == 0 && len == 7 &&
+	CHECK(rraft_parse_secret("hunter2\n", 8, sec, &len, &e) == 0 && len == 7 &&
 	      !memcmp(sec, "hunter2", 7), "secret");
 	for (i = 0; i < sizeof(bad_secret) / sizeof(bad_secret[0]); i++)
-		CHECK(rr_parse_secret(bad_secret[i], strlen(bad_secret[i]), sec, &len,
+		CHECK(rraft_parse_secret(bad_secret[i], strlen(bad_secret[i]), sec, &len,
 				      &e) == -EINVAL && e.msg,
 		      "secret '%s'", bad_secret[i]);
 }

@@ -200,7 +200,7 @@ static int write_state(struct model *m, struct rr_state *nst)
 
 	nst->seq = m->st.seq + 1;
 	memcpy(nst->uuid, m->uuid, RR_UUID_LEN);
-	rr_state_encode(nst, blk);
+	rraft_state_encode(nst, blk);
 	/* synchronous and FUA: durable when it returns */
 	memcpy(disk_at(&m->disk, (u64)slot * RR_BLOCK_SIZE), blk,
 	       RR_BLOCK_SIZE);
@@ -224,7 +224,7 @@ int model_format(struct model *m, u64 ring_bytes, u64 salt)
 	memcpy(m->st.uuid, m->uuid, RR_UUID_LEN);
 	m->st.ring_head = 0;
 	m->st.ring_head_seq = 1;
-	rr_state_encode(&m->st, blk);
+	rraft_state_encode(&m->st, blk);
 	memcpy(m->disk.durable, blk, RR_BLOCK_SIZE);
 	m->slot = 0;
 	rraft_ring_init(&m->ring, m->uuid, ring_bytes, 0, 1);
@@ -428,10 +428,10 @@ int model_boot(struct model *nm, const struct model *m, u8 *img,
 	nm->disk.ring_bytes = m->disk.ring_bytes;
 	nm->disk.durable = img;
 	for (i = 0; i < 2; i++)
-		valid[i] = !rr_state_decode(&st[i],
+		valid[i] = !rraft_state_decode(&st[i],
 					    img + (u64)i * RR_BLOCK_SIZE,
 					    nm->uuid, &w[i]);
-	i = rr_state_pick(st, valid);
+	i = rraft_state_pick(st, valid);
 	if (i < 0) {
 		*why = "no valid state slot";
 		return -EUCLEAN;

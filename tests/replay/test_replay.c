@@ -208,7 +208,7 @@ static void t_past_ring_refused(void)
 	 */
 	memcpy(e.data + 8 * BLK - RR_LOG_HDR_SIZE - RR_LOG_ENT_HDR_SIZE,
 	       m.disk.durable + DISK_RING_OFF + 8 * BLK, 4 * BLK);
-	rr_log_encode(buf, m.ring.next_seq, m.uuid, m.ring.last_crc, &e, 1);
+	rraft_log_encode(buf, m.ring.next_seq, m.uuid, m.ring.last_crc, &e, 1);
 	model_raw_write(&m, 0, buf, 12 * BLK);
 	expect_refusal("crc-valid record running past the ring refused", &m,
 		       "record runs past the ring");
