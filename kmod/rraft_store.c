@@ -140,13 +140,97 @@ static int rr_open_bdev(struct rraft_bdev_handle *h, const char *path,
 
 static int rr_format_holder;
 
+/* Format: size and block checks, the layout, no superblock unless force. */
+static int rr_format_check(const struct rr_format_args *a,
+			   struct block_device *bdev, struct rr_sb *sb, u8 *blk)
+{
+	u64 size = bdev_nr_bytes(bdev), log_bytes;
+	int err;
+
+	if (bdev_logical_block_size(bdev) > RR_BLOCK_SIZE) {
+		pr_warn("rraft: format: %s: logical block size %u > 4096\n",
+			a->backing, bdev_logical_block_size(bdev));
+		return -EINVAL;
+	}
+	log_bytes = a->log_bytes;
+	if (!a->log_given) {
+		/* default: 64 MiB, or an eighth of a small device */
+		log_bytes = min_t(u64, log_bytes,
+				  (size / 8) & ~(RR_MIN_LOG_BYTES - 1));
+		log_bytes = max_t(u64, log_bytes, RR_MIN_LOG_BYTES);
+	}
+	err = rraft_sb_layout(sb, size, log_bytes);
+	if (err) {
+		pr_warn("rraft: format: %s: %llu bytes is too small for metadata, a %llu byte log and 1 MiB of data\n",
+			a->backing, size, log_bytes);
+		return err;
+	}
+	if (size < RR_BLOCK_SIZE)
+		return 0;
+	err = rr_rw_sync(bdev, 0, blk, RR_BLOCK_SIZE, REQ_OP_READ);
+	if (err) {
+		pr_warn("rraft: format: %s: read error %d\n", a->backing, err);
+		return err;
+	}
+	if (rr_get_le64(blk) == RR_SB_MAGIC && !a->force) {
+		pr_warn("rraft: format: %s already holds an rraft superblock (use force=1)\n",
+			a->backing);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/*
+ * Format: the data area, slot B and the first log block become zeroes, and
+ * durable (a flush: they sit in the disk's volatile cache) before slot A and
+ * the superblock say the device is formatted (catch-up assumes a zeroed data
+ * area on every member).
+ */
+static int rr_format_zero(struct block_device *bdev, const struct rr_sb *sb,
+			  u8 *blk)
+{
+	int err;
+
+	err = blkdev_issue_zeroout(bdev, RR_SECT(sb->data_off),
+				   RR_SECT(sb->data_blocks), GFP_KERNEL, 0);
+	if (err)
+		return err;
+	memset(blk, 0, RR_BLOCK_SIZE);
+	err = rr_rw_sync(bdev, RR_SECT(sb->state_off + 1), blk, RR_BLOCK_SIZE,
+			 REQ_OP_WRITE);
+	if (!err)
+		err = rr_rw_sync(bdev, RR_SECT(sb->log_off), blk, RR_BLOCK_SIZE,
+				 REQ_OP_WRITE);
+	if (!err)
+		err = blkdev_issue_flush(bdev);
+	return err;
+}
+
+/* Format: slot A, then the superblock, each with FUA. */
+static int rr_format_meta(struct block_device *bdev, const struct rr_sb *sb,
+			  u8 *blk)
+{
+	struct rr_state st = {};
+	int err;
+
+	st.seq = 1;
+	memcpy(st.uuid, sb->uuid, RR_UUID_LEN);
+	st.snap_conf = sb->conf;
+	st.ring_head = 0;
+	st.ring_head_seq = 1;
+	rraft_state_encode(&st, blk);
+	err = rr_rw_sync(bdev, RR_SECT(sb->state_off), blk, RR_BLOCK_SIZE,
+			 REQ_OP_WRITE | REQ_FUA);
+	if (err)
+		return err;
+	rraft_sb_encode(sb, blk);
+	return rr_rw_sync(bdev, 0, blk, RR_BLOCK_SIZE, REQ_OP_WRITE | REQ_FUA);
+}
+
 int rraft_store_format(const struct rr_format_args *a)
 {
 	struct rraft_bdev_handle bh;
-	struct block_device *bdev;
-	struct rr_state st = {};
 	struct rr_sb sb = {};
-	u64 size, log_bytes;
 	u8 *blk;
 	u32 i;
 	int err;
@@ -161,40 +245,9 @@ int rraft_store_format(const struct rr_format_args *a)
 		kfree(blk);
 		return err;
 	}
-	bdev = bh.bdev;
-	size = bdev_nr_bytes(bdev);
-	err = -EINVAL;
-	if (bdev_logical_block_size(bdev) > RR_BLOCK_SIZE) {
-		pr_warn("rraft: format: %s: logical block size %u > 4096\n",
-			a->backing, bdev_logical_block_size(bdev));
+	err = rr_format_check(a, bh.bdev, &sb, blk);
+	if (err)
 		goto out;
-	}
-	log_bytes = a->log_bytes;
-	if (!a->log_given) {
-		/* default: 64 MiB, or an eighth of a small device */
-		log_bytes = min_t(u64, log_bytes,
-				  (size / 8) & ~(RR_MIN_LOG_BYTES - 1));
-		log_bytes = max_t(u64, log_bytes, RR_MIN_LOG_BYTES);
-	}
-	err = rraft_sb_layout(&sb, size, log_bytes);
-	if (err) {
-		pr_warn("rraft: format: %s: %llu bytes is too small for metadata, a %llu byte log and 1 MiB of data\n",
-			a->backing, size, log_bytes);
-		goto out;
-	}
-	if (size >= RR_BLOCK_SIZE) {
-		err = rr_rw_sync(bdev, 0, blk, RR_BLOCK_SIZE, REQ_OP_READ);
-		if (err) {
-			pr_warn("rraft: format: %s: read error %d\n", a->backing, err);
-			goto out;
-		}
-		if (rr_get_le64(blk) == RR_SB_MAGIC && !a->force) {
-			pr_warn("rraft: format: %s already holds an rraft superblock (use force=1)\n",
-				a->backing);
-			err = -EEXIST;
-			goto out;
-		}
-	}
 
 	get_random_bytes(sb.uuid, RR_UUID_LEN);
 	do	/* the member identity: a new one at every format */
@@ -206,47 +259,16 @@ int rraft_store_format(const struct rr_format_args *a)
 		sb.conf.voters[i] = a->members[i];
 	sb.conf.n_voters = (u8)a->n_members;
 
-	/* The data area starts out as zeroes on every member. */
-	err = blkdev_issue_zeroout(bdev, RR_SECT(sb.data_off),
-				   RR_SECT(sb.data_blocks), GFP_KERNEL, 0);
-	if (err)
-		goto io_err;
-	/* Slot B and the first log block: no leftovers. */
-	memset(blk, 0, RR_BLOCK_SIZE);
-	err = rr_rw_sync(bdev, RR_SECT(sb.state_off + 1), blk, RR_BLOCK_SIZE,
-			 REQ_OP_WRITE);
+	err = rr_format_zero(bh.bdev, &sb, blk);
 	if (!err)
-		err = rr_rw_sync(bdev, RR_SECT(sb.log_off), blk, RR_BLOCK_SIZE,
-				 REQ_OP_WRITE);
-	/*
-	 * The zeroes above are in the disk's volatile cache: make them
-	 * durable before slot A and the superblock say the device is
-	 * formatted (catch-up assumes a zeroed data area on every member).
-	 */
-	if (!err)
-		err = blkdev_issue_flush(bdev);
-	if (err)
-		goto io_err;
-	st.seq = 1;
-	memcpy(st.uuid, sb.uuid, RR_UUID_LEN);
-	st.snap_conf = sb.conf;
-	st.ring_head = 0;
-	st.ring_head_seq = 1;
-	rraft_state_encode(&st, blk);
-	err = rr_rw_sync(bdev, RR_SECT(sb.state_off), blk, RR_BLOCK_SIZE,
-			 REQ_OP_WRITE | REQ_FUA);
-	if (err)
-		goto io_err;
-	rraft_sb_encode(&sb, blk);
-	err = rr_rw_sync(bdev, 0, blk, RR_BLOCK_SIZE, REQ_OP_WRITE | REQ_FUA);
-	if (err)
-		goto io_err;
+		err = rr_format_meta(bh.bdev, &sb, blk);
+	if (err) {
+		pr_warn("rraft: format: %s: write error %d\n", a->backing, err);
+		goto out;
+	}
 	pr_info("rraft: formatted %s: node %u cluster 0x%llx, %u voters, log %llu KiB, data %llu KiB\n",
 		a->backing, sb.node_id, sb.cluster_id, sb.conf.n_voters,
 		sb.log_blocks * 4, sb.data_blocks * 4);
-	goto out;
-io_err:
-	pr_warn("rraft: format: %s: write error %d\n", a->backing, err);
 out:
 	rraft_bdev_close(&bh);
 	kfree(blk);
