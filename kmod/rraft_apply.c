@@ -88,7 +88,7 @@ static int rr_item_make(struct rraft_dev *dev, const struct raft_entry *e,
 			it->type = RAFT_ENTRY_NOOP;
 	} else if (e->type == RAFT_ENTRY_NORMAL) {
 		if (rraft_cmd_decode(&c, e->data, e->len,
-				  rraft_store_data_bytes(s))) {
+				     rraft_store_data_bytes(s))) {
 			rr_dev_err(dev, "committed entry %llu is not a valid block write",
 				   e->index);
 			kfree(it);

@@ -305,7 +305,7 @@ static void rraft_format_log_roundtrip_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 2ull, rr_blocks_up(RR_BLOCK_SIZE + 1));
 
 	KUNIT_ASSERT_EQ(test, 0, rraft_log_decode_hdr(&h, buf, test_uuid, 77,
-						   RR_BLOCK_SIZE));
+						      RR_BLOCK_SIZE));
 	KUNIT_EXPECT_EQ(test, h.seq, 77ull);
 	KUNIT_EXPECT_EQ(test, h.first_index, 100ull);
 	KUNIT_EXPECT_EQ(test, h.n_entries, (u32)LOG_N);
@@ -353,7 +353,7 @@ static void rraft_format_log_corrupt_test(struct kunit *test)
 		buf[i] ^= 0x10;
 	}
 	KUNIT_ASSERT_EQ(test, 0, rraft_log_decode_hdr(&h, buf, test_uuid, 77,
-						   RR_BLOCK_SIZE));
+						      RR_BLOCK_SIZE));
 	KUNIT_EXPECT_TRUE(test, rraft_log_crc_ok(&h, buf));
 }
 
@@ -364,7 +364,7 @@ static void rraft_format_cmd_test(struct kunit *test)
 
 	rraft_cmd_encode_hdr(buf, 8192, 4096);
 	KUNIT_EXPECT_EQ(test, 0, rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE + 4096,
-					       DEV_BYTES));
+						  DEV_BYTES));
 	KUNIT_EXPECT_EQ(test, c.offset, 8192ull);
 	KUNIT_EXPECT_EQ(test, c.len, 4096u);
 	KUNIT_EXPECT_PTR_EQ(test, c.data, (const u8 *)buf + RR_CMD_HDR_SIZE);
@@ -392,12 +392,12 @@ static void rraft_format_cmd_test(struct kunit *test)
 	/* writer claims: exactly a header, node id <= RR_CMD_MAX_WRITER */
 	rraft_cmd_encode_claim(buf, 2);
 	KUNIT_EXPECT_EQ(test, 0, rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE,
-					       DEV_BYTES));
+						  DEV_BYTES));
 	KUNIT_EXPECT_TRUE(test, c.claim);
 	KUNIT_EXPECT_EQ(test, c.writer, 2u);
 	rraft_cmd_encode_claim(buf, 0);
 	KUNIT_EXPECT_EQ(test, 0, rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE,
-					       DEV_BYTES));
+						  DEV_BYTES));
 	KUNIT_EXPECT_TRUE(test, c.claim);
 	KUNIT_EXPECT_EQ(test, c.writer, 0u);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
@@ -1081,7 +1081,7 @@ static void rraft_parse_u64_test(struct kunit *test)
 		memset(&err, 0, sizeof(err));
 		KUNIT_EXPECT_EQ_MSG(test, c->ret,
 				    rraft_parse_u64(c->in, strlen(c->in), c->min,
-						 c->max, &v, &err),
+						    c->max, &v, &err),
 				    "input \"%s\"", c->in);
 		if (!c->ret)
 			KUNIT_EXPECT_EQ_MSG(test, v, c->val, "input \"%s\"", c->in);
@@ -1122,7 +1122,7 @@ static void rraft_parse_addr_peer_test(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(bad_addr); i++)
 		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
 				    rraft_parse_addr(bad_addr[i], strlen(bad_addr[i]),
-						  &a, &err),
+						     &a, &err),
 				    "address \"%s\"", bad_addr[i]);
 
 	KUNIT_ASSERT_EQ(test, 0, rraft_parse_peer("4@10.1.2.3:9", 12, &p, &err));
@@ -1132,18 +1132,18 @@ static void rraft_parse_addr_peer_test(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(bad_peer); i++)
 		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
 				    rraft_parse_peer(bad_peer[i], strlen(bad_peer[i]),
-						  &p, &err),
+						     &p, &err),
 				    "peer \"%s\"", bad_peer[i]);
 
 	KUNIT_ASSERT_EQ(test, 0, rraft_parse_replace("3:5@10.0.0.5\n", 13, &old, &p,
-						  &err));
+						     &err));
 	KUNIT_EXPECT_EQ(test, old, 3u);
 	KUNIT_EXPECT_EQ(test, p.id, 5u);
 	KUNIT_EXPECT_EQ(test, p.addr.ip[3], 5);
 	for (i = 0; i < ARRAY_SIZE(bad_replace); i++)
 		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
 				    rraft_parse_replace(bad_replace[i],
-						     strlen(bad_replace[i]),
+							strlen(bad_replace[i]),
 						     &old, &p, &err),
 				    "replace \"%s\"", bad_replace[i]);
 }
@@ -1161,10 +1161,10 @@ static void rraft_parse_secret_test(struct kunit *test)
 
 	memset(long_secret, 'k', sizeof(long_secret));
 	KUNIT_EXPECT_EQ(test, 0, rraft_parse_secret(long_secret, RR_SECRET_MAX, out,
-						 &len, &err));
+						    &len, &err));
 	KUNIT_EXPECT_EQ(test, len, (u32)RR_SECRET_MAX);
 	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret(long_secret,
-						       RR_SECRET_MAX + 1, out,
+							  RR_SECRET_MAX + 1, out,
 						       &len, &err));
 	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret("", 0, out, &len, &err));
 	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_parse_secret("\n", 1, out, &len, &err));

@@ -79,7 +79,7 @@ void rraft_sb_encode(const struct rr_sb *sb, u8 *blk)
 }
 
 int rraft_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
-		 const char **why)
+		    const char **why)
 {
 	u64 dev_blocks = dev_bytes >> RR_BLOCK_SHIFT;
 	u64 end;
@@ -202,7 +202,7 @@ void rraft_state_encode(const struct rr_state *st, u8 *blk)
 }
 
 int rraft_state_decode(struct rr_state *st, const u8 *blk,
-		    const u8 uuid[RR_UUID_LEN], const char **why)
+		       const u8 uuid[RR_UUID_LEN], const char **why)
 {
 	*why = "state slot: bad magic";
 	if (rr_get_le32(blk) != RR_STATE_MAGIC)
@@ -294,7 +294,7 @@ u32 rraft_log_crc(const u8 *buf)
 }
 
 u64 rraft_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
-		  const struct raft_entry *ents, u32 n)
+		     const struct raft_entry *ents, u32 n)
 {
 	u64 pos = RR_LOG_HDR_SIZE;
 	u32 i, c;
@@ -324,7 +324,7 @@ u64 rraft_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
 }
 
 int rraft_log_decode_hdr(struct rr_log_hdr *h, const u8 *buf,
-		      const u8 uuid[RR_UUID_LEN], u64 seq, u64 max_bytes)
+			 const u8 uuid[RR_UUID_LEN], u64 seq, u64 max_bytes)
 {
 	u32 i;
 
@@ -361,7 +361,7 @@ bool rraft_log_crc_ok(const struct rr_log_hdr *h, const u8 *buf)
 }
 
 int rraft_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
-		      u32 i, struct raft_entry *e)
+			 u32 i, struct raft_entry *e)
 {
 	const u8 *p = buf + RR_LOG_HDR_SIZE;
 	u32 left;
@@ -531,7 +531,7 @@ int rraft_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 }
 
 int rraft_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
-		     u64 *bad)
+			u64 *bad)
 {
 	struct raft_conf conf;
 	struct rr_cmd c;

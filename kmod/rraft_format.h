@@ -76,7 +76,7 @@ void rraft_sb_encode(const struct rr_sb *sb, u8 *blk /* RR_BLOCK_SIZE */);
  * failed check (static string).
  */
 int rraft_sb_decode(struct rr_sb *sb, const u8 *blk, u64 dev_bytes,
-		 const char **why);
+		    const char **why);
 
 /* ---- member identities: which format each member id runs on ---- */
 
@@ -141,7 +141,7 @@ struct rr_state {
 void rraft_state_encode(const struct rr_state *st, u8 *blk /* RR_BLOCK_SIZE */);
 /* 0 or -EUCLEAN (*why says which check failed) */
 int rraft_state_decode(struct rr_state *st, const u8 *blk,
-		    const u8 uuid[RR_UUID_LEN], const char **why);
+		       const u8 uuid[RR_UUID_LEN], const char **why);
 /*
  * Pick the newest valid slot.  valid[i] tells whether slot i decoded.
  * Returns the slot index or -1 if neither is valid.
@@ -183,7 +183,7 @@ static inline u64 rr_blocks_up(u64 bytes)
  * caller).  Entries must have consecutive indexes.  Returns bytes used.
  */
 u64 rraft_log_encode(u8 *buf, u64 seq, const u8 uuid[RR_UUID_LEN], u32 prev_crc,
-		  const struct raft_entry *ents, u32 n);
+		     const struct raft_entry *ents, u32 n);
 /* The crc stored in an encoded record. */
 u32 rraft_log_crc(const u8 *buf);
 /*
@@ -192,7 +192,7 @@ u32 rraft_log_crc(const u8 *buf);
  * payload_len.  Does not check the crc (the payload may not be read yet).
  */
 int rraft_log_decode_hdr(struct rr_log_hdr *h, const u8 *buf,
-		      const u8 uuid[RR_UUID_LEN], u64 seq, u64 max_bytes);
+			 const u8 uuid[RR_UUID_LEN], u64 seq, u64 max_bytes);
 /* Check the crc of a whole record (header + payload_len bytes). */
 bool rraft_log_crc_ok(const struct rr_log_hdr *h, const u8 *buf);
 /*
@@ -201,7 +201,7 @@ bool rraft_log_crc_ok(const struct rr_log_hdr *h, const u8 *buf);
  * record is malformed.
  */
 int rraft_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
-		      u32 i, struct raft_entry *e);
+			 u32 i, struct raft_entry *e);
 
 /* ---- state-machine command: the payload of a RAFT_ENTRY_NORMAL ---- */
 
@@ -248,6 +248,6 @@ int rraft_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes);
  * configuration.  0, or -EINVAL with *bad the index of the first bad one.
  */
 int rraft_entries_check(const struct raft_entry *ents, u32 n, u64 dev_bytes,
-		     u64 *bad);
+			u64 *bad);
 
 #endif /* RRAFT_FORMAT_H */

@@ -47,7 +47,7 @@ static void rr_deliver(void *ctx, const struct raft_msg *m)
 		return;
 	/* validated before persisting: a bad entry would fail every replay */
 	if (rraft_entries_check(m->entries, m->n_entries,
-			     rraft_store_data_bytes(&dev->store), &bad)) {
+				rraft_store_data_bytes(&dev->store), &bad)) {
 		pr_warn_ratelimited("rraft%u: append from %u: entry %llu is not a valid command, dropped\n",
 				    dev->minor, m->from, bad);
 		return;

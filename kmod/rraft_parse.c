@@ -372,7 +372,7 @@ static int format_set(void *ctx, unsigned int idx, struct span v,
 }
 
 int rraft_parse_format(struct rr_format_args *a, const char *buf, size_t len,
-		    struct rr_perr *err)
+		       struct rr_perr *err)
 {
 	memset(a, 0, sizeof(*a));
 	a->log_bytes = 64ull << 20;
@@ -413,14 +413,14 @@ static int create_set(void *ctx, unsigned int idx, struct span v,
 }
 
 int rraft_parse_create(struct rr_create_args *a, const char *buf, size_t len,
-		    struct rr_perr *err)
+		       struct rr_perr *err)
 {
 	memset(a, 0, sizeof(*a));
 	return kv_parse(buf, len, create_keys, C_NKEYS, create_set, a, err);
 }
 
 int rraft_parse_u64(const char *buf, size_t len, u64 min, u64 max, u64 *out,
-		 struct rr_perr *err)
+		    struct rr_perr *err)
 {
 	struct span s;
 
@@ -430,7 +430,7 @@ int rraft_parse_u64(const char *buf, size_t len, u64 min, u64 max, u64 *out,
 }
 
 int rraft_parse_addr(const char *buf, size_t len, struct rr_addr *out,
-		  struct rr_perr *err)
+		     struct rr_perr *err)
 {
 	struct span s;
 
@@ -440,7 +440,7 @@ int rraft_parse_addr(const char *buf, size_t len, struct rr_addr *out,
 }
 
 int rraft_parse_peer(const char *buf, size_t len, struct rr_peer_arg *out,
-		  struct rr_perr *err)
+		     struct rr_perr *err)
 {
 	struct span s;
 
@@ -450,7 +450,7 @@ int rraft_parse_peer(const char *buf, size_t len, struct rr_peer_arg *out,
 }
 
 int rraft_parse_replace(const char *buf, size_t len, u32 *old_id,
-		     struct rr_peer_arg *out, struct rr_perr *err)
+			struct rr_peer_arg *out, struct rr_perr *err)
 {
 	struct span s;
 	size_t c = 0;
@@ -473,7 +473,7 @@ int rraft_parse_replace(const char *buf, size_t len, u32 *old_id,
 }
 
 int rraft_parse_secret(const char *buf, size_t len, u8 *out, u32 *out_len,
-		    struct rr_perr *err)
+		       struct rr_perr *err)
 {
 	struct span s;
 

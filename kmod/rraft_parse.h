@@ -59,25 +59,25 @@ struct rr_create_args {
 
 /* "backing=/dev/vdb node=1 cluster=0x5eed members=1,2,3 log=64M force=1" */
 int rraft_parse_format(struct rr_format_args *a, const char *buf, size_t len,
-		    struct rr_perr *err);
+		       struct rr_perr *err);
 /* "minor=0 backing=/dev/vdb listen=ip:port peers=2@ip:port,... secret=s" */
 int rraft_parse_create(struct rr_create_args *a, const char *buf, size_t len,
-		    struct rr_perr *err);
+		       struct rr_perr *err);
 
 /* One decimal (or 0x-hex) u64 in [min, max]; trailing newline allowed. */
 int rraft_parse_u64(const char *buf, size_t len, u64 min, u64 max, u64 *out,
-		 struct rr_perr *err);
+		    struct rr_perr *err);
 /* "a.b.c.d[:port]" */
 int rraft_parse_addr(const char *buf, size_t len, struct rr_addr *out,
-		  struct rr_perr *err);
+		     struct rr_perr *err);
 /* "<id>@a.b.c.d[:port]" */
 int rraft_parse_peer(const char *buf, size_t len, struct rr_peer_arg *out,
-		  struct rr_perr *err);
+		     struct rr_perr *err);
 /* "<old>:<new>@a.b.c.d[:port]" */
 int rraft_parse_replace(const char *buf, size_t len, u32 *old_id,
-		     struct rr_peer_arg *out, struct rr_perr *err);
+			struct rr_peer_arg *out, struct rr_perr *err);
 /* A secret: 1..64 bytes, printable, no spaces; one trailing newline allowed. */
 int rraft_parse_secret(const char *buf, size_t len, u8 *out, u32 *out_len,
-		    struct rr_perr *err);
+		       struct rr_perr *err);
 
 #endif /* RRAFT_PARSE_H */

@@ -141,7 +141,7 @@ static int rr_ring_put(struct rraft_ring *r, const struct rr_ring_put *p,
 	int err;
 
 	used = rraft_log_encode(buf, r->next_seq, r->uuid, r->last_crc, ents,
-			     p->n);
+				p->n);
 	memset(buf + used, 0, p->bytes - used);
 	rec.pos = p->pos;
 	rec.seq = r->next_seq;
