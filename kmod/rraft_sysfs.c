@@ -56,19 +56,23 @@ RR_STATUS_ATTR(last_index, "%llu", st->last_index);
 RR_STATUS_ATTR(snap_index, "%llu", st->snap_index);
 RR_STATUS_ATTR(snap_term, "%llu", st->snap_term);
 
-/* The data area's applied index (the core hands entries out earlier). */
-static ssize_t applied_index_show(struct device *d,
-				  struct device_attribute *attr, char *buf)
-{
-	struct rraft_dev *dev = rr_to_dev(d);
-	u64 applied;
+/* A u64 expression of dev (struct rraft_dev), read under dev->lock. */
+#define RR_DEV_U64_ATTR(name, expr)					\
+static ssize_t name##_show(struct device *d, struct device_attribute *attr, \
+			   char *buf)					\
+{									\
+	struct rraft_dev *dev = rr_to_dev(d);				\
+	u64 v;								\
+									\
+	mutex_lock(&dev->lock);						\
+	v = (expr);							\
+	mutex_unlock(&dev->lock);					\
+	return sysfs_emit(buf, "%llu\n", v);				\
+}									\
+static DEVICE_ATTR_RO(name)
 
-	mutex_lock(&dev->lock);
-	applied = dev->applied;
-	mutex_unlock(&dev->lock);
-	return sysfs_emit(buf, "%llu\n", applied);
-}
-static DEVICE_ATTR_RO(applied_index);
+/* The data area's applied index (the core hands entries out earlier). */
+RR_DEV_U64_ATTR(applied_index, dev->applied);
 
 static ssize_t node_id_show(struct device *d, struct device_attribute *attr,
 			    char *buf)
@@ -141,18 +145,7 @@ static ssize_t log_capacity_show(struct device *d,
 }
 static DEVICE_ATTR_RO(log_capacity);
 
-static ssize_t checkpoints_show(struct device *d,
-				struct device_attribute *attr, char *buf)
-{
-	struct rraft_dev *dev = rr_to_dev(d);
-	u64 n;
-
-	mutex_lock(&dev->lock);
-	n = dev->stat_checkpoints;
-	mutex_unlock(&dev->lock);
-	return sysfs_emit(buf, "%llu\n", n);
-}
-static DEVICE_ATTR_RO(checkpoints);
+RR_DEV_U64_ATTR(checkpoints, dev->stat_checkpoints);
 
 static int rr_emit_ids(char *buf, int at, const char *name, const u32 *ids, u8 n)
 {
