@@ -64,9 +64,18 @@ static void rr_serve_chunk(struct rraft_dev *dev,
 			    ss->to, rg.len, rg.pos, err);
 		raft_snapshot_failed(dev->raft, ss->to);
 	} else {
-		raft_snapshot_chunk(dev->raft, ss->to, ss->meta.index,
-				    ss->offset, buf + PAGE_SIZE - RRAFT_SNAP_HDR,
-				    RRAFT_SNAP_HDR + rg.len, rg.next, rg.last);
+		err = raft_snapshot_chunk(dev->raft, ss->to, ss->meta.index,
+					  ss->offset,
+					  buf + PAGE_SIZE - RRAFT_SNAP_HDR,
+					  RRAFT_SNAP_HDR + rg.len, rg.next,
+					  rg.last);
+		/*
+		 * -EINVAL: the transfer moved on meanwhile (a newer request
+		 * is queued).  Anything else (-ENOMEM) would leave the core
+		 * waiting for this chunk forever: give up, it starts again.
+		 */
+		if (err && err != -EINVAL)
+			raft_snapshot_failed(dev->raft, ss->to);
 	}
 	vfree(buf);
 }

@@ -190,6 +190,11 @@ int rraft_member_promote_voter(struct rraft_dev *dev, u32 id)
 		rr_dev_warn(dev, "promote_voter: %u is not a learner", id);
 		return -EINVAL;
 	}
+	if (!raft_learner_caught_up(dev->raft, id)) {
+		rr_dev_info(dev, "promote_voter: learner %u has not caught up yet, retry",
+			    id);
+		return -EAGAIN;
+	}
 	c.voters[c.n_voters++] = id;
 	return rr_conf_change(dev, &c, "promote_voter");
 }
@@ -260,7 +265,7 @@ void rraft_member_replace_step(struct rraft_dev *dev)
 		if (st->peers[i].id == dev->pending_replace_new)
 			break;
 	if (i == st->n_peers || st->conf_pending ||
-	    st->peers[i].match + dev->cfg.raft.catchup_entries < st->last_index)
+	    !raft_learner_caught_up(dev->raft, dev->pending_replace_new))
 		goto out;
 	memset(&c, 0, sizeof(c));
 	for (j = 0; j < st->conf.n_voters; j++)

@@ -414,14 +414,17 @@ int raft_transfer_leader(struct raft *r, u32 to);
  * change of voters goes through joint consensus (C_old,new then C_new, which
  * the leader appends by itself once C_old,new commits).  Refused with
  * -EPERM (not leader), -EAGAIN (no entry of the leader's term committed
- * yet), -EBUSY (a change is in progress), -EINVAL (no voters, a voter not
- * caught up yet is promoted, an id is 0 or listed twice).
- * "Caught up": the learner's match is within cfg.catchup_entries of the
- * leader's last index.  A voter set equal to the current one is a single
+ * yet, or a learner promoted to voter has not caught up yet: both pass,
+ * retry), -EBUSY (a change is in progress), -EINVAL (no voters, an id is 0
+ * or listed twice).
+ * "Caught up" (raft_learner_caught_up): the learner's match is within
+ * cfg.catchup_entries of the leader's last index and at or past the
+ * configuration in effect.  A voter set equal to the current one is a single
  * entry (learner-only change).  A node may not be a voter and a learner in
  * the same target.
  */
 int raft_change_conf(struct raft *r, const struct raft_conf *target);
+bool raft_learner_caught_up(struct raft *r, u32 id);
 
 /* Snapshots. */
 int raft_compact(struct raft *r, u64 index);	/* host checkpointed up to index */

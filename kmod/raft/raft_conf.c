@@ -228,6 +228,25 @@ static u64 raft_conf_known_index(const struct raft *r)
 	return r->conf_index ? r->conf_index : raft_log_first(r) - 1;
 }
 
+/*
+ * May learner id be promoted now?  It must be caught up (match within
+ * catchup_entries of our last index) and hold the configuration in effect.
+ * A learner that has received nothing yet (match 0 while the log is shorter
+ * than catchup_entries) knows no configuration and would drop every vote
+ * request: once its vote is needed the cluster could never elect again
+ * (found with two voters).  Not yet is not never: the caller retries.
+ */
+bool raft_learner_caught_up(struct raft *r, u32 id)
+{
+	const struct raft_progress *pr;
+
+	if (r->role != RAFT_LEADER)
+		return false;
+	pr = raft_prog_get(r, id);
+	return pr && pr->match >= raft_conf_known_index(r) &&
+	       pr->match + r->cfg.catchup_entries >= raft_log_last(r);
+}
+
 static bool conf_same_voters(const struct raft_conf *a, const struct raft_conf *b)
 {
 	u32 i;
@@ -258,22 +277,11 @@ int raft_change_conf(struct raft *r, const struct raft_conf *target)
 		return -EBUSY;
 	for (i = 0; i < target->n_voters; i++) {
 		u32 id = target->voters[i];
-		struct raft_progress *pr;
 
 		if (raft_is_voter(r, id) || id == r->id)
 			continue;
-		pr = raft_prog_get(r, id);
-		/*
-		 * Promoting a learner: it must be caught up, and hold the
-		 * configuration in effect.  A learner that has received
-		 * nothing yet (match 0 while the log is shorter than
-		 * catchup_entries) knows no configuration and would drop
-		 * every vote request: once its vote is needed the cluster
-		 * could never elect again (found with two voters).
-		 */
-		if (pr && (pr->match < raft_conf_known_index(r) ||
-			   pr->match + r->cfg.catchup_entries < raft_log_last(r)))
-			return -EINVAL;
+		if (raft_prog_get(r, id) && !raft_learner_caught_up(r, id))
+			return -EAGAIN;
 	}
 	err = raft_reserve_entry(r, RAFT_CONF_ENCODED_SIZE);
 	if (err)
