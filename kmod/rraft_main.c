@@ -11,49 +11,88 @@
 #include "rraft.h"
 
 int rraft_major;
-static DEFINE_MUTEX(rr_ctl_mutex);	/* rr_idr, format/create/remove */
+static DEFINE_MUTEX(rr_ctl_mutex);	/* rr_idr only, never across I/O */
+static DEFINE_MUTEX(rr_format_mutex);	/* one format at a time */
 static DEFINE_IDR(rr_idr);
 
+/*
+ * The control mutex covers the device table only, never device I/O: a
+ * device being removed keeps its minor reserved (a NULL entry) while it is
+ * torn down outside the mutex, so a hung backing disk under one device
+ * does not block format, create or remove of the others.
+ */
 static int rr_create(const struct rr_create_args *a)
 {
 	struct rraft_dev *dev;
 	int err;
 
+	mutex_lock(&rr_ctl_mutex);
 	if (idr_find(&rr_idr, a->minor)) {
 		pr_warn("rraft: create: minor %u is in use\n", a->minor);
-		return -EEXIST;
+		err = -EEXIST;
+		goto out;
 	}
-	/* reserved while the device is created; rr_ctl_mutex is held */
+	/* reserved (NULL) while the device is created */
 	err = idr_alloc(&rr_idr, NULL, a->minor, a->minor + 1, GFP_KERNEL);
+	if (err == -ENOSPC) {
+		pr_warn("rraft: create: rraft%u is being created or removed\n",
+			a->minor);
+		err = -EBUSY;
+	}
+out:
+	mutex_unlock(&rr_ctl_mutex);
 	if (err < 0)
 		return err;
-	err = rraft_dev_create(a, &dev);
-	if (err) {
+	err = rraft_dev_create(a, &dev);	/* reads the backing disk */
+	mutex_lock(&rr_ctl_mutex);
+	if (err)
 		idr_remove(&rr_idr, a->minor);
-		return err;
-	}
-	idr_replace(&rr_idr, dev, a->minor);
-	return 0;
+	else
+		idr_replace(&rr_idr, dev, a->minor);
+	mutex_unlock(&rr_ctl_mutex);
+	return err;
 }
 
-static int rr_remove(unsigned int minor)
+/* Take rraft<minor> out of the table (its minor stays reserved). */
+static struct rraft_dev *rr_remove_begin(unsigned int minor, int *err)
 {
-	struct rraft_dev *dev = idr_find(&rr_idr, minor);
+	struct rraft_dev *dev;
 
+	mutex_lock(&rr_ctl_mutex);
+	dev = idr_find(&rr_idr, minor);
 	if (!dev) {
 		pr_warn("rraft: remove: no device rraft%u\n", minor);
-		return -ENODEV;
+		*err = -ENODEV;
+		goto out;
 	}
 	mutex_lock(&dev->disk->open_mutex);
 	if (disk_openers(dev->disk)) {
 		mutex_unlock(&dev->disk->open_mutex);
 		pr_warn("rraft: remove: rraft%u is open\n", minor);
-		return -EBUSY;
+		*err = -EBUSY;
+		dev = NULL;
+		goto out;
 	}
 	dev->removing = true;
 	mutex_unlock(&dev->disk->open_mutex);
+	idr_replace(&rr_idr, NULL, minor);
+out:
+	mutex_unlock(&rr_ctl_mutex);
+	return dev;
+}
+
+static int rr_remove(unsigned int minor)
+{
+	struct rraft_dev *dev;
+	int err = 0;
+
+	dev = rr_remove_begin(minor, &err);
+	if (!dev)
+		return err;
+	rraft_dev_destroy(dev);		/* may wait for the backing disk */
+	mutex_lock(&rr_ctl_mutex);
 	idr_remove(&rr_idr, minor);
-	rraft_dev_destroy(dev);
+	mutex_unlock(&rr_ctl_mutex);
 	return 0;
 }
 
@@ -82,9 +121,9 @@ static ssize_t format_store(RRAFT_CLASS_CONST struct class *class,
 	if (err) {
 		rr_perr_ctl("format", &e);
 	} else {
-		mutex_lock(&rr_ctl_mutex);
+		mutex_lock(&rr_format_mutex);
 		err = rraft_store_format(a);
-		mutex_unlock(&rr_ctl_mutex);
+		mutex_unlock(&rr_format_mutex);
 	}
 	kfree(a);
 	return err ? err : count;
@@ -102,13 +141,10 @@ static ssize_t create_store(RRAFT_CLASS_CONST struct class *class,
 	if (!a)
 		return -ENOMEM;
 	err = rraft_parse_create(a, buf, count, &e);
-	if (err) {
+	if (err)
 		rr_perr_ctl("create", &e);
-	} else {
-		mutex_lock(&rr_ctl_mutex);
+	else
 		err = rr_create(a);
-		mutex_unlock(&rr_ctl_mutex);
-	}
 	memzero_explicit(a->secret, sizeof(a->secret));
 	kfree(a);
 	return err ? err : count;
@@ -127,9 +163,7 @@ static ssize_t remove_store(RRAFT_CLASS_CONST struct class *class,
 		rr_perr_ctl("remove", &e);
 		return err;
 	}
-	mutex_lock(&rr_ctl_mutex);
 	err = rr_remove((unsigned int)minor);
-	mutex_unlock(&rr_ctl_mutex);
 	return err ? err : count;
 }
 
@@ -171,7 +205,8 @@ static int __init rr_init(void)
 
 static int rr_exit_cb(int id, void *p, void *data)
 {
-	rraft_dev_destroy(p);
+	if (p)		/* NULL: reserved by a create or remove, none runs now */
+		rraft_dev_destroy(p);
 	return 0;
 }
 

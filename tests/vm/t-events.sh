@@ -50,11 +50,13 @@ mon_stop() {
 		done' 30 >/dev/null
 }
 
-# ctl_retry N ATTR VALUE: write until the kernel takes it (a new leader
-# refuses membership changes until it committed an entry of its term)
+# ctl_retry N ATTR VALUE [TRIES]: write until the kernel takes it (a new
+# leader refuses membership changes until it committed an entry of its
+# term; promote_voter is refused until the learner caught up, which may
+# take a full copy of the data area on a slow machine)
 ctl_retry() {
 	local i r
-	for i in $(seq 60); do
+	for i in $(seq "${4:-60}"); do
 		r=$(dev_ctl "$1" "$2" "$3")
 		[ "$r" = OK ] && return 0
 		sleep 1
@@ -86,7 +88,7 @@ vm_start "$K"
 rr_join_blank "$K" "$N" force=1	# its old superblock is still there
 ctl_retry "$L2" add_learner "$K@10.77.0.$K:$RR_PORT"
 for n in $SURV; do wait_ev "$n" "\"learners\": \[$K\]" 120; done
-ctl_retry "$L2" promote_voter "$K"
+ctl_retry "$L2" promote_voter "$K" 300
 for n in $SURV; do
 	wait_ev "$n" "\"conf\": \"stable\", \"voters\": \[([0-9], ){2}[0-9]\], \"voters_old\": \[\], \"learners\": \[\]" 300
 done
