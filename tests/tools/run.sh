@@ -803,14 +803,9 @@ run verify --local --backing "$T/v.img" --offset 0 --range-size 9
 assert_eq "verify crc32c check value (123456789 -> e3069283)" "0 9 e3069283" "$(sed -n 2p <<<"$out")"
 # A formatted image of 5 MiB as rr_sb_layout() lays it out with a 1 MiB log:
 # superblock (python, independent crc32c), data area 2 MiB..5 MiB
-python3 - "$T/a.img" <<'PY'
+PYTHONPATH="$top/tests/vm" python3 - "$T/a.img" <<'PY'
 import struct, sys
-def crc32c(data, crc=0xffffffff):
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc
+from rr_crc32c import kernel as crc32c
 blk = bytearray(4096)
 # magic, version, size (128 + the 112-byte configuration), crc, flags
 struct.pack_into("<QIIII", blk, 0, 0x3142535446415252, 2, 240, 0, 0)
@@ -882,14 +877,9 @@ run verify --local --backing "$T/a.img"
 assert_fails "verify on a corrupt superblock fails" 1 "superblock: crc mismatch; give --offset"
 # the module's codec checks what the superblock says: a size field of 256
 # (crc right over it) is not this format
-python3 - "$T/b.img" <<'PY2'
+PYTHONPATH="$top/tests/vm" python3 - "$T/b.img" <<'PY2'
 import struct, sys
-def crc32c(data, crc=0xffffffff):
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc
+from rr_crc32c import kernel as crc32c
 with open(sys.argv[1], "r+b") as f:
     blk = bytearray(f.read(4096))
     struct.pack_into("<II", blk, 12, 256, 0)
