@@ -216,16 +216,6 @@ static void make_msg(struct raft_msg *m, u32 type)
 	}
 }
 
-static void free_made(struct raft_msg *m)
-{
-	u32 i;
-
-	for (i = 0; i < m->n_entries; i++)
-		free(m->entries[i].data);
-	free(m->entries);
-	free(m->data);
-}
-
 static bool conf_eq(const struct raft_conf *a, const struct raft_conf *b)
 {
 	return a->n_voters == b->n_voters && a->n_voters_old == b->n_voters_old &&
@@ -381,7 +371,7 @@ static void test_roundtrip(void)
 			buf = encode_new(&m, &len);
 			CHECK(buf, "encode failed");
 			if (!buf) {
-				free_made(&m);
+				rraft_wire_msg_free(&m);
 				continue;
 			}
 			CHECK(len == rraft_wire_msg_size(&m), "size");
@@ -395,7 +385,7 @@ static void test_roundtrip(void)
 				      "msg_free left pointers");
 			}
 			free(buf);
-			free_made(&m);
+			rraft_wire_msg_free(&m);
 		}
 		end();
 	}
@@ -541,7 +531,7 @@ static void test_flips(void)
 				m.data = rnd_bytes(m.len);
 			}
 			buf = encode_new(&m, &len);
-			free_made(&m);
+			rraft_wire_msg_free(&m);
 			if (!buf)
 				continue;
 			for (pos = 0; pos < len; pos++) {
@@ -576,7 +566,7 @@ static void test_truncation(void)
 
 		make_msg(&m, type);
 		buf = encode_new(&m, &len);
-		free_made(&m);
+		rraft_wire_msg_free(&m);
 		if (!buf)
 			continue;
 		for (cut = 0; cut < len; cut++) {
@@ -781,7 +771,7 @@ static void test_alloc(void)
 		raft_test_malloc_hook = NULL;
 		buf = encode_new(&m, &len);
 		raft_test_malloc_hook = count_malloc;
-		free_made(&m);
+		rraft_wire_msg_free(&m);
 		if (!buf)
 			continue;
 		alloc_fail_at = -1;
@@ -904,7 +894,7 @@ static void test_garbage(u32 iters)
 			m.data = rnd_bytes(1000);
 		}
 		pool[i] = encode_new(&m, &pool_len[i]);
-		free_made(&m);
+		rraft_wire_msg_free(&m);
 	}
 	raft_test_malloc_hook = count_malloc;
 	for (i = 0; i < iters; i++) {
@@ -1124,7 +1114,7 @@ static void write_corpus(const char *dir)
 				m.data = rnd_bytes(100);
 			}
 			buf = encode_new(&m, &len);
-			free_made(&m);
+			rraft_wire_msg_free(&m);
 			if (!buf || len > 8000) {
 				free(buf);
 				continue;
