@@ -451,6 +451,7 @@ static void test_encode_rejects(void)
 	struct raft_entry e = { .term = 1, .index = 1 };
 	struct raft_msg m = { .type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2 };
 	u8 data[4] = { 1, 2, 3, 4 }, buf[512];
+	u32 i;
 
 	begin("encoder refuses what it must not send");
 	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) > 0, "valid heartbeat");
@@ -484,23 +485,34 @@ static void test_encode_rejects(void)
 	m.snap.term = ~0ull;
 	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "snap.term ~0");
 	m.snap.term = 0;
-	m.n_entries = 1;
-	m.entries = &e;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
-	      "entries on a heartbeat");
-	m.type = RAFT_MSG_APPEND;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) > 0, "entries on append");
-	m.entries = NULL;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "NULL entries");
-	m.n_entries = 0;
-	m.len = 4;
-	m.data = data;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
-	      "data on an append");
-	m.type = RAFT_MSG_SNAPSHOT;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) > 0, "data on snapshot");
-	m.data = NULL;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "NULL data");
+	/*
+	 * Entries go only on an append, data only on a snapshot, and neither
+	 * through a NULL pointer: pass 0 entries on a heartbeat, then an append;
+	 * pass 1 data on an append, then a snapshot.
+	 */
+	for (i = 0; i < 2; i++) {
+		const char *what = i ? "data" : "entries";
+
+		if (i) {
+			m.len = 4;
+			m.data = data;
+		} else {
+			m.n_entries = 1;
+			m.entries = &e;
+		}
+		CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
+		      "%s on type %u", what, m.type);
+		m.type = i ? RAFT_MSG_SNAPSHOT : RAFT_MSG_APPEND;
+		CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) > 0,
+		      "%s on type %u", what, m.type);
+		if (i)
+			m.data = NULL;
+		else
+			m.entries = NULL;
+		CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
+		      "NULL %s", what);
+		m.n_entries = 0;
+	}
 	m.len = RRAFT_WIRE_MAX_BODY;
 	m.data = data;	/* never read: refused on size */
 	CHECK(rraft_wire_msg_size(&m) == 0, "oversized snapshot chunk");
