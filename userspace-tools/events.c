@@ -317,32 +317,23 @@ static void print_field(int i, const char *v)
 		printf(" %s:%s", w_key[i], v);
 }
 
-/* JSON: "key": [1, 2] from "1,2" */
-static void json_ids(const char *key, const char *ids)
+/*
+ * JSON: "key": [1, 2] from "1,2" (numbers, as they are), or, quoted,
+ * "key": ["a", "b"] from "a,b" (strings)
+ */
+static void json_list(const char *key, const char *list, bool quoted)
 {
 	char buf[128], *save = NULL, *tok;
 	bool first = true;
 
 	printf(", \"%s\": [", key);
-	snprintf(buf, sizeof(buf), "%s", ids);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		printf("%s%s", first ? "" : ", ", tok);
-		first = false;
-	}
-	putchar(']');
-}
-
-/* JSON: "key": ["a", "b"] from "a,b" */
-static void json_words(const char *key, const char *words)
-{
-	char buf[128], *save = NULL, *tok;
-	bool first = true;
-
-	printf(", \"%s\": [", key);
-	snprintf(buf, sizeof(buf), "%s", words);
+	snprintf(buf, sizeof(buf), "%s", list);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		printf("%s", first ? "" : ", ");
-		rr_json_str(tok);
+		if (quoted)
+			rr_json_str(tok);
+		else
+			fputs(tok, stdout);
 		first = false;
 	}
 	putchar(']');
@@ -366,7 +357,7 @@ static void json_members(const char *m)
 			n = strcspn(p, " \t");
 			snprintf(buf, sizeof(buf), "%.*s", (int)n, p);
 		}
-		json_ids(names[i], buf);
+		json_list(names[i], buf, false);
 	}
 }
 
@@ -383,7 +374,7 @@ static void json_state(const char *verb, const char *name, int minor,
 		return;
 	}
 	if (s->what[0])
-		json_words("what", s->what);
+		json_list("what", s->what, true);
 	for (i = 0; i < W_MEMBERS; i++) {
 		printf(", \"%s\": ", w_key[i]);
 		if (i == W_TERM || i == W_LEADER)

@@ -120,6 +120,16 @@ static u32 rr_kt_elect(struct rtc_cluster *c, u32 id)
 	return id;
 }
 
+/* Tick until some node leads, at most ten rounds: its id, or 0. */
+static u32 rr_kt_await_leader(struct rtc_cluster *c)
+{
+	u32 i;
+
+	for (i = 0; i < 10 && !rtc_leader(c); i++)
+		rtc_tick_settle(c, 10);
+	return rtc_leader(c);
+}
+
 static u64 rr_kt_propose(struct rtc_cluster *c, u32 id, u64 val)
 {
 	u64 index = 0;
@@ -266,7 +276,7 @@ static void rr_raft_prevote_test(struct kunit *test)
 {
 	struct rtc_cluster *c = rr_kt_new(test, 3, 3, true, true);
 	u64 term;
-	u32 i;
+	u32 lead;
 
 	rr_kt_elect(c, 1);
 	rtc_tick_settle(c, 4);
@@ -293,10 +303,9 @@ static void rr_raft_prevote_test(struct kunit *test)
 	rtc_isolate(c, 1, true);
 	rtc_tick_settle(c, 25);
 	KUNIT_EXPECT_NE(test, raft_role(rtc_r(c, 1)), (u32)RAFT_LEADER);
-	for (i = 0; i < 10 && !rtc_leader(c); i++)
-		rtc_tick_settle(c, 10);
-	KUNIT_EXPECT_NE(test, rtc_leader(c), 0u);
-	KUNIT_EXPECT_NE(test, rtc_leader(c), 1u);
+	lead = rr_kt_await_leader(c);
+	KUNIT_EXPECT_NE(test, lead, 0u);
+	KUNIT_EXPECT_NE(test, lead, 1u);
 	rtc_heal(c);
 	rtc_tick_settle(c, 20);
 	KUNIT_EXPECT_NE(test, rtc_leader(c), 0u);
@@ -342,7 +351,7 @@ static void rr_raft_lease_read_test(struct kunit *test)
 {
 	struct rtc_cluster *c;
 	u64 ri = 0;
-	u32 i, lead;
+	u32 lead;
 	int ret;
 
 	c = rr_kt_new(test, 3, 3, true, true);
@@ -363,9 +372,7 @@ static void rr_raft_lease_read_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, raft_campaign(rtc_r(c, 1)));
 	rtc_settle(c);
 	KUNIT_EXPECT_NE(test, raft_role(rtc_r(c, 1)), (u32)RAFT_LEADER);
-	for (i = 0; i < 10 && !rtc_leader(c); i++)
-		rtc_tick_settle(c, 10);
-	lead = rtc_leader(c);
+	lead = rr_kt_await_leader(c);
 	KUNIT_ASSERT_NE(test, lead, 0u);
 	rtc_tick_settle(c, 4);
 
@@ -433,7 +440,7 @@ static void rr_joint_consensus_after(struct rtc_cluster *c, struct raft_conf *t)
 {
 	struct kunit *test = rr_kt_test(c);
 	u64 idx, term;
-	u32 i, lead;
+	u32 lead;
 
 	/*
 	 * Node 3, removed, hears nothing any more and keeps campaigning: the
@@ -460,9 +467,7 @@ static void rr_joint_consensus_after(struct rtc_cluster *c, struct raft_conf *t)
 	KUNIT_ASSERT_EQ(test, 0, raft_change_conf(rtc_r(c, 1), t));
 	rtc_tick_settle(c, 6);
 	KUNIT_EXPECT_NE(test, raft_role(rtc_r(c, 1)), (u32)RAFT_LEADER);
-	for (i = 0; i < 10 && !rtc_leader(c); i++)
-		rtc_tick_settle(c, 10);
-	lead = rtc_leader(c);
+	lead = rr_kt_await_leader(c);
 	KUNIT_ASSERT_TRUE(test, lead == 2 || lead == 4);
 	idx = rr_kt_propose(c, lead, 0xdef);
 	rtc_tick_settle(c, 4);
@@ -611,9 +616,7 @@ static void rr_raft_restart_test(struct kunit *test)
 
 	/* the leader crashes; the others elect a new one and go on */
 	rtc_crash(c, 1);
-	for (i = 0; i < 10 && !rtc_leader(c); i++)
-		rtc_tick_settle(c, 10);
-	lead = rtc_leader(c);
+	lead = rr_kt_await_leader(c);
 	KUNIT_ASSERT_TRUE(test, lead == 2 || lead == 3);
 	idx = rr_kt_propose(c, lead, 400);
 	rtc_tick_settle(c, 2);
@@ -631,9 +634,7 @@ static void rr_raft_restart_test(struct kunit *test)
 		rr_kt_restart(c, id);
 		KUNIT_EXPECT_GE(test, rtc_last(c, id), idx);
 	}
-	for (i = 0; i < 10 && !rtc_leader(c); i++)
-		rtc_tick_settle(c, 10);
-	lead = rtc_leader(c);
+	lead = rr_kt_await_leader(c);
 	KUNIT_ASSERT_NE(test, lead, 0u);
 	idx = rr_kt_propose(c, lead, 500);
 	rtc_tick_settle(c, 4);

@@ -216,16 +216,6 @@ static void make_msg(struct raft_msg *m, u32 type)
 	}
 }
 
-static void free_made(struct raft_msg *m)
-{
-	u32 i;
-
-	for (i = 0; i < m->n_entries; i++)
-		free(m->entries[i].data);
-	free(m->entries);
-	free(m->data);
-}
-
 static bool conf_eq(const struct raft_conf *a, const struct raft_conf *b)
 {
 	return a->n_voters == b->n_voters && a->n_voters_old == b->n_voters_old &&
@@ -381,7 +371,7 @@ static void test_roundtrip(void)
 			buf = encode_new(&m, &len);
 			CHECK(buf, "encode failed");
 			if (!buf) {
-				free_made(&m);
+				rraft_wire_msg_free(&m);
 				continue;
 			}
 			CHECK(len == rraft_wire_msg_size(&m), "size");
@@ -395,7 +385,7 @@ static void test_roundtrip(void)
 				      "msg_free left pointers");
 			}
 			free(buf);
-			free_made(&m);
+			rraft_wire_msg_free(&m);
 		}
 		end();
 	}
@@ -461,6 +451,7 @@ static void test_encode_rejects(void)
 	struct raft_entry e = { .term = 1, .index = 1 };
 	struct raft_msg m = { .type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2 };
 	u8 data[4] = { 1, 2, 3, 4 }, buf[512];
+	u32 i;
 
 	begin("encoder refuses what it must not send");
 	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) > 0, "valid heartbeat");
@@ -494,23 +485,34 @@ static void test_encode_rejects(void)
 	m.snap.term = ~0ull;
 	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "snap.term ~0");
 	m.snap.term = 0;
-	m.n_entries = 1;
-	m.entries = &e;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
-	      "entries on a heartbeat");
-	m.type = RAFT_MSG_APPEND;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) > 0, "entries on append");
-	m.entries = NULL;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "NULL entries");
-	m.n_entries = 0;
-	m.len = 4;
-	m.data = data;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
-	      "data on an append");
-	m.type = RAFT_MSG_SNAPSHOT;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) > 0, "data on snapshot");
-	m.data = NULL;
-	CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL, "NULL data");
+	/*
+	 * Entries go only on an append, data only on a snapshot, and neither
+	 * through a NULL pointer: pass 0 entries on a heartbeat, then an append;
+	 * pass 1 data on an append, then a snapshot.
+	 */
+	for (i = 0; i < 2; i++) {
+		const char *what = i ? "data" : "entries";
+
+		if (i) {
+			m.len = 4;
+			m.data = data;
+		} else {
+			m.n_entries = 1;
+			m.entries = &e;
+		}
+		CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
+		      "%s on type %u", what, m.type);
+		m.type = i ? RAFT_MSG_SNAPSHOT : RAFT_MSG_APPEND;
+		CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) > 0,
+		      "%s on type %u", what, m.type);
+		if (i)
+			m.data = NULL;
+		else
+			m.entries = NULL;
+		CHECK(rraft_wire_encode(&m, buf, sizeof(buf)) == -EINVAL,
+		      "NULL %s", what);
+		m.n_entries = 0;
+	}
 	m.len = RRAFT_WIRE_MAX_BODY;
 	m.data = data;	/* never read: refused on size */
 	CHECK(rraft_wire_msg_size(&m) == 0, "oversized snapshot chunk");
@@ -541,7 +543,7 @@ static void test_flips(void)
 				m.data = rnd_bytes(m.len);
 			}
 			buf = encode_new(&m, &len);
-			free_made(&m);
+			rraft_wire_msg_free(&m);
 			if (!buf)
 				continue;
 			for (pos = 0; pos < len; pos++) {
@@ -576,7 +578,7 @@ static void test_truncation(void)
 
 		make_msg(&m, type);
 		buf = encode_new(&m, &len);
-		free_made(&m);
+		rraft_wire_msg_free(&m);
 		if (!buf)
 			continue;
 		for (cut = 0; cut < len; cut++) {
@@ -781,7 +783,7 @@ static void test_alloc(void)
 		raft_test_malloc_hook = NULL;
 		buf = encode_new(&m, &len);
 		raft_test_malloc_hook = count_malloc;
-		free_made(&m);
+		rraft_wire_msg_free(&m);
 		if (!buf)
 			continue;
 		alloc_fail_at = -1;
@@ -904,7 +906,7 @@ static void test_garbage(u32 iters)
 			m.data = rnd_bytes(1000);
 		}
 		pool[i] = encode_new(&m, &pool_len[i]);
-		free_made(&m);
+		rraft_wire_msg_free(&m);
 	}
 	raft_test_malloc_hook = count_malloc;
 	for (i = 0; i < iters; i++) {
@@ -1124,7 +1126,7 @@ static void write_corpus(const char *dir)
 				m.data = rnd_bytes(100);
 			}
 			buf = encode_new(&m, &len);
-			free_made(&m);
+			rraft_wire_msg_free(&m);
 			if (!buf || len > 8000) {
 				free(buf);
 				continue;

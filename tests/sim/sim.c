@@ -338,32 +338,52 @@ static void grow_u64(u64 **a, u64 *cap, u64 need)
 	*cap = nc;
 }
 
+/* Grow the n arrays of *cap entries each to hold index need: the new *cap. */
+static void grow_u64s(u64 **const arrs[], u32 n, u64 *cap, u64 need)
+{
+	u64 c = *cap;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		c = *cap;
+		grow_u64(arrs[i], &c, need);
+	}
+	*cap = c;
+}
+
 static void gc_grow(struct sim *s, u64 idx)
 {
-	u64 c1 = s->gc_cap, c2 = s->gc_cap;
+	u64 **const arrs[] = { &s->gc_term, &s->gc_hash, &s->gc_cterm };
 
-	if (idx < s->gc_cap)
-		return;
-	grow_u64(&s->gc_term, &c1, idx);
-	c1 = c2;
-	grow_u64(&s->gc_hash, &c1, idx);
-	c1 = c2;
-	grow_u64(&s->gc_cterm, &c1, idx);
-	s->gc_cap = c1;
+	grow_u64s(arrs, sizeof(arrs) / sizeof(arrs[0]), &s->gc_cap, idx);
 }
 
 static void ga_grow(struct sim *s, u64 idx)
 {
-	u64 c1 = s->ga_cap, c2 = s->ga_cap;
+	u64 **const arrs[] = { &s->ga_hash, &s->ga_term };
+	u64 old = s->ga_cap;
 
-	if (idx < s->ga_cap)
+	grow_u64s(arrs, sizeof(arrs) / sizeof(arrs[0]), &s->ga_cap, idx);
+	if (s->ga_cap == old)
 		return;
-	grow_u64(&s->ga_hash, &c1, idx);
-	c1 = c2;
-	grow_u64(&s->ga_term, &c1, idx);
-	s->ga_img = xrealloc(s->ga_img, c1 * SIM_IMG_BYTES);
-	memset(s->ga_img + c2 * SIM_IMG_BYTES, 0, (c1 - c2) * SIM_IMG_BYTES);
-	s->ga_cap = c1;
+	s->ga_img = xrealloc(s->ga_img, s->ga_cap * SIM_IMG_BYTES);
+	memset(s->ga_img + old * SIM_IMG_BYTES, 0, (s->ga_cap - old) * SIM_IMG_BYTES);
+}
+
+/*
+ * Record node nd's block image as the one applied at index idx (State
+ * Machine Safety at the block level): false when another node recorded a
+ * different image there.
+ */
+static bool ga_record(struct sim *s, struct node *nd, u64 idx)
+{
+	u64 h = sim_hash(nd->sm, SIM_IMG_BYTES, 7);
+	bool same;
+
+	ga_grow(s, idx);
+	same = !s->ga_hash[idx] || s->ga_hash[idx] == h;
+	s->ga_hash[idx] = h;
+	return same;
 }
 
 static struct kv *kv_slot(struct sim *s, u64 index, u64 term)
@@ -1022,22 +1042,33 @@ void sim_dup_msgs(struct sim *s, u32 from, u32 to, u32 mask)
 	free(copy);
 }
 
-bool sim_deliver_one(struct sim *s, u32 from, u32 to, u32 mask)
+/*
+ * Take the earliest message event off the heap: any message with any, else
+ * one from -> to of a type in mask.  NULL when there is none.
+ */
+static struct qmsg *take_first_msg(struct sim *s, bool any, u32 from, u32 to,
+				   u32 mask)
 {
 	u32 i, best = 0;
 	bool found = false;
-	struct qmsg *q;
 
 	for (i = 0; i < s->nheap; i++) {
-		if (!msg_match(s->heap[i], from, to, mask))
+		if (s->heap[i]->kind != EV_MSG ||
+		    (!any && !msg_match(s->heap[i], from, to, mask)))
 			continue;
 		if (!found || ev_less(s->heap[i], s->heap[best]))
 			best = i;
 		found = true;
 	}
-	if (!found)
+	return found ? heap_remove(s, best) : NULL;
+}
+
+bool sim_deliver_one(struct sim *s, u32 from, u32 to, u32 mask)
+{
+	struct qmsg *q = take_first_msg(s, false, from, to, mask);
+
+	if (!q)
 		return false;
-	q = heap_remove(s, best);
 	deliver(s, q);
 	free_ev(q);
 	return true;
@@ -1210,7 +1241,7 @@ static void commit_entry(struct sim *s, struct node *nd, const struct raft_entry
 static void apply_entry(struct sim *s, struct node *nd, const struct raft_entry *e)
 {
 	u32 block;
-	u64 value, op, h;
+	u64 value, op;
 
 	if (nd->inst)
 		sim_fail(s, "node %u applies entry %llu while a snapshot install is unfinished",
@@ -1262,13 +1293,9 @@ static void apply_entry(struct sim *s, struct node *nd, const struct raft_entry 
 			     sim_decode_payload(e->data, e->len, &block, &value, &op) ?
 			     (u8)(block + 1) : 0xff;
 	nd->applied = e->index;
-	/* State Machine Safety at the block level */
-	ga_grow(s, e->index);
-	h = sim_hash(nd->sm, SIM_IMG_BYTES, 7);
-	if (s->ga_hash[e->index] && s->ga_hash[e->index] != h)
+	if (!ga_record(s, nd, e->index))
 		sim_fail(s, "state machine safety: node %u's block image after index %llu differs from another node's",
 			 nd->id, LL(e->index));
-	s->ga_hash[e->index] = h;
 	s->ga_term[e->index] = e->term;
 	memcpy(s->ga_img + e->index * SIM_IMG_BYTES, nd->sm, SIM_IMG_BYTES);
 }
@@ -1601,14 +1628,9 @@ static bool host_snap_chunk(void *h, const struct raft_snap_install *si)
 static void host_snap_check(struct sim *s, struct node *nd,
 			    const struct raft_snap_meta *snap)
 {
-	u64 h;
-
-	ga_grow(s, snap->index);
-	h = sim_hash(nd->sm, SIM_IMG_BYTES, 7);
-	if (s->ga_hash[snap->index] && s->ga_hash[snap->index] != h)
+	if (!ga_record(s, nd, snap->index))
 		sim_fail(s, "state machine safety: node %u installed snapshot %llu whose blocks differ from the image applied elsewhere at that index",
 			 nd->id, LL(snap->index));
-	s->ga_hash[snap->index] = h;
 	memcpy(s->ga_img + snap->index * SIM_IMG_BYTES, nd->sm, SIM_IMG_BYTES);
 	gc_grow(s, snap->index);
 	if (s->gc_term[snap->index] && s->gc_term[snap->index] != snap->term)
@@ -1985,23 +2007,14 @@ static bool defer_paused(struct sim *s, struct qmsg *q)
 /* Run one event. msgs_only: only message deliveries (script "deliver"). */
 bool sim_step_event(struct sim *s, bool msgs_only)
 {
-	struct qmsg *q = NULL;
-	u32 i, best = 0;
-	bool found = false;
+	struct qmsg *q;
 
 	if (!s->nheap)
 		return false;
 	if (msgs_only) {
-		for (i = 0; i < s->nheap; i++) {
-			if (s->heap[i]->kind != EV_MSG)
-				continue;
-			if (!found || ev_less(s->heap[i], s->heap[best]))
-				best = i;
-			found = true;
-		}
-		if (!found)
+		q = take_first_msg(s, true, 0, 0, 0);
+		if (!q)
 			return false;
-		q = heap_remove(s, best);
 	} else {
 		q = heap_remove(s, 0);
 	}

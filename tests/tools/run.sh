@@ -272,6 +272,10 @@ bad_conf() { # name line-regex message-regex body
 B='cluster = 1
 backing = /dev/vdb
 node 1 { address = 10.0.0.1 }'
+# the three lines most of the bad configurations below start with
+H='minor = 0
+cluster = 1
+backing = /dev/vdb'
 bad_conf "unknown key" 1 "unknown key 'colour'" "colour = blue
 minor = 0
 $B"
@@ -290,34 +294,20 @@ bad_conf "cluster zero" 1 "cluster must be a non-zero" "cluster = 0
 minor = 0
 backing = /dev/vdb
 node 1 { address = 10.0.0.1 }"
-bad_conf "no nodes" '[0-9]+' "no 'node' blocks" "minor = 0
-cluster = 1
-backing = /dev/vdb"
-bad_conf "bad address" 4 "node 1: address must be an IPv4 address" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "no nodes" '[0-9]+' "no 'node' blocks" "$H"
+bad_conf "bad address" 4 "node 1: address must be an IPv4 address" "$H
 node 1 { address = 10.0.0.300 }"
-bad_conf "bad port" 4 "node 1: address must be" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "bad port" 4 "node 1: address must be" "$H
 node 1 { address = 10.0.0.1:70000 }"
-bad_conf "node without address" 4 "node 1 has no address" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "node without address" 4 "node 1 has no address" "$H
 node 1 { backing = /dev/vdc }"
-bad_conf "duplicate node" 5 "node 1 defined twice \(first on line 4\)" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "duplicate node" 5 "node 1 defined twice \(first on line 4\)" "$H
 node 1 { address = 10.0.0.1 }
 node 1 { address = 10.0.0.2 }"
-bad_conf "duplicate address" 5 "nodes 1 and 2 have the same address 10.0.0.1:7789" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "duplicate address" 5 "nodes 1 and 2 have the same address 10.0.0.1:7789" "$H
 node 1 { address = 10.0.0.1 }
 node 2 { address = 10.0.0.1:7789 }"
-bad_conf "node id 0" 4 "'node' needs an id 1..65535" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "node id 0" 4 "'node' needs an id 1..65535" "$H
 node 0 { address = 10.0.0.1 }"
 bad_conf "no backing" 3 "node 1 has no backing device" "minor = 0
 cluster = 1
@@ -346,21 +336,13 @@ bad_conf "missing =" 1 "expected '=' after 'minor'" "minor 0
 $B"
 bad_conf "missing value" 1 "missing value for 'minor'" "minor =
 cluster = 1"
-bad_conf "unclosed node" '[0-9]+' "expected a key or '\}' in node 1, found end of file" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "unclosed node" '[0-9]+' "expected a key or '\}' in node 1, found end of file" "$H
 node 1 { address = 10.0.0.1"
-bad_conf "unknown node key" 4 "unknown key 'colour' in node 1" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "unknown node key" 4 "unknown key 'colour' in node 1" "$H
 node 1 { address = 10.0.0.1 colour = red }"
-bad_conf "bad learner value" 4 "learner must be yes or no" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "bad learner value" 4 "learner must be yes or no" "$H
 node 1 { address = 10.0.0.1 learner = maybe }"
-bad_conf "all learners" '[0-9]+' "every node is a learner" "minor = 0
-cluster = 1
-backing = /dev/vdb
+bad_conf "all learners" '[0-9]+' "every node is a learner" "$H
 node 1 { address = 10.0.0.1 learner = yes }"
 bad_conf "this-node undefined" 3 "this-node 5 is not defined" "minor = 0
 cluster = 1
@@ -803,14 +785,9 @@ run verify --local --backing "$T/v.img" --offset 0 --range-size 9
 assert_eq "verify crc32c check value (123456789 -> e3069283)" "0 9 e3069283" "$(sed -n 2p <<<"$out")"
 # A formatted image of 5 MiB as rr_sb_layout() lays it out with a 1 MiB log:
 # superblock (python, independent crc32c), data area 2 MiB..5 MiB
-python3 - "$T/a.img" <<'PY'
+PYTHONPATH="$top/tests/vm" python3 - "$T/a.img" <<'PY'
 import struct, sys
-def crc32c(data, crc=0xffffffff):
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc
+from rr_crc32c import kernel as crc32c
 blk = bytearray(4096)
 # magic, version, size (128 + the 112-byte configuration), crc, flags
 struct.pack_into("<QIIII", blk, 0, 0x3142535446415252, 2, 240, 0, 0)
@@ -882,14 +859,9 @@ run verify --local --backing "$T/a.img"
 assert_fails "verify on a corrupt superblock fails" 1 "superblock: crc mismatch; give --offset"
 # the module's codec checks what the superblock says: a size field of 256
 # (crc right over it) is not this format
-python3 - "$T/b.img" <<'PY2'
+PYTHONPATH="$top/tests/vm" python3 - "$T/b.img" <<'PY2'
 import struct, sys
-def crc32c(data, crc=0xffffffff):
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc
+from rr_crc32c import kernel as crc32c
 with open(sys.argv[1], "r+b") as f:
     blk = bytearray(f.read(4096))
     struct.pack_into("<II", blk, 12, 256, 0)

@@ -179,6 +179,22 @@ def fmt(v):
     return "%s [%s-%s]" % (num(med), num(lo), num(hi))
 
 
+def job_table(o, cols, jobs, cell):
+    """A markdown table: a row per job, a column per name in cols, each
+    cell cell(col, job)."""
+    o.append("| job | " + " | ".join(cols) + " |")
+    o.append("|---|" + "---|" * len(cols))
+    for j in jobs:
+        o.append("| " + " | ".join([j] + [cell(t, j) for t in cols]) + " |")
+
+
+def pair_cell(agg, t, j, k1, k2, form, f1, f2):
+    """Two medians of target t and job j as form % (f1(v1), f2(v2)), or
+    "-" when either is missing."""
+    v1, v2 = agg.get((t, j, k1)), agg.get((t, j, k2))
+    return form % (f1(v1[0]), f2(v2[0])) if v1 and v2 else "-"
+
+
 def tables(agg, targets, jobs, idle, net, config, moves):
     o = []
     o.append("fio on vm1, median [min-max] over %s round(s) of %s s "
@@ -208,30 +224,17 @@ def tables(agg, targets, jobs, idle, net, config, moves):
     o.append("")
     o.append("Completion latency p50 / p99 (us, medians over rounds):")
     o.append("")
-    o.append("| job | " + " | ".join(targets) + " |")
-    o.append("|---|" + "---|" * len(targets))
-    for j in jobs:
-        row = [j]
-        for t in targets:
-            p50, p99 = agg.get((t, j, "lat_p50_us")), agg.get((t, j, "lat_p99_us"))
-            row.append("%s / %s" % (num(p50[0]), num(p99[0])) if p50 and p99
-                       else "-")
-        o.append("| " + " | ".join(row) + " |")
+    job_table(o, targets, jobs, lambda t, j: pair_cell(
+        agg, t, j, "lat_p50_us", "lat_p99_us", "%s / %s", num, num))
     o.append("")
     o.append("Cost per byte written: bytes sent on the network by the three "
              "VMs per byte written / CPU seconds of the three QEMUs per GiB "
              "written (medians):")
     o.append("")
-    o.append("| job | " + " | ".join(targets) + " |")
-    o.append("|---|" + "---|" * len(targets))
-    for j in jobs:
-        if j.startswith("randread"):
-            continue
-        row = [j]
-        for t in targets:
-            n, c = agg.get((t, j, "net_per_byte")), agg.get((t, j, "cpu_s_per_gib"))
-            row.append("%.3g / %s" % (n[0], num(c[0])) if n and c else "-")
-        o.append("| " + " | ".join(row) + " |")
+    writes = [j for j in jobs if not j.startswith("randread")]
+    job_table(o, targets, writes, lambda t, j: pair_cell(
+        agg, t, j, "net_per_byte", "cpu_s_per_gib", "%.3g / %s",
+        lambda x: x, num))
     o.append("")
     rr = [t for t in targets if t.startswith("rraft")]
     if rr and any(k[2] == "raft_sent_per_byte" for k in agg):
@@ -239,15 +242,9 @@ def tables(agg, targets, jobs, idle, net, config, moves):
                  "per byte written (medians); a leader with N-1 followers "
                  "needs N-1 plus headers:")
         o.append("")
-        o.append("| job | " + " | ".join(rr) + " |")
-        o.append("|---|" + "---|" * len(rr))
-        for j in jobs:
-            if j.startswith("randread"):
-                continue
-            o.append("| " + j + " | " + " | ".join(
-                "%.3g" % agg[(t, j, "raft_sent_per_byte")][0]
-                if (t, j, "raft_sent_per_byte") in agg else "-"
-                for t in rr) + " |")
+        job_table(o, rr, writes, lambda t, j:
+                  "%.3g" % agg[(t, j, "raft_sent_per_byte")][0]
+                  if (t, j, "raft_sent_per_byte") in agg else "-")
         o.append("")
     for secs, nb, ticks in idle:
         o.append("Idle (all targets up, no I/O, %g s): %.0f network bytes/s, "

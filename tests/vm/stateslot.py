@@ -9,17 +9,7 @@ with another commit index and a valid crc32c (the original is saved in
 metadata on purpose (tests/vm/t-single-ring-refusal.sh).
 """
 import struct, sys
-T = []
-for i in range(256):
-    c = i
-    for _ in range(8):
-        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-    T.append(c)
-def crc(b):
-    c = 0xFFFFFFFF                      # kernel crc32c(~0, ...), no final xor
-    for x in b:
-        c = T[(c ^ x) & 0xFF] ^ (c >> 8)
-    return c
+from rr_crc32c import kernel as crc     # kernel crc32c(~0, ...), no final xor
 dev, op = sys.argv[1], sys.argv[2]
 with open(dev, "r+b", buffering=0) as f:
     best = None

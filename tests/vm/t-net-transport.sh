@@ -59,17 +59,8 @@ klog_since() { vm_exec "$1" "dmesg | tail -n +$(( $2 + 1 ))"; }
 # frame TYPE BODY-HEX: an rraft frame with correct crcs, as hex
 py_frame='
 import struct, sys
-T = []
-for i in range(256):
-    c = i
-    for _ in range(8):
-        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-    T.append(c)
-def crc(b):
-    c = 0xffffffff
-    for x in b:
-        c = T[(c ^ x) & 0xff] ^ (c >> 8)
-    return c ^ 0xffffffff
+sys.path.insert(0, "'"$VM_LIB_DIR"'")
+from rr_crc32c import wire as crc
 def frame(t, body, flags=0):
     h = struct.pack("<IHHII", 0x54465252, 3, t, flags, len(body))
     return h + struct.pack("<I", crc(h)) + body + struct.pack("<I", crc(body))
