@@ -68,6 +68,10 @@ vm_setup() {
 	rm -rf "$RUNDIR"
 	mkdir -p "$RUNDIR"
 	echo $$ >"$RUNDIR/owner"
+	# a copy for the whole test: the cached image is replaced (and the old
+	# one deleted) when modules.dep changes, e.g. by a depmod meanwhile
+	cp "$VM_INITRD" "$RUNDIR/initramfs.cpio.gz" || fail "cannot copy $VM_INITRD"
+	VM_INITRD=$RUNDIR/initramfs.cpio.gz
 	ip netns add "$VM_NS" || fail "cannot create netns $VM_NS"
 	echo "$VM_NS" >"$RUNDIR/netns"	# for run.sh, should this shell be SIGKILLed
 	ip netns exec "$VM_NS" ip link set lo up
@@ -167,6 +171,8 @@ vm_launch() {
 		ip netns exec "$VM_NS" ip link set "$tap" up
 	fi
 	mac=$(printf '52:54:00:77:00:%02x' "$n")
+	# romfile=: no iPXE option ROM on the NIC (the kernel is booted with
+	# -kernel; the ROM's start under TCG is boot time for nothing)
 	ip netns exec "$VM_NS" qemu-system-x86_64 \
 		-name "rraft-$VM_TEST-vm$n" -nodefaults -no-user-config \
 		-accel tcg -M pc -cpu max -smp 1 -m "$VM_MEM" \
@@ -178,7 +184,7 @@ vm_launch() {
 		-virtfs "local,path=$d,mount_tag=shared,security_model=none,id=shared" \
 		"${disks[@]}" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
-		-device "virtio-net-pci,netdev=n0,mac=$mac" \
+		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
 		>"$d/qemu-$boot.log" 2>&1 &
 	VM_PID[$n]=$!
 	disown "$!"	# no job notices ("Killed ...") when we SIGKILL it
@@ -316,14 +322,18 @@ rr_need_module() {
 	[ -f "$RRAFT_KO" ] || fail "no module $RRAFT_KO (make module, or set RRAFT_KO)"
 }
 
+# _rr_ko_snapshot: a snapshot of the module for the whole test (a rebuild
+# meanwhile does not change what is tested), loaded from the shared folder
+_rr_ko_snapshot() {
+	rr_need_module
+	[ -f "$RUNDIR/rraft.ko" ] || cp "$RRAFT_KO" "$RUNDIR/rraft.ko" || fail "cannot copy $RRAFT_KO"
+}
+
 # rr_load N: load rraft.ko's dependencies and the module in VM N
 rr_load() {
 	local deps
-	rr_need_module
+	_rr_ko_snapshot
 	deps=$(modinfo -F depends "$RRAFT_KO" 2>/dev/null | tr ',' ' ')
-	# a snapshot of the module for the whole test (a rebuild meanwhile does
-	# not change what is tested), loaded from the shared folder
-	[ -f "$RUNDIR/rraft.ko" ] || cp "$RRAFT_KO" "$RUNDIR/rraft.ko" || fail "cannot copy $RRAFT_KO"
 	cp "$RUNDIR/rraft.ko" "$(vm_dir "$1")/rraft.ko"
 	vm_ok "$1" "modprobe -a crc32c_generic libcrc32c $deps && insmod /mnt/shared/rraft.ko && test -d /sys/class/rraft-control" 120 >/dev/null
 }
@@ -435,14 +445,21 @@ rr_cluster_create() {
 	rr_create "$1" "listen=10.77.0.$1:$RR_PORT peers=$(rr_peers "$1" "$2") secret=$RR_SECRET"
 }
 
-# rr_cluster_up "NODES" [FORMAT-EXTRA]: load, format (members=NODES) and
-# create on every node, then wait for a leader; prints nothing
+# rr_cluster_up "NODES" [FORMAT-EXTRA]: load and format (members=NODES)
+# on every node (the nodes concurrently), create on every node in turn,
+# then wait for a leader; prints nothing
 rr_cluster_up() {
-	local n members
+	local n members pid
+	local -A pids=()
 	members=$(echo $1 | tr ' ' ',')
+	_rr_ko_snapshot
 	for n in $1; do
-		rr_load "$n"
-		rr_format "$n" "members=$members ${2:-}"
+		{ rr_load "$n"; rr_format "$n" "members=$members ${2:-}"; } &
+		pids[$n]=$!
+	done
+	for n in $1; do
+		pid=${pids[$n]}
+		wait "$pid" || fail "vm$n: load and format failed"
 	done
 	for n in $1; do
 		rr_cluster_create "$n" "$1"
@@ -524,13 +541,19 @@ rr_settle() {
 }
 
 # rr_data_equal "NODES" REF: (devices down) the data area of every node
-# equals REF's
+# equals REF's (the nodes sum their data areas concurrently)
 rr_data_equal() {
-	local n s
-	s=$(vm_ok "$2" 'rr_data_sum /dev/vda' 300)
-	for n in $1; do
-		[ "$n" = "$2" ] && continue
-		expect_eq "data area vm$n vs vm$2" "$(vm_ok "$n" 'rr_data_sum /dev/vda' 300)" "$s"
+	local n s got rc
+	local -A seq=()
+	for n in $2 $(rr_others "$1" "$2"); do
+		seq[$n]=$(vm_exec_bg "$n" 'rr_data_sum /dev/vda' 300)
+	done
+	for n in $2 $(rr_others "$1" "$2"); do
+		got=$(vm_wait_cmd "$n" "${seq[$n]}" 300)
+		rc=$?
+		[ $rc -eq 0 ] || fail "vm$n: 'rr_data_sum /dev/vda' exited $rc"
+		if [ "$n" = "$2" ]; then s=$got; continue; fi
+		expect_eq "data area vm$n vs vm$2" "$got" "$s"
 	done
 	log "data areas of vm$(echo $1 | sed 's/ /, vm/g') equal"
 }
