@@ -36,6 +36,7 @@
 #define RRAFT_HEARTBEAT_TICKS	2
 #define RRAFT_LEASE_DRIFT_TICKS	4
 #define RRAFT_MAX_IO_BYTES	(128u << 10)	/* largest request */
+#define RRAFT_MAX_ZERO_BYTES	(1024ull << 20)	/* largest discard/write-zeroes */
 #define RRAFT_QUEUE_DEPTH	128
 #define RRAFT_DEFAULT_IO_TIMEOUT 30		/* seconds */
 #define RRAFT_DEFAULT_SYNC_RATE	102400		/* KiB/s */

@@ -10,6 +10,10 @@
  * overlapping writes are never reordered; the last bio of a batch kicks the
  * loop, which moves dev->applied to the batch's last index (and applies
  * its configuration and writer claims) before it starts the next batch.
+ * A zero range (discard or write-zeroes) is one item like a write: its
+ * bios (__blkdev_issue_zeroout: REQ_OP_WRITE_ZEROES, or zero pages where
+ * the backing device has no write-zeroes) are built when its batch starts,
+ * and a later write to the range waits for them.
  * Reads wait for applied >= their read index; a checkpoint covers only
  * dev->applied, after a flush.  The loop never waits here except in
  * rraft_apply_drain (snapshot install and serve, teardown, failure).
@@ -26,8 +30,10 @@ struct rraft_apply_item {
 	u32 writer;
 	u8 *idents;		/* normal entry: member identities (kmalloc) */
 	u32 n_idents;
-	u64 offset;		/* block write */
-	u32 len;
+	u64 offset;		/* block write or zero range */
+	u32 len;		/* block write */
+	u64 zero_len;		/* zero range */
+	bool unmap;		/* zero range: the backing device may unmap */
 	struct bio_list bios;	/* block write: built, not yet submitted */
 	struct raft_conf conf;	/* RAFT_ENTRY_CONF */
 };
@@ -54,20 +60,54 @@ static void rr_item_free(struct rraft_apply_item *it)
 	kfree(it);
 }
 
-static void rr_apply_end(struct bio *bio)
+/* A bio of the batch is done (a zero-range bio has no pages of ours). */
+static void rr_bio_done(struct bio *bio)
 {
 	struct rraft_dev *dev = bio->bi_private;
 	struct rraft_applyq *q = &dev->applyq;
 
 	if (bio->bi_status)
 		WRITE_ONCE(q->error, blk_status_to_errno(bio->bi_status));
-	rraft_bio_free_pages(bio);
 	bio_put(bio);
 	if (atomic_dec_and_test(&q->pending)) {
 		/* Kick before complete: a drainer may free dev right after. */
 		rraft_kick(dev);
 		complete(&q->done);
 	}
+}
+
+static void rr_apply_end(struct bio *bio)
+{
+	rraft_bio_free_pages(bio);
+	rr_bio_done(bio);
+}
+
+/*
+ * Zero the data area range of a zero-range item.  Discard on the backing
+ * device does not promise zeroes, so both discard and write-zeroes become
+ * write-zeroes there (allowed to unmap for a discard, so thin backing
+ * devices still free the space); the block layer writes zero pages where
+ * the device has no write-zeroes.  Every member then reads zeroes.
+ */
+static void rr_zero_submit(struct rraft_dev *dev, struct rraft_apply_item *it)
+{
+	struct rraft_store *s = &dev->store;
+	sector_t base = s->sb.data_off << (RR_BLOCK_SHIFT - SECTOR_SHIFT);
+	struct bio *bio = NULL;
+	int err;
+
+	err = __blkdev_issue_zeroout(s->bdev, base + (it->offset >> SECTOR_SHIFT),
+				     it->zero_len >> SECTOR_SHIFT, GFP_NOIO, &bio,
+				     it->unmap ? 0 : BLKDEV_ZERO_NOUNMAP);
+	if (err)
+		WRITE_ONCE(dev->applyq.error, err);
+	if (!bio)
+		return;
+	/* the earlier bios of the chain complete into this last one */
+	bio->bi_end_io = rr_bio_done;
+	bio->bi_private = dev;
+	atomic_inc(&dev->applyq.pending);
+	submit_bio(bio);
 }
 
 /* Build one item for a committed entry; -EUCLEAN for a bad block write. */
@@ -106,7 +146,9 @@ static int rr_item_make(struct rraft_dev *dev, const struct raft_entry *e,
 		it->writer = c.writer;
 		it->offset = c.offset;
 		it->len = c.len;
-		if (!c.claim)
+		it->zero_len = c.zero_len;
+		it->unmap = c.unmap;
+		if (!c.claim && !c.zero)
 			rraft_store_data_bios(s, c.offset, c.data, c.len,
 					      rr_apply_end, dev, &it->bios);
 	}
@@ -171,13 +213,18 @@ static void rr_batch_start(struct rraft_dev *dev)
 	atomic_set(&q->pending, 1);
 	q->busy = true;
 	list_for_each_entry_safe(it, tmp, &q->queue, node) {
-		if (it->len && !rraft_wbatch_add(&batch, it->offset, it->len))
+		u64 span = it->len ? it->len : it->zero_len;
+
+		if (span && !rraft_wbatch_add(&batch, it->offset, span))
 			break;
 		list_move_tail(&it->node, &q->inflight);
 		q->bytes -= it->len;
-		if (!it->len)
+		if (!span)
 			continue;
-		rraft_wmap_mark(&dev->wmap, it->offset, it->len, it->index);
+		/* a zero range counts as written: catch-up sends its zeroes */
+		rraft_wmap_mark(&dev->wmap, it->offset, span, it->index);
+		if (it->zero_len)
+			rr_zero_submit(dev, it);
 		while ((bio = bio_list_pop(&it->bios))) {
 			atomic_inc(&q->pending);
 			submit_bio(bio);

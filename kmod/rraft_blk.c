@@ -66,12 +66,18 @@ static blk_status_t rr_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_OK;
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
+		if (blk_rq_bytes(rq) > RRAFT_MAX_IO_BYTES)
+			return BLK_STS_IOERR;
+		break;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		if (!blk_rq_bytes(rq))
+			return BLK_STS_IOERR;
 		break;
 	default:
 		return BLK_STS_NOTSUPP;
 	}
-	if (blk_rq_bytes(rq) > RRAFT_MAX_IO_BYTES ||
-	    (blk_rq_bytes(rq) | (blk_rq_pos(rq) << SECTOR_SHIFT)) % RR_BLOCK_SIZE)
+	if ((blk_rq_bytes(rq) | (blk_rq_pos(rq) << SECTOR_SHIFT)) % RR_BLOCK_SIZE)
 		return BLK_STS_IOERR;
 	INIT_LIST_HEAD(&cmd->node);
 	cmd->dev = dev;
@@ -282,21 +288,41 @@ void rraft_blk_fail_all(struct rraft_dev *dev)
 		rr_cmd_end(cmd, BLK_STS_IOERR);
 }
 
+/* A discard or write-zeroes: a zero-range command, no payload. */
+static bool rr_rq_zero(struct request *rq)
+{
+	return req_op(rq) == REQ_OP_DISCARD || req_op(rq) == REQ_OP_WRITE_ZEROES;
+}
+
+/* Data bytes the request's command carries (a zero range: its range). */
+static u32 rr_rq_cmd_bytes(struct request *rq)
+{
+	return rr_rq_zero(rq) ? RR_CMD_ZERO_SIZE - RR_CMD_HDR_SIZE :
+				blk_rq_bytes(rq);
+}
+
 static void *rr_cmd_payload(struct request *rq, u32 *len)
 {
 	struct req_iterator iter;
 	struct bio_vec bv;
-	u32 n = blk_rq_bytes(rq), pos = RR_CMD_HDR_SIZE;
+	u32 n = rr_rq_cmd_bytes(rq), pos = RR_CMD_HDR_SIZE;
 	u8 *buf = kvmalloc(RR_CMD_HDR_SIZE + n, GFP_NOIO);
 
 	if (!buf)
 		return NULL;
+	*len = RR_CMD_HDR_SIZE + n;
+	if (rr_rq_zero(rq)) {
+		/* a discard may unmap; a write-zeroes only without NOUNMAP */
+		rraft_cmd_encode_zero(buf, (u64)blk_rq_pos(rq) << SECTOR_SHIFT,
+				      blk_rq_bytes(rq),
+				      !(rq->cmd_flags & REQ_NOUNMAP));
+		return buf;
+	}
 	rraft_cmd_encode_hdr(buf, (u64)blk_rq_pos(rq) << SECTOR_SHIFT, n);
 	rq_for_each_segment(bv, rq, iter) {
 		memcpy_from_bvec(buf + pos, &bv);
 		pos += bv.bv_len;
 	}
-	*len = RR_CMD_HDR_SIZE + n;
 	return buf;
 }
 
@@ -339,13 +365,13 @@ void rraft_blk_submit(struct rraft_dev *dev)
 		/* The data area lags too far behind: wait for apply. */
 		if (dev->applyq.bytes > RRAFT_APPLY_MAX_BYTES)
 			break;
-		if (!rr_ring_has_room(dev, pending + rr_prop_bytes(blk_rq_bytes(rq)))) {
+		if (!rr_ring_has_room(dev, pending + rr_prop_bytes(rr_rq_cmd_bytes(rq)))) {
 			/* Backpressure: free what is applied, else wait. */
 			if (checkpointed || pending)
 				break;
 			checkpointed = true;
 			rraft_checkpoint(dev);
-			if (!rr_ring_has_room(dev, rr_prop_bytes(blk_rq_bytes(rq))))
+			if (!rr_ring_has_room(dev, rr_prop_bytes(rr_rq_cmd_bytes(rq))))
 				break;
 		}
 		buf = rr_cmd_payload(rq, &len);
@@ -361,7 +387,7 @@ void rraft_blk_submit(struct rraft_dev *dev)
 			rr_cmd_end(cmd, BLK_STS_IOERR);
 			continue;
 		}
-		pending += rr_prop_bytes(blk_rq_bytes(rq));
+		pending += rr_prop_bytes(rr_rq_cmd_bytes(rq));
 		list_move_tail(&cmd->node, &dev->proposed);
 	}
 	if (list_empty(&reads))
@@ -517,6 +543,19 @@ void rraft_blk_check(struct rraft_dev *dev)
 	}
 }
 
+/*
+ * The largest discard / write-zeroes request, one log entry: the data
+ * area, at most RRAFT_MAX_ZERO_BYTES (a request's length is 32 bits, and
+ * the entry's apply is one batch).
+ */
+static unsigned int rr_zero_max_sectors(struct rraft_dev *dev)
+{
+	u64 bytes = min_t(u64, rraft_store_data_bytes(&dev->store),
+			  RRAFT_MAX_ZERO_BYTES);
+
+	return (unsigned int)(bytes >> SECTOR_SHIFT);
+}
+
 int rraft_blk_init(struct rraft_dev *dev)
 {
 	struct blk_mq_tag_set *set = &dev->tag_set;
@@ -536,7 +575,8 @@ int rraft_blk_init(struct rraft_dev *dev)
 	if (err)
 		return err;
 	disk = rraft_alloc_disk(set, dev, RR_BLOCK_SIZE,
-				RRAFT_MAX_IO_BYTES >> SECTOR_SHIFT, 128);
+				RRAFT_MAX_IO_BYTES >> SECTOR_SHIFT, 128,
+				rr_zero_max_sectors(dev));
 	if (IS_ERR(disk)) {
 		blk_mq_free_tag_set(set);
 		return PTR_ERR(disk);

@@ -359,7 +359,7 @@ static void rraft_format_log_corrupt_test(struct kunit *test)
 
 static void rraft_format_cmd_test(struct kunit *test)
 {
-	u8 buf[RR_CMD_HDR_SIZE];
+	u8 buf[RR_CMD_ZERO_SIZE];
 	struct rr_cmd c;
 
 	rraft_cmd_encode_hdr(buf, 8192, 4096);
@@ -405,6 +405,11 @@ static void rraft_format_cmd_test(struct kunit *test)
 	rraft_cmd_encode_claim(buf, RR_CMD_MAX_WRITER + 1);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
 			rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE, DEV_BYTES));
+	rraft_cmd_encode_zero(buf, 4096, DEV_BYTES - 4096, true);
+	KUNIT_EXPECT_EQ(test, 0, rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, DEV_BYTES));
+	KUNIT_EXPECT_TRUE(test, c.zero && c.unmap && c.zero_len == DEV_BYTES - 4096);
+	rraft_cmd_encode_zero(buf, 4096, DEV_BYTES, false);
+	KUNIT_EXPECT_EQ(test, -EINVAL, rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, DEV_BYTES));
 }
 
 static void rraft_format_conf_test(struct kunit *test)

@@ -42,11 +42,15 @@ static inline void rraft_bdev_close(struct rraft_bdev_handle *h)
 
 #define RRAFT_CLASS_CONST const
 
-/* 6.12: limits are passed at allocation time. */
+/*
+ * 6.12: limits are passed at allocation time.  zero_sectors: the largest
+ * discard and write-zeroes request (0: neither is supported).
+ */
 static inline struct gendisk *rraft_alloc_disk(struct blk_mq_tag_set *set,
 					       void *data, unsigned int lbs,
 					       unsigned int max_sectors,
-					       unsigned short max_segs)
+					       unsigned short max_segs,
+					       unsigned int zero_sectors)
 {
 	struct queue_limits lim = {
 		.logical_block_size = lbs,
@@ -54,6 +58,9 @@ static inline struct gendisk *rraft_alloc_disk(struct blk_mq_tag_set *set,
 		.io_min = lbs,
 		.max_hw_sectors = max_sectors,
 		.max_segments = max_segs,
+		.max_hw_discard_sectors = zero_sectors,
+		.max_write_zeroes_sectors = zero_sectors,
+		.discard_granularity = lbs,
 	};
 
 	return blk_mq_alloc_disk(set, &lim, data);
@@ -92,12 +99,16 @@ static inline void rraft_bdev_close(struct rraft_bdev_handle *h)
 static inline struct gendisk *rraft_alloc_disk(struct blk_mq_tag_set *set,
 					       void *data, unsigned int lbs,
 					       unsigned int max_sectors,
-					       unsigned short max_segs)
+					       unsigned short max_segs,
+					       unsigned int zero_sectors)
 {
 	struct gendisk *disk = blk_mq_alloc_disk(set, data);
 
 	if (IS_ERR(disk))
 		return disk;
+	blk_queue_max_discard_sectors(disk->queue, zero_sectors);
+	blk_queue_max_write_zeroes_sectors(disk->queue, zero_sectors);
+	disk->queue->limits.discard_granularity = lbs;
 	blk_queue_logical_block_size(disk->queue, lbs);
 	blk_queue_physical_block_size(disk->queue, lbs);
 	blk_queue_io_min(disk->queue, lbs);

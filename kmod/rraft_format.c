@@ -494,6 +494,38 @@ u32 rraft_cmd_encode_idents(u8 *buf, const struct rr_idents *t)
 	return RR_CMD_HDR_SIZE + t->n * RR_IDENT_ENT_SIZE;
 }
 
+void rraft_cmd_encode_zero(u8 *buf, u64 offset, u64 len, bool unmap)
+{
+	rr_put_le64(RR_CMD_ZERO_TAG, buf);
+	rr_put_le32(unmap ? RR_CMD_ZERO_UNMAP : 0, buf + 8);
+	rr_put_le64(offset, buf + RR_CMD_HDR_SIZE);
+	rr_put_le64(len, buf + RR_CMD_HDR_SIZE + 8);
+}
+
+/* A block range: 4K-aligned, not empty, inside the data area. */
+static bool rr_range_ok(u64 offset, u64 len, u64 dev_bytes)
+{
+	return len && !((offset | len) % RR_BLOCK_SIZE) &&
+	       offset <= dev_bytes && len <= dev_bytes - offset;
+}
+
+static int rr_cmd_decode_zero(struct rr_cmd *c, const u8 *buf, u32 len,
+			      u64 dev_bytes)
+{
+	u32 flags = c->len;
+
+	if (len != RR_CMD_ZERO_SIZE || flags & ~RR_CMD_ZERO_UNMAP)
+		return -EINVAL;
+	c->offset = rr_get_le64(buf + RR_CMD_HDR_SIZE);
+	c->zero_len = rr_get_le64(buf + RR_CMD_HDR_SIZE + 8);
+	c->len = 0;
+	if (!rr_range_ok(c->offset, c->zero_len, dev_bytes))
+		return -EINVAL;
+	c->zero = true;
+	c->unmap = flags & RR_CMD_ZERO_UNMAP;
+	return 0;
+}
+
 int rraft_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 {
 	struct rr_idents t;
@@ -502,6 +534,9 @@ int rraft_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 		return -EINVAL;
 	c->claim = false;
 	c->ident = false;
+	c->zero = false;
+	c->unmap = false;
+	c->zero_len = 0;
 	c->writer = 0;
 	c->offset = rr_get_le64(buf);
 	c->len = rr_get_le32(buf + 8);
@@ -522,10 +557,10 @@ int rraft_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes)
 		c->ident = true;
 		return 0;
 	}
-	if (c->len != len - RR_CMD_HDR_SIZE || !c->len ||
-	    c->len > RR_CMD_MAX_DATA ||
-	    (c->offset | c->len) % RR_BLOCK_SIZE ||
-	    c->offset > dev_bytes || c->len > dev_bytes - c->offset)
+	if (c->offset == RR_CMD_ZERO_TAG)
+		return rr_cmd_decode_zero(c, buf, len, dev_bytes);
+	if (c->len != len - RR_CMD_HDR_SIZE || c->len > RR_CMD_MAX_DATA ||
+	    !rr_range_ok(c->offset, c->len, dev_bytes))
 		return -EINVAL;
 	return 0;
 }

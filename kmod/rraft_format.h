@@ -212,11 +212,17 @@ int rraft_log_next_entry(const struct rr_log_hdr *h, const u8 *buf, u32 *pos,
  * not 4K-aligned, so it never collides with a block write.
  * Member identities: {u64 RR_CMD_IDENT_TAG, u32 n, n x {u32 id, ident[16]}},
  * the whole table (rr_idents) that replaces the applied one.
+ * Zero range (discard / write-zeroes): exactly {u64 RR_CMD_ZERO_TAG,
+ * u32 flags, u64 byte offset, u64 length}, offset and length 4K-aligned,
+ * length not 0; flags RR_CMD_ZERO_UNMAP (the backing device may unmap).
  */
 #define RR_CMD_HDR_SIZE		12
 #define RR_CMD_MAX_DATA		(1024u * 1024)
 #define RR_CMD_CLAIM_TAG	(~0ull)
 #define RR_CMD_IDENT_TAG	(~0ull - 1)
+#define RR_CMD_ZERO_TAG		(~0ull - 2)
+#define RR_CMD_ZERO_SIZE	(RR_CMD_HDR_SIZE + 16)
+#define RR_CMD_ZERO_UNMAP	0x1u
 #define RR_CMD_IDENT_MAX_SIZE	(RR_CMD_HDR_SIZE + \
 				 RR_IDENT_MAX * RR_IDENT_ENT_SIZE)
 #define RR_CMD_MAX_WRITER	65535u
@@ -225,6 +231,9 @@ struct rr_cmd {
 	bool claim;		/* a writer claim, not a block write */
 	u32 writer;		/* claim: node id, 0 = nobody */
 	bool ident;		/* member identities (len = entries at data) */
+	bool zero;		/* zero range: offset, zero_len (len is 0) */
+	bool unmap;		/* zero range: RR_CMD_ZERO_UNMAP */
+	u64 zero_len;
 	u64 offset;
 	u32 len;
 	const u8 *data;
@@ -235,10 +244,13 @@ void rraft_cmd_encode_hdr(u8 *buf, u64 offset, u32 len);
 void rraft_cmd_encode_claim(u8 *buf, u32 writer);
 /* buf: RR_CMD_IDENT_MAX_SIZE bytes; returns the bytes used. */
 u32 rraft_cmd_encode_idents(u8 *buf, const struct rr_idents *t);
+/* buf: RR_CMD_ZERO_SIZE bytes. */
+void rraft_cmd_encode_zero(u8 *buf, u64 offset, u64 len, bool unmap);
 /*
  * 0 or -EINVAL: short, length mismatch, unaligned, beyond dev_bytes, a
  * claim with trailing bytes or a node id above RR_CMD_MAX_WRITER, an
- * identity table that rraft_idents_decode refuses.
+ * identity table that rraft_idents_decode refuses, a zero range with
+ * unknown flags or an empty one.
  */
 int rraft_cmd_decode(struct rr_cmd *c, const u8 *buf, u32 len, u64 dev_bytes);
 

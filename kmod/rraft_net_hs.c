@@ -66,8 +66,12 @@ static int rr_hs_recv(struct socket *sock, u8 *buf, u16 type, u32 body_len,
 		return err;
 	err = rraft_wire_check_header(buf, RRAFT_WIRE_HDR_SIZE, &h);
 	if (err) {
-		*why = rr_get_le32(buf) != RRAFT_WIRE_MAGIC ?
-		       "not an rraft peer (bad magic)" : "bad frame header";
+		if (rr_get_le32(buf) != RRAFT_WIRE_MAGIC)
+			*why = "not an rraft peer (bad magic)";
+		else if (rr_get_le16(buf + 4) != RRAFT_WIRE_VERSION)
+			*why = "unsupported protocol version (another rraft release)";
+		else
+			*why = "bad frame header";
 		return err;
 	}
 	if (h.type != type) {

@@ -18,8 +18,8 @@ struct prom_dev {
 	struct rr_dev_state st;
 	bool has_ckpt;
 	unsigned long long ckpt;
-	bool has_stat;
-	unsigned long long stat[11];	/* Documentation/block/stat.rst */
+	int n_stat;			/* fields read (11, or 15 with discards) */
+	unsigned long long stat[15];	/* Documentation/block/stat.rst */
 };
 
 static void prom_label_value(const char *s)
@@ -236,6 +236,9 @@ static void prom_io(struct prom_dev *devs, int n)
 		{ "io_writes_total", "counter", "Write requests completed.", 4, 1 },
 		{ "io_written_bytes_total", "counter", "Bytes written.", 6, 512 },
 		{ "io_in_flight", "gauge", "Requests in flight.", 8, 1 },
+		{ "io_discards_total", "counter",
+		  "Discard requests completed.", 11, 1 },
+		{ "io_discarded_bytes_total", "counter", "Bytes discarded.", 13, 512 },
 	};
 	size_t k;
 	int i;
@@ -243,7 +246,7 @@ static void prom_io(struct prom_dev *devs, int n)
 	for (k = 0; k < ARRAY_SIZE(io); k++) {
 		prom_family(io[k].name, io[k].type, io[k].help);
 		for (i = 0; i < n; i++)
-			if (devs[i].has_stat)
+			if (devs[i].n_stat > io[k].field)
 				prom_u64(io[k].name, &devs[i], NULL, NULL,
 					 devs[i].stat[io[k].field] * io[k].mul);
 	}
@@ -262,10 +265,11 @@ static void prom_read_extra(struct prom_dev *d)
 	f = fopen(path, "re");
 	if (!f)
 		return;
-	d->has_stat = fscanf(f, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-			     &d->stat[0], &d->stat[1], &d->stat[2], &d->stat[3],
-			     &d->stat[4], &d->stat[5], &d->stat[6], &d->stat[7],
-			     &d->stat[8], &d->stat[9], &d->stat[10]) == 11;
+	for (d->n_stat = 0; d->n_stat < (int)ARRAY_SIZE(d->stat); d->n_stat++)
+		if (fscanf(f, "%llu", &d->stat[d->n_stat]) != 1)
+			break;
+	if (d->n_stat < 11)
+		d->n_stat = 0;
 	fclose(f);
 }
 

@@ -432,6 +432,55 @@ static void test_cmd(void)
 	CHECK(rraft_cmd_decode(&c, buf, 12, 2 << 20) == -EINVAL, "claim id too big");
 }
 
+/* Zero ranges (discard / write-zeroes): a range, no payload. */
+static void test_cmd_zero(void)
+{
+	u8 buf[RR_CMD_ZERO_SIZE + 1];
+	const u64 dev = 8ull << 30;	/* above 4 GiB: 64-bit lengths */
+	struct rr_cmd c;
+
+	rraft_cmd_encode_zero(buf, 4096, dev - 4096, true);
+	CHECK(rr_get_le64(buf) == RR_CMD_ZERO_TAG && rr_get_le32(buf + 8) == 1 &&
+	      rr_get_le64(buf + 12) == 4096 && rr_get_le64(buf + 20) == dev - 4096,
+	      "zero layout: tag, flags, offset, length");
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, dev) == 0 && c.zero &&
+	      c.unmap && !c.claim && !c.ident && c.offset == 4096 &&
+	      c.zero_len == dev - 4096 && c.len == 0, "zero range to the end");
+	rraft_cmd_encode_zero(buf, 0, 4096, false);
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, dev) == 0 && c.zero &&
+	      !c.unmap && c.zero_len == 4096, "write-zeroes without unmap");
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE - 1, dev) == -EINVAL,
+	      "zero: short");
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE + 1, dev) == -EINVAL,
+	      "zero: trailing byte");
+	rraft_cmd_encode_zero(buf, 4096, dev, true);
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, dev) == -EINVAL,
+	      "zero: beyond the data area");
+	rraft_cmd_encode_zero(buf, dev, 4096, true);
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, dev) == -EINVAL,
+	      "zero: starts at the end");
+	rraft_cmd_encode_zero(buf, 8192, ~0ull - 4095, true);
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, ~0ull) == -EINVAL,
+	      "zero: wraps");
+	rraft_cmd_encode_zero(buf, 4096, 0, true);
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, dev) == -EINVAL,
+	      "zero: empty");
+	rraft_cmd_encode_zero(buf, 512, 4096, true);
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, dev) == -EINVAL,
+	      "zero: unaligned offset");
+	rraft_cmd_encode_zero(buf, 4096, 4096 + 512, true);
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, dev) == -EINVAL,
+	      "zero: unaligned length");
+	rraft_cmd_encode_zero(buf, 4096, 4096, true);
+	rr_put_le32(2, buf + 8);
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_ZERO_SIZE, dev) == -EINVAL,
+	      "zero: unknown flag");
+	/* a block write decoded after a zero range carries no zero state */
+	rraft_cmd_encode_hdr(buf, 0, 4096);
+	CHECK(rraft_cmd_decode(&c, buf, RR_CMD_HDR_SIZE, dev) == -EINVAL &&
+	      !c.zero && !c.zero_len, "zero state reset");
+}
+
 /* Identity tables: canonical (ids increasing), non-zero identities. */
 static void test_idents(void)
 {
@@ -481,6 +530,9 @@ static void test_entries_check(void)
 {
 	static u8 w[RR_CMD_HDR_SIZE + 4096];
 	u8 conf[RAFT_CONF_ENCODED_SIZE], claim[RR_CMD_HDR_SIZE];
+	u8 zero[RR_CMD_ZERO_SIZE];
+	struct raft_entry ez = { .term = 1, .index = 9, .len = sizeof(zero),
+				 .type = RAFT_ENTRY_NORMAL, .data = zero };
 	struct raft_conf c = { .n_voters = 1, .voters = { 1 } };
 	struct raft_entry e[4] = {
 		{ .term = 1, .index = 5, .type = RAFT_ENTRY_NOOP },
@@ -511,6 +563,10 @@ static void test_entries_check(void)
 	CHECK(rraft_entries_check(e, 4, 1 << 20, &bad) == -EINVAL && bad == 8,
 	      "short command");
 	CHECK(rraft_entries_check(e, 0, 1 << 20, &bad) == 0, "no entries");
+	rraft_cmd_encode_zero(zero, 8192, 8192, true);
+	CHECK(rraft_entries_check(&ez, 1, 1 << 20, &bad) == 0, "zero range");
+	CHECK(rraft_entries_check(&ez, 1, 12288, &bad) == -EINVAL && bad == 9,
+	      "zero range past the data area");
 }
 
 /* ---------------- parsers ---------------- */
@@ -739,6 +795,7 @@ int main(void)
 	test_state();
 	test_log();
 	test_cmd();
+	test_cmd_zero();
 	test_idents();
 	test_entries_check();
 	test_parse_format();

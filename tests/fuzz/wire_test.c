@@ -329,7 +329,7 @@ static void test_golden(void)
 {
 	/* Pins the layout: a heartbeat, byte for byte. */
 	static const u8 want_hdr[16] = {
-		'R', 'R', 'F', 'T', 3, 0, RAFT_MSG_HEARTBEAT, 0,
+		'R', 'R', 'F', 'T', 4, 0, RAFT_MSG_HEARTBEAT, 0,
 		0, 0, 0, 0, RRAFT_WIRE_MSG_FIXED, 0, 0, 0,
 	};
 	struct raft_msg m = {
@@ -635,9 +635,13 @@ static void test_header(void)
 	buf[4] = 2;
 	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 2");
-	buf[4] = 4;
+	buf[4] = 3;
 	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
-	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 4");
+	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO,
+	      "version 3 (no zero-range command)");
+	buf[4] = 5;
+	rr_put_le32(rraft_wire_crc(buf, 16), buf + 16);
+	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "version 5");
 	rraft_wire_put_header(buf, 0, 0, 10);
 	CHECK(rraft_wire_check_header(buf, 20, &h) == -EPROTO, "type 0");
 	rraft_wire_put_header(buf, RAFT_MSG_TYPE_MAX + 1, 0, 10);
@@ -999,10 +1003,10 @@ static void test_handshake(void)
 	CHECK(!rraft_wire_decode_hello(hello, sizeof(hello), &g), "hello");
 	CHECK(!memcmp(&g, &h, sizeof(g)), "hello fields");
 	CHECK(g.data_bytes == 0x0000012345678e00ull, "hello data size");
-	/* Pins the HELLO layout (wire version 3), byte for byte. */
+	/* Pins the HELLO layout (wire version 4), byte for byte. */
 	CHECK(RRAFT_WIRE_HELLO_SIZE == 80 && sizeof(hello) == 104,
 	      "hello size %d", RRAFT_WIRE_HELLO_SIZE);
-	CHECK(!memcmp(hello, "RRFT", 4) && rr_get_le16(hello + 4) == 3 &&
+	CHECK(!memcmp(hello, "RRFT", 4) && rr_get_le16(hello + 4) == 4 &&
 	      rr_get_le16(hello + 6) == RRAFT_WT_HELLO &&
 	      rr_get_le32(hello + 8) == 0 && rr_get_le32(hello + 12) == 80 &&
 	      rr_get_le32(hello + 16) == rraft_wire_crc(hello, 16),

@@ -643,7 +643,7 @@ reset_tree
 good_conf
 mk_dev 0 checkpoints=3 \
 	"peers=2 addr=10.77.0.2:7790 conn=connected match=119 next=122 state=replicate active=1 learner=0 sent=1000 recv=2000 msgs_sent=5 msgs_recv=6 dropped=1 reconnects=2\n3 addr=10.77.0.3:7789 conn=connecting match=0 next=1 state=probe active=0 learner=0 sent=0 recv=0"
-echo "10 0 160 5 20 0 320 7 1 30 12 0 0 0 0 0 0" >"$T/sys/block/rraft0/stat"
+echo "10 0 160 5 20 0 320 7 1 30 12 3 0 16 2 0 0" >"$T/sys/block/rraft0/stat"
 mk_dev 1 role=follower leader=0 disk_state=Outdated "members=voters=1,2 old=1,2,3 learners=4,5" \
 	conf_phase=joint "sync_progress=done=4096 left=8192"
 run status --prometheus
@@ -688,6 +688,8 @@ assert_grep "prometheus: disk state" '^rraft_disk_state\{device="rraft1",minor="
 assert_grep "prometheus: conf phase" '^rraft_conf_phase\{device="rraft1",minor="1",phase="joint"\} 1$' "$out"
 assert_grep "prometheus: reads from the block layer's stat" '^rraft_io_reads_total\{device="r0",minor="0"\} 10$' "$out"
 assert_grep "prometheus: bytes written (sectors x 512)" '^rraft_io_written_bytes_total\{device="r0",minor="0"\} 163840$' "$out"
+assert_grep "prometheus: discards from the block layer's stat" '^rraft_io_discards_total\{device="r0",minor="0"\} 3$' "$out"
+assert_grep "prometheus: bytes discarded (sectors x 512)" '^rraft_io_discarded_bytes_total\{device="r0",minor="0"\} 8192$' "$out"
 assert_eq "prometheus: no I/O series without stat" "" "$(grep '^rraft_io.*device="rraft1"' <<<"$out")"
 run status r0 --prometheus
 assert_eq "status NAME --prometheus: that device only" "" "$(grep 'device="rraft1"' <<<"$out")"

@@ -275,6 +275,45 @@ static void test_range_random(void)
 
 /* ---------------- write batches ---------------- */
 
+/*
+ * A zero range (discard / write-zeroes, up to the whole data area, beyond
+ * 4 GiB) counts as written at its index: catch-up sends its regions (the
+ * leader's zeroes), partial regions at both ends included, and a write to
+ * the range waits for it.
+ */
+static void test_zero_range(void)
+{
+	struct rraft_wmap_range rg;
+	struct rraft_wbatch b;
+	struct rraft_wmap w;
+	u64 total = (8ull << 30) + KIB(4), off = RSIZE * 3 + KIB(4);
+	u64 len = total - off - KIB(8), r0, r1;
+
+	wmap_new(&w, total, 4);
+	r0 = off >> w.shift;
+	r1 = (off + len - 1) >> w.shift;
+	rraft_wmap_mark(&w, off, len, 30);
+	CHECK(w.map[r0] == 30 && w.map[r1] == 30 && w.map[(r0 + r1) / 2] == 30,
+	      "zero range marked: %llu..%llu", (ull)r0, (ull)r1);
+	CHECK(r0 == 0 || w.map[r0 - 1] == 4, "before the range untouched");
+	CHECK(r1 + 1 == w.n || w.map[r1 + 1] == 4, "after the range untouched");
+	/* a follower at 29 gets the range from its first region on */
+	rraft_wmap_next_range(&w, 0, 29, CHUNK, &rg);
+	CHECK(rg.pos == r0 << w.shift && rg.len == CHUNK,
+	      "base 29: %llu+%u", (ull)rg.pos, rg.len);
+	/* one at 30 already zeroed it: nothing to send */
+	rraft_wmap_next_range(&w, 0, 30, CHUNK, &rg);
+	CHECK(rg.len == 0 && rg.last, "base 30: nothing");
+	wmap_free(&w);
+
+	rraft_wbatch_reset(&b);
+	CHECK(rraft_wbatch_add(&b, off, len), "zero range in a batch");
+	CHECK(!rraft_wbatch_add(&b, total - KIB(12), KIB(4)),
+	      "a write at its end waits");
+	CHECK(rraft_wbatch_add(&b, total - KIB(8), KIB(4)),
+	      "a write past it does not");
+}
+
 static void test_wbatch(void)
 {
 	struct rraft_wbatch b;
@@ -312,6 +351,7 @@ int main(void)
 	test_range_last_region_partial();
 	test_range_random();
 	test_wbatch();
+	test_zero_range();
 	printf("wmap: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
