@@ -1007,6 +1007,11 @@ static void rraft_parse_create_test(struct kunit *test)
 		"minor=0 backing=/dev/vdb peers=2@10.0.0.2,",
 		"minor=0 backing=/dev/vdb secret=0123456789012345678901234567890123456789012345678901234567890123X",
 		"minor=0 backing=/dev/vdb secret=\x01zz",
+		"minor=0 backing=/dev/vdb listen=10.0.0.1",	/* no secret */
+		"minor=0 backing=/dev/vdb peers=2@10.0.0.2",	/* no secret */
+		"minor=0 backing=/dev/vdb listen=10.0.0.1 insecure=0",
+		"minor=0 backing=/dev/vdb listen=10.0.0.1 insecure=2",
+		"minor=0 backing=/dev/vdb listen=10.0.0.1 insecure=1 secret=s",
 	};
 	struct rr_create_args *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
 	struct rr_perr err = {};
@@ -1035,6 +1040,12 @@ static void rraft_parse_create_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, parse_str(do_create, a, in, &err));
 	KUNIT_EXPECT_FALSE(test, a->has_listen);
 	KUNIT_EXPECT_EQ(test, a->n_peers, 0u);
+	KUNIT_EXPECT_EQ(test, a->secret_len, 0u);
+	KUNIT_EXPECT_FALSE(test, a->insecure);
+
+	in = "minor=1 backing=/dev/vdc peers=2@9.0.0.2 insecure=1";
+	KUNIT_ASSERT_EQ(test, 0, parse_str(do_create, a, in, &err));
+	KUNIT_EXPECT_TRUE(test, a->insecure);
 	KUNIT_EXPECT_EQ(test, a->secret_len, 0u);
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {

@@ -336,6 +336,32 @@ void rraft_net_listen_data_ready(struct sock *sk)
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
+/*
+ * May an accepted socket start a handshake (net->lock held)?  At most
+ * RR_MAX_ACCEPTING_PER_ADDR at once from one address, and at most
+ * RR_MAX_ACCEPTING from addresses that are no configured peer's: idle
+ * strangers cannot take the slots a restarting peer needs.
+ */
+static bool rr_accept_slot(struct rraft_net *net, struct rraft_conn *conn)
+{
+	__be32 ip = conn->addr.sin_addr.s_addr;
+	struct rraft_net_peer *p;
+	struct rraft_conn *c;
+	u32 same = 0;
+
+	conn->stranger = true;
+	list_for_each_entry(p, &net->peers, node)
+		if (p->addr.sin_addr.s_addr == ip)
+			conn->stranger = false;
+	list_for_each_entry(c, &net->conns, node)
+		if (!c->dialer && c->state == RR_CONN_HS &&
+		    c->addr.sin_addr.s_addr == ip)
+			same++;
+	if (same >= RR_MAX_ACCEPTING_PER_ADDR)
+		return false;
+	return !conn->stranger || net->n_accepting < RR_MAX_ACCEPTING;
+}
+
 void rraft_net_accept_work(struct work_struct *w)
 {
 	struct rraft_net *net = container_of(w, struct rraft_net, accept_work);
@@ -367,8 +393,8 @@ void rraft_net_accept_work(struct work_struct *w)
 		if (conn) {
 			conn->addr = addr;
 			spin_lock(&net->lock);
-			if (!net->stopping && net->n_accepting < RR_MAX_ACCEPTING) {
-				net->n_accepting++;
+			if (!net->stopping && rr_accept_slot(net, conn)) {
+				net->n_accepting += conn->stranger;
 				list_add_tail(&conn->node, &net->conns);
 				ok = true;
 			}

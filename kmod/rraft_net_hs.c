@@ -461,7 +461,7 @@ void rraft_net_hs_work(struct work_struct *w)
 
 	rraft_net_hs_run(conn);
 	spin_lock(&net->lock);
-	net->n_accepting--;
+	net->n_accepting -= conn->stranger;
 	spin_unlock(&net->lock);
 }
 

@@ -62,7 +62,8 @@
 #define RR_NOTSENT_LOWAT	SZ_128K
 #define RR_BULK_QUEUE_MAX	SZ_16M		/* bytes queued per peer */
 #define RR_CTRL_QUEUE_MAX	SZ_1M
-#define RR_MAX_ACCEPTING	16		/* unauthenticated sockets */
+#define RR_MAX_ACCEPTING	16		/* handshakes from strangers */
+#define RR_MAX_ACCEPTING_PER_ADDR 4		/* handshakes from one address */
 #define RR_RX_BUDGET		64		/* records per rx_work run */
 #define RR_TX_BUDGET		SZ_1M		/* bytes per tx_work run */
 #define RR_RXBUF_SIZE		(RRAFT_WIRE_HDR_SIZE + RRAFT_WIRE_SLICE + \
@@ -89,6 +90,7 @@ struct rraft_conn {
 	bool cb_installed;
 	bool shut;			/* destroy has shut it down */
 	bool authed;			/* HMAC challenge-response done */
+	bool stranger;			/* accepted from no peer's address */
 	enum rr_conn_state state;	/* net->lock */
 	u32 secret_gen;
 	struct list_head node;		/* net->conns or net->dead */
@@ -161,7 +163,7 @@ struct rraft_net {
 	struct list_head conns;		/* handshaking and up */
 	struct list_head dead;
 	unsigned int n_peers;
-	unsigned int n_accepting;
+	unsigned int n_accepting;	/* handshakes of accepted strangers */
 	bool started;
 	bool stopping;
 	struct socket *lsock;

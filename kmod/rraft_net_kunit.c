@@ -22,8 +22,7 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <net/net_namespace.h>
-#include "rraft_net.h"
-#include "rraft_wire.h"
+#include "rraft_net_int.h"	/* RR_MAX_ACCEPTING */
 
 #define NT_NODES	3
 #define NT_MAX_RX	64
@@ -1007,6 +1006,56 @@ static void rr_net_addr_test(struct kunit *test)
 	rr_nt_start_all(test, "addr-test-secret");
 }
 
+#define NT_SQUATTERS	(RR_MAX_ACCEPTING + 2)
+
+/*
+ * Idle connections from a stranger's address (127.0.0.2) hold their
+ * handshake slots for up to 5 s; node 2, restarted meanwhile, is a
+ * configured peer and still gets one at once: 2 and 3 are up again well
+ * within that time.
+ */
+static void rr_net_squatters_test(struct kunit *test)
+{
+	struct rr_nt_ctx *c = test->priv;
+	struct socket **sq;
+	struct sockaddr_in src, dst;
+	unsigned long t0;
+	u32 i, n = 0;
+	int err;
+
+	sq = kunit_kcalloc(test, NT_SQUATTERS, sizeof(*sq), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sq);
+	rr_nt_start_all(test, "squat-secret");
+	rr_nt_stop(c, 2);
+	rr_nt_addr(&src, 0);
+	src.sin_addr.s_addr = htonl(0x7f000002);
+	rr_nt_addr(&dst, c->port + 3);
+	for (i = 0; i < NT_SQUATTERS; i++) {
+		err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM,
+				       IPPROTO_TCP, &sq[i]);
+		if (err) {
+			sq[i] = NULL;
+			break;
+		}
+		if (!kernel_bind(sq[i], (struct sockaddr *)&src, sizeof(src)) &&
+		    !kernel_connect(sq[i], (struct sockaddr *)&dst,
+				    sizeof(dst), 0))
+			n++;
+	}
+	KUNIT_EXPECT_EQ(test, n, (u32)NT_SQUATTERS);
+	msleep(300);	/* node 3 accepts them: their slots are taken */
+	t0 = jiffies;
+	KUNIT_EXPECT_EQ(test, 0, rr_nt_start(c, 2, "squat-secret"));
+	KUNIT_EXPECT_GT_MSG(test, wait_event_timeout(c->wq,
+						     rr_nt_is_up(&c->node[3], 2),
+						     3 * HZ), 0L,
+			    "node 2 shut out by %u idle connections", n);
+	kunit_info(test, "node 2 back after %u ms with %u idle connections\n",
+		   jiffies_to_msecs(jiffies - t0), n);
+	for (i = 0; i < NT_SQUATTERS && sq[i]; i++)
+		sock_release(sq[i]);
+}
+
 static struct kunit_case rr_net_cases[] = {
 	KUNIT_CASE(rr_net_mesh_test),
 	KUNIT_CASE(rr_net_bulk_test),
@@ -1015,6 +1064,7 @@ static struct kunit_case rr_net_cases[] = {
 	KUNIT_CASE(rr_net_size_test),
 	KUNIT_CASE(rr_net_ident_test),
 	KUNIT_CASE(rr_net_addr_test),
+	KUNIT_CASE(rr_net_squatters_test),
 	KUNIT_CASE(rr_net_reconnect_test),
 	KUNIT_CASE(rr_net_priority_test),
 	KUNIT_CASE(rr_net_raft_test),

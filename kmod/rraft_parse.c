@@ -102,6 +102,18 @@ static int num32(struct span s, u32 min, u32 max, u32 *out, const char *key,
 	return ret;
 }
 
+/* 0 or 1 */
+static int flag_arg(struct span s, bool *out, const char *key,
+		    struct rr_perr *err)
+{
+	u32 b;
+
+	if (num32(s, 0, 1, &b, key, err))
+		return -EINVAL;
+	*out = b;
+	return 0;
+}
+
 /* 64M, 1G, 4096, 512K */
 static int size_arg(struct span s, u64 *out, const char *key,
 		    struct rr_perr *err)
@@ -340,7 +352,6 @@ static int format_set(void *ctx, unsigned int idx, struct span v,
 		      const char *key, struct rr_perr *err)
 {
 	struct rr_format_args *a = ctx;
-	u32 b;
 
 	switch (idx) {
 	case F_BACKING:
@@ -363,10 +374,7 @@ static int format_set(void *ctx, unsigned int idx, struct span v,
 				    key, 64);
 		return 0;
 	case F_FORCE:
-		if (num32(v, 0, 1, &b, key, err))
-			return -EINVAL;
-		a->force = b;
-		return 0;
+		return flag_arg(v, &a->force, key, err);
 	}
 	return fail(err, "internal: bad key index", key, 64);
 }
@@ -380,7 +388,9 @@ int rraft_parse_format(struct rr_format_args *a, const char *buf, size_t len,
 	return kv_parse(buf, len, format_keys, F_NKEYS, format_set, a, err);
 }
 
-enum { C_MINOR, C_BACKING, C_LISTEN, C_PEERS, C_SECRET, C_NKEYS };
+enum {
+	C_MINOR, C_BACKING, C_LISTEN, C_PEERS, C_SECRET, C_INSECURE, C_NKEYS
+};
 
 static const struct kv_key create_keys[C_NKEYS] = {
 	[C_MINOR] = { "minor", true },
@@ -388,6 +398,7 @@ static const struct kv_key create_keys[C_NKEYS] = {
 	[C_LISTEN] = { "listen", false },
 	[C_PEERS] = { "peers", false },
 	[C_SECRET] = { "secret", false },
+	[C_INSECURE] = { "insecure", false },
 };
 
 static int create_set(void *ctx, unsigned int idx, struct span v,
@@ -408,15 +419,33 @@ static int create_set(void *ctx, unsigned int idx, struct span v,
 				 err);
 	case C_SECRET:
 		return secret_arg(v, a->secret, &a->secret_len, key, err);
+	case C_INSECURE:
+		return flag_arg(v, &a->insecure, key, err);
 	}
 	return fail(err, "internal: bad key index", key, 64);
 }
 
+/*
+ * A device with a transport (listen= or peers=) needs a shared secret,
+ * unless the operator says insecure=1; both at once is a mistake.
+ */
 int rraft_parse_create(struct rr_create_args *a, const char *buf, size_t len,
 		       struct rr_perr *err)
 {
+	int ret;
+
 	memset(a, 0, sizeof(*a));
-	return kv_parse(buf, len, create_keys, C_NKEYS, create_set, a, err);
+	ret = kv_parse(buf, len, create_keys, C_NKEYS, create_set, a, err);
+	if (ret)
+		return ret;
+	if (a->insecure && a->secret_len)
+		return fail(err, "give either secret= or insecure=1, not both",
+			    "", 0);
+	if ((a->has_listen || a->n_peers) && !a->secret_len && !a->insecure)
+		return fail(err,
+			    "listen= or peers= needs secret= (a shared secret), or insecure=1 to run unauthenticated",
+			    "", 0);
+	return 0;
 }
 
 int rraft_parse_u64(const char *buf, size_t len, u64 min, u64 max, u64 *out,

@@ -55,12 +55,16 @@ struct rr_create_args {
 	u32 n_peers;
 	u8 secret[RR_SECRET_MAX];
 	u32 secret_len;
+	bool insecure;		/* insecure=1: a transport without a secret */
 };
 
 /* "backing=/dev/vdb node=1 cluster=0x5eed members=1,2,3 log=64M force=1" */
 int rraft_parse_format(struct rr_format_args *a, const char *buf, size_t len,
 		       struct rr_perr *err);
-/* "minor=0 backing=/dev/vdb listen=ip:port peers=2@ip:port,... secret=s" */
+/*
+ * "minor=0 backing=/dev/vdb listen=ip:port peers=2@ip:port,... secret=s"
+ * (or insecure=1 instead of secret=; one of them when listen= or peers=)
+ */
 int rraft_parse_create(struct rr_create_args *a, const char *buf, size_t len,
 		       struct rr_perr *err);
 

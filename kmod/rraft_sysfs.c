@@ -359,6 +359,28 @@ static ssize_t secret_store(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_WO(secret);
 
+/*
+ * How peers are authenticated: "local" (no transport), "insecure" (created
+ * with insecure=1 and no secret set since) or "authenticated".
+ */
+static ssize_t security_show(struct device *d, struct device_attribute *attr,
+			     char *buf)
+{
+	struct rraft_dev *dev = rr_to_dev(d);
+	const char *s;
+
+	mutex_lock(&dev->lock);
+	if (!dev->cfg.has_listen)
+		s = "local";
+	else if (!dev->cfg.secret_len)
+		s = "insecure";
+	else
+		s = "authenticated";
+	mutex_unlock(&dev->lock);
+	return sysfs_emit(buf, "%s\n", s);
+}
+static DEVICE_ATTR_RO(security);
+
 static int rr_parse_one(struct rraft_dev *dev, const char *what,
 			const char *buf, size_t count, u64 min, u64 max, u64 *v)
 {
@@ -553,6 +575,7 @@ static struct attribute *rr_attrs[] = {
 	&dev_attr_io_timeout.attr,
 	&dev_attr_sync_rate.attr,
 	&dev_attr_secret.attr,
+	&dev_attr_security.attr,
 	&dev_attr_promote.attr,
 	&dev_attr_transfer.attr,
 	&dev_attr_add_learner.attr,

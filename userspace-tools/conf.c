@@ -7,7 +7,7 @@
  *	cluster = 0x5eed
  *	backing = /dev/vdb          # default for nodes without their own
  *	log     = 64M
- *	secret  = s3cret
+ *	secret  = s3cret            # or: insecure = yes
  *	node 1 { address = 10.77.0.1:7789 }
  *	node 2 {
  *		address = 10.77.0.2
@@ -371,7 +371,7 @@ static void copy_str(char *dst, size_t len, const char *src)
 /* The keys outside node blocks. */
 enum conf_key {
 	K_MINOR, K_CLUSTER, K_BACKING, K_LOG, K_SECRET, K_PORT, K_THIS_NODE,
-	K_IO_TIMEOUT, K_SYNC_RATE, K_NKEYS,
+	K_IO_TIMEOUT, K_SYNC_RATE, K_INSECURE, K_NKEYS,
 };
 
 static const char *const conf_keys[K_NKEYS] = {
@@ -384,6 +384,7 @@ static const char *const conf_keys[K_NKEYS] = {
 	[K_THIS_NODE] = "this-node",
 	[K_IO_TIMEOUT] = "io-timeout",
 	[K_SYNC_RATE] = "sync-rate",
+	[K_INSECURE] = "insecure",
 };
 
 /* The numeric keys: their range, and what the error message says of it. */
@@ -465,6 +466,13 @@ static int set_key(struct lexer *lx, struct rr_conf *c, enum conf_key k,
 			return -1;
 		}
 		strcpy(c->secret, val);
+		return 0;
+	case K_INSECURE:
+		if (parse_bool(val, &c->insecure)) {
+			conf_err(lx, lx->tok_line,
+				 "insecure must be yes or no, not '%s'", val);
+			return -1;
+		}
 		return 0;
 	default:
 		return set_num_key(lx, c, k, val);
@@ -585,6 +593,11 @@ static int check_conf(struct conf_parse *cp, struct rr_conf *c)
 			break;
 	if (i == c->nnodes) {
 		conf_err(lx, lx->line, "every node is a learner; at least one must be a voter");
+		return -1;
+	}
+	if (c->insecure && c->secret[0]) {
+		conf_err(lx, cp->seen_line[K_INSECURE],
+			 "insecure = yes and a secret: give one of them");
 		return -1;
 	}
 	if (c->this_node && !rr_conf_node(c, c->this_node)) {

@@ -137,6 +137,7 @@ enum {
 	O_LISTEN, O_PEERS, O_SECRET, O_COUNT, O_TIMESTAMPS,
 	O_VOTER, O_TIMEOUT, O_NOWAIT, O_MAXLAG, O_LOCAL, O_COMPARE,
 	O_OFFSET, O_SIZE, O_RANGE, O_NOCKPT, O_LEARNER, O_PROMETHEUS,
+	O_INSECURE, O_NODES,
 };
 
 static const struct option long_opts[] = {
@@ -169,6 +170,8 @@ static const struct option long_opts[] = {
 	{ "no-checkpoint", no_argument, NULL, O_NOCKPT },
 	{ "learner", no_argument, NULL, O_LEARNER },
 	{ "prometheus", no_argument, NULL, O_PROMETHEUS },
+	{ "insecure", no_argument, NULL, O_INSECURE },
+	{ "nodes", required_argument, NULL, O_NODES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -176,8 +179,8 @@ struct opts {
 	unsigned int node;
 	const char *config;
 	bool json, all, verbose, force, timestamps, voter, no_wait, learner;
-	bool prometheus;
-	const char *backing, *members, *log, *listen, *peers, *secret;
+	bool prometheus, insecure;
+	const char *backing, *members, *log, *listen, *peers, *secret, *nodes;
 	unsigned long long cluster;
 	int minor;
 	long count, timeout;
@@ -218,6 +221,8 @@ static int plan_replace(const struct cmd *c, int argc, char **argv,
 			const struct opts *o, struct rr_plan *p);
 static int run_verify(const struct cmd *c, int argc, char **argv,
 		      struct opts *o);
+static int run_new_config(const struct cmd *c, int argc, char **argv,
+			  struct opts *o);
 
 /*
  * promote, transfer and remove: NAME and the id of the node concerned (none
@@ -264,12 +269,14 @@ static const struct cmd cmds[] = {
 	{ "up", "create /dev/rraftN and connect to the peers",
 	  NULL, plan_up,
 	  NULL,
-	  "node config minor backing listen peers secret",
+	  "node config minor backing listen peers secret insecure",
 	  "Usage: rraftctl up NAME [--node N] [--config FILE]\n"
 	  "       rraftctl up --minor N --backing DEV [--listen IP:PORT]\n"
-	  "                   [--peers ID@IP:PORT,...] [--secret S]\n"
+	  "                   [--peers ID@IP:PORT,...] [--secret S|--insecure]\n"
 	  "Create /dev/rraftN on a formatted backing device and connect to\n"
-	  "the peers; then apply io-timeout and sync-rate from the config.\n" },
+	  "the peers; then apply io-timeout and sync-rate from the config.\n"
+	  "With a network (listen or peers), a shared secret is required\n"
+	  "unless --insecure (or insecure = yes in the config) says otherwise.\n" },
 	{ "down", "tear /dev/rraftN down",
 	  NULL, plan_down,
 	  NULL,
@@ -348,6 +355,17 @@ static const struct cmd cmds[] = {
 	  "learner; the kernel swaps it for voter OLD in one change once it has\n"
 	  "caught up.  Waits until NEW is a voter and OLD is gone (default\n"
 	  "timeout: none).\n" },
+	{ "new-config", "write a new resource config with a random secret",
+	  run_new_config, NULL,
+	  NULL,
+	  "config minor cluster backing nodes secret insecure",
+	  "Usage: rraftctl new-config NAME --cluster ID --backing DEV\n"
+	  "                           --nodes ID@IP[:PORT],... [--minor N]\n"
+	  "                           [--secret S|--insecure] [--config FILE]\n"
+	  "Write $RRAFT_CONF_DIR/NAME.conf (or FILE), mode 0600, never over an\n"
+	  "existing file.  Without --secret a random 48-character secret is\n"
+	  "generated; copy the file to every node.  --insecure writes\n"
+	  "insecure = yes instead (peers are not authenticated).\n" },
 	{ "verify", "compare the data areas of all members",
 	  run_verify, NULL,
 	  NULL,
@@ -602,8 +620,46 @@ static int parse_peers(const char *in, char *out, size_t len)
 	return off ? 0 : -1;
 }
 
+static int check_secret_opts(const struct cmd *c, const struct opts *o)
+{
+	if (o->secret && (!*o->secret || strlen(o->secret) > 64 ||
+			  strpbrk(o->secret, " \t\n")))
+		return usage_err(c, "--secret needs 1..64 characters without spaces");
+	if (o->secret && o->insecure)
+		return usage_err(c, "give either --secret or --insecure, not both");
+	return RR_OK;
+}
+
+static int run_new_config(const struct cmd *c, int argc, char **argv,
+			  struct opts *o)
+{
+	struct rr_newconf nc = { .minor = o->minor < 0 ? 0 : o->minor };
+	char nodes[3072];
+
+	if (argc != 1 || strchr(argv[0], '/') || !argv[0][0])
+		return usage_err(c, "needs one resource NAME");
+	if (!o->cluster || !o->backing || !o->nodes)
+		return usage_err(c, "needs --cluster, --backing and --nodes");
+	if (!valid_backing(o->backing))
+		return usage_err(c, "--backing needs an absolute path without spaces");
+	if (parse_peers(o->nodes, nodes, sizeof(nodes)))
+		return usage_err(c, "--nodes needs ID@IP[:PORT],..., not '%s'",
+				 o->nodes);
+	if (check_secret_opts(c, o))
+		return RR_EUSAGE;
+	nc.name = argv[0];
+	nc.path = o->config;
+	nc.cluster = o->cluster;
+	nc.backing = o->backing;
+	nc.nodes = nodes;
+	nc.secret = o->secret;
+	nc.insecure = o->insecure;
+	return rr_conf_new(&nc);
+}
+
 struct up_args {
 	int minor;
+	bool insecure;
 	const char *backing, *secret;
 	char listen[64], peers[3072];
 	long io_timeout, sync_rate;	/* -1: leave the kernel's */
@@ -625,9 +681,11 @@ static int up_direct(const struct cmd *c, int argc, const struct opts *o,
 	if (o->peers && parse_peers(o->peers, u->peers, sizeof(u->peers)))
 		return usage_err(c, "--peers needs ID@IP[:PORT],..., not '%s'",
 				 o->peers);
-	if (o->secret && (!*o->secret || strlen(o->secret) > 64 ||
-			  strpbrk(o->secret, " \t\n")))
-		return usage_err(c, "--secret needs 1..64 characters without spaces");
+	if (check_secret_opts(c, o))
+		return RR_EUSAGE;
+	if ((o->listen || o->peers) && !o->secret && !o->insecure)
+		return usage_err(c, "--listen/--peers need --secret S (or --insecure)");
+	u->insecure = o->insecure;
 	u->minor = o->minor;
 	u->backing = o->backing;
 	if (o->secret)
@@ -658,7 +716,13 @@ static int up_conf(const struct cmd *c, int argc, char **argv,
 					"%s%u@%s", off ? "," : "", n->id,
 					n->addr);
 	}
+	if (!conf.secret[0] && !conf.insecure) {
+		rr_err("%s has no secret (set secret = ..., or insecure = yes to run without)",
+		       conf.path);
+		return RR_ECONFIG;
+	}
 	u->secret = conf.secret;
+	u->insecure = conf.insecure;
 	u->io_timeout = conf.io_timeout;
 	u->sync_rate = conf.sync_rate;
 	return RR_OK;
@@ -674,7 +738,8 @@ static int plan_up(const struct cmd *c, int argc, char **argv,
 	u.secret = "";
 	u.io_timeout = -1;
 	u.sync_rate = -1;
-	if (o->minor >= 0 || o->backing || o->listen || o->peers || o->secret)
+	if (o->minor >= 0 || o->backing || o->listen || o->peers ||
+	    o->secret || o->insecure)
 		rc = up_direct(c, argc, o, &u);
 	else
 		rc = up_conf(c, argc, argv, o, &u);
@@ -682,10 +747,11 @@ static int plan_up(const struct cmd *c, int argc, char **argv,
 		return rc;
 	p->minor = u.minor;
 	rr_plan_add(p, RR_STEP_CTL_WRITE, "create",
-		    "minor=%d backing=%s%s%s%s%s%s%s", u.minor, u.backing,
+		    "minor=%d backing=%s%s%s%s%s%s%s%s", u.minor, u.backing,
 		    u.listen[0] ? " listen=" : "", u.listen,
 		    u.peers[0] ? " peers=" : "", u.peers,
-		    u.secret[0] ? " secret=" : "", u.secret);
+		    u.secret[0] ? " secret=" : "", u.secret,
+		    u.insecure ? " insecure=1" : "");
 	if (u.io_timeout >= 0 || u.sync_rate >= 0)
 		rr_plan_appear(p);
 	if (u.io_timeout >= 0)
@@ -958,6 +1024,7 @@ static bool *opt_flag(struct opts *o, int opt)
 	case O_NOCKPT:		return &o->v.no_checkpoint;
 	case O_LEARNER:		return &o->learner;
 	case O_PROMETHEUS:	return &o->prometheus;
+	case O_INSECURE:	return &o->insecure;
 	}
 	return NULL;
 }
@@ -972,6 +1039,7 @@ static const char **opt_string(struct opts *o, int opt)
 	case O_LISTEN:		return &o->listen;
 	case O_PEERS:		return &o->peers;
 	case O_SECRET:		return &o->secret;
+	case O_NODES:		return &o->nodes;
 	}
 	return NULL;
 }

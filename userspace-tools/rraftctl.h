@@ -54,6 +54,7 @@ struct rr_conf {
 	char log[32];		/* "" : kernel default */
 	char backing[256];
 	char secret[72];
+	bool insecure;		/* insecure = yes: no secret, on purpose */
 	unsigned int port;
 	unsigned int this_node;	/* 0: unset */
 	long io_timeout;	/* -1: unset */
@@ -137,6 +138,19 @@ int rr_conf_local_node(const struct rr_conf *c, unsigned int override,
 const char *rr_node_backing(const struct rr_conf *c, const struct rr_node *n);
 bool rr_conf_name_for_minor(int minor, char *name, size_t len);
 
+/* newconf.c: rraftctl new-config */
+struct rr_newconf {
+	const char *name, *path;	/* path NULL: $RRAFT_CONF_DIR/NAME.conf */
+	int minor;
+	unsigned long long cluster;
+	const char *backing;
+	const char *nodes;		/* normalised "ID@IP:PORT,..." */
+	const char *secret;		/* NULL: a random one, unless insecure */
+	bool insecure;
+};
+
+int rr_conf_new(const struct rr_newconf *nc);
+
 /* sysfs.c */
 struct rr_kv {
 	char key[24];
@@ -149,7 +163,7 @@ struct rr_peer {
 	struct rr_kv kv[RR_MAX_KV];
 };
 
-#define RR_NATTR 23
+#define RR_NATTR 24
 
 struct rr_dev_state {
 	int minor;
@@ -166,6 +180,7 @@ enum rr_attr_idx {
 	A_COMMIT, A_APPLIED, A_PERSISTED, A_FIRST, A_LAST, A_SNAP_INDEX,
 	A_SNAP_TERM, A_LOG_USED, A_LOG_CAP, A_MEMBERS, A_CONF_PHASE,
 	A_DISK, A_SYNC, A_BACKING, A_IO_TIMEOUT, A_SYNC_RATE, A_DATA_OFFSET,
+	A_SECURITY,
 };
 
 extern const char *const rr_attr_names[RR_NATTR];

@@ -181,6 +181,8 @@ static void status_text(const struct rr_dev_state *st, bool verbose)
 		printf(" sync:%.1f%%", 100.0 * (double)done / (double)(done + left));
 	if (st->present[A_CONF_PHASE] && strcmp(st->val[A_CONF_PHASE], "stable"))
 		printf(" conf:%s", st->val[A_CONF_PHASE]);
+	if (st->present[A_SECURITY] && !strcmp(st->val[A_SECURITY], "insecure"))
+		printf(" security:insecure");
 	putchar('\n');
 	if (verbose) {
 		printf("  members:%s", attr_or(st, A_MEMBERS, "?"));
@@ -191,6 +193,8 @@ static void status_text(const struct rr_dev_state *st, bool verbose)
 		printf(" snap:%s/%s", attr_or(st, A_SNAP_INDEX, "?"),
 		       attr_or(st, A_SNAP_TERM, "?"));
 		printf(" persisted:%s", attr_or(st, A_PERSISTED, "?"));
+		if (st->present[A_SECURITY])
+			printf(" security:%s", st->val[A_SECURITY]);
 		printf(" backing:%s\n", attr_or(st, A_BACKING, "?"));
 	}
 	for (k = 0; k < st->npeers; k++) {

@@ -21,7 +21,7 @@ const char *const rr_attr_names[RR_NATTR] = {
 	"commit_index", "applied_index", "persisted_index", "first_index",
 	"last_index", "snap_index", "snap_term", "log_used", "log_capacity",
 	"members", "conf_phase", "disk_state", "sync_progress", "backing",
-	"io_timeout", "sync_rate", "data_offset",
+	"io_timeout", "sync_rate", "data_offset", "security",
 };
 
 const bool rr_attr_numeric[RR_NATTR] = {

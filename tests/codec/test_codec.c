@@ -703,6 +703,11 @@ static void test_parse_create(void)
 		{ "minor=0 backing=/dev/vdb secret=a\x01" "b", "printable", "secret" },
 		{ "minor=0 backing=/dev/vdb node=1", "unknown key", "node" },
 		{ "minor=0 minor=1 backing=/dev/vdb", "duplicate key", "minor" },
+		{ "minor=0 backing=/dev/vdb listen=10.0.0.1", "needs secret=", "" },
+		{ "minor=0 backing=/dev/vdb peers=2@10.0.0.2", "needs secret=", "" },
+		{ "minor=0 backing=/dev/vdb peers=2@10.0.0.2 insecure=0", "needs secret=", "" },
+		{ "minor=0 backing=/dev/vdb insecure=2", "out of range", "insecure" },
+		{ "minor=0 backing=/dev/vdb listen=10.0.0.1 secret=s insecure=1", "not both", "" },
 	};
 	size_t i;
 	int ret;
@@ -717,9 +722,9 @@ static void test_parse_create(void)
 	CHECK(a.secret_len == 6 && !memcmp(a.secret, "s3cr3t", 6), "secret");
 	ret = pc(&a, "minor=0 backing=/dev/vdb", &e);
 	CHECK(ret == 0 && !a.has_listen && !a.n_peers && !a.secret_len, "minimal");
-	ret = pc(&a, "minor=255 backing=/x listen=255.255.255.255:65535", &e);
+	ret = pc(&a, "minor=255 backing=/x listen=255.255.255.255:65535 insecure=1", &e);
 	CHECK(ret == 0 && a.minor == 255 && a.listen.ip[2] == 255 &&
-	      a.listen.port == 65535, "limits");
+	      a.listen.port == 65535 && a.insecure && !a.secret_len, "limits");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&e, 0, sizeof(e));
 		ret = pc(&a, bad[i].in, &e);

@@ -209,7 +209,7 @@ assert_eq "format --config FILE" \
 # this-node, host, port, learner, one-liners, defaults
 write_conf r1 <<CONF
 minor = 1; cluster = 12345; port = 7000; this-node = 2
-backing = /dev/sdb
+backing = /dev/sdb; insecure = yes
 node 1 { address = 10.0.0.1 } node 2 { address = 10.0.0.2 }
 node 3 { address = 10.0.0.3:7003 }
 node 9 { address = 10.0.0.9 learner = yes }
@@ -224,7 +224,7 @@ assert_eq "learner format reports" \
 	"formatted /dev/sdb: node 9, cluster 0x3039, joins later as a learner" "$out"
 run up r1
 assert_eq "port default 7000 applied, peers include the learner" \
-	"minor=1 backing=/dev/sdb listen=10.0.0.2:7000 peers=1@10.0.0.1:7000,3@10.0.0.3:7003,9@10.0.0.9:7000" \
+	"minor=1 backing=/dev/sdb listen=10.0.0.2:7000 peers=1@10.0.0.1:7000,3@10.0.0.3:7003,9@10.0.0.9:7000 insecure=1" \
 	"$(ctl create)"
 write_conf r2 <<CONF
 minor = 2
@@ -235,6 +235,11 @@ node 2 { address = 203.0.113.202 host = $(hostname) }
 CONF
 run format r2
 assert_eq "local node found by hostname" "backing=/dev/sdb node=2 cluster=0x1 members=1,2" "$(ctl format)"
+: >"$T/sys/class/rraft-control/create"
+run up r2
+assert_fails "up of a config with neither secret nor insecure: config error" 3 \
+	"r2.conf has no secret \(set secret = \.\.\., or insecure = yes"
+assert_eq "nothing written without a secret" "" "$(ctl create)"
 write_conf r3 <<'CONF'
 minor = 3
 cluster = 0x1
@@ -276,6 +281,13 @@ node 1 { address = 10.0.0.1 }'
 H='minor = 0
 cluster = 1
 backing = /dev/vdb'
+bad_conf "secret and insecure" 6 "insecure = yes and a secret: give one of them" "minor = 0
+$B
+secret = s
+insecure = yes"
+bad_conf "insecure not a bool" 5 "insecure must be yes or no, not 'maybe'" "minor = 0
+$B
+insecure = maybe"
 bad_conf "unknown key" 1 "unknown key 'colour'" "colour = blue
 minor = 0
 $B"
@@ -387,6 +399,36 @@ assert_eq "direct up line" \
 	"$(ctl create)"
 run up --minor 0 --backing /dev/vdb
 assert_eq "direct up of a one-node cluster" "minor=0 backing=/dev/vdb" "$(ctl create)"
+run up --minor 1 --backing /dev/vdb --listen 10.0.0.1 --peers 2@10.0.0.2
+assert_fails "direct up with peers and no secret" 2 "need --secret S \(or --insecure\)"
+run up --minor 1 --backing /dev/vdb --listen 10.0.0.1 --secret x --insecure
+assert_fails "direct up with --secret and --insecure" 2 "either --secret or --insecure"
+run up --minor 1 --backing /dev/vdb --peers 2@10.0.0.2 --insecure
+assert_eq "direct up --insecure" "minor=1 backing=/dev/vdb peers=2@10.0.0.2:7789 insecure=1" "$(ctl create)"
+
+# new-config: a random secret, mode 0600, never over an existing file
+run new-config nc --cluster 0x77 --backing /dev/vdb --nodes 1@127.0.0.1,2@10.0.0.2:7790
+assert_rc "new-config exits 0" 0
+assert_grep "new-config says it made a secret" "^wrote .*/nc.conf with a new random secret" "$out"
+assert_eq "new-config file mode" 600 "$(stat -c %a "$T/etc/nc.conf")"
+assert_grep "new-config secret: 48 hex characters" "^secret  = [0-9a-f]{48}$" "$(cat "$T/etc/nc.conf")"
+s1=$(grep '^secret' "$T/etc/nc.conf")
+run up nc --node 1
+assert_eq "up of a new-config file" \
+	"minor=0 backing=/dev/vdb listen=127.0.0.1:7789 peers=2@10.0.0.2:7790 ${s1#secret  = }" \
+	"$(ctl create | sed 's/secret=//')"
+run new-config nc --cluster 0x77 --backing /dev/vdb --nodes 1@127.0.0.1
+assert_fails "new-config over an existing file" 3 "cannot create .*/nc.conf: File exists \(not overwritten\)"
+run new-config nc2 --cluster 0x77 --backing /dev/vdb --nodes 1@127.0.0.1
+s2=$(grep '^secret' "$T/etc/nc2.conf")
+[ "$s1" != "$s2" ] && ok "two new-configs get different secrets" || nok "two new-configs get different secrets" "$s1" "$s2"
+run new-config nc3 --cluster 0x77 --backing /dev/vdb --nodes 1@127.0.0.1 --insecure
+assert_grep "new-config --insecure" "^insecure = yes" "$(cat "$T/etc/nc3.conf")"
+run new-config nc4 --cluster 0x77 --backing /dev/vdb --nodes 1@127.0.0.1 --secret given
+assert_grep "new-config --secret" "^secret  = given$" "$(cat "$T/etc/nc4.conf")"
+run new-config nc5 --cluster 0x77 --backing /dev/vdb
+assert_fails "new-config without --nodes" 2 "needs --cluster, --backing and --nodes"
+rm -f "$T"/etc/nc*.conf
 run up --minor 1 --backing /dev/vdb --peers 2-10.0.0.2
 assert_fails "direct up with bad --peers" 2 "--peers needs ID@IP"
 run up --minor 256 --backing /dev/vdb

@@ -17,7 +17,7 @@ vm_start 1
 rr_load 1
 rr_ctl_ok 1 format "backing=/dev/vdb node=1 cluster=$RR_CLUSTER members=1 log=4M"
 rr_format 1
-rr_create 1 "listen=10.77.0.1:$RR_PORT"
+rr_create 1 "listen=10.77.0.1:$RR_PORT insecure=1"
 rr_wait_role 1 leader
 vm_ok 1 'set -e
 	(while [ ! -e /tmp/stop ]; do
@@ -26,7 +26,7 @@ vm_ok 1 'set -e
 	done) &
 	fails=0
 	for i in $(seq 30); do
-		r=$(wr /sys/class/rraft-control/create "minor=1 backing=/dev/vdb listen=10.77.0.1:'"$RR_PORT"'")
+		r=$(wr /sys/class/rraft-control/create "minor=1 backing=/dev/vdb listen=10.77.0.1:'"$RR_PORT"' insecure=1")
 		case "$r" in *EADDRINUSE*|*"in use"*) fails=$((fails + 1)) ;; *) echo "create $i: $r"; exit 1 ;; esac
 	done
 	touch /tmp/stop; wait

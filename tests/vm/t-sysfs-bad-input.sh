@@ -104,6 +104,10 @@ bad EINVAL $C/create "minor=0 backing=/dev/vda listen=10.77.0.1:99999"
 bad EINVAL $C/create "minor=0 backing=/dev/vda peers=2@"
 bad EINVAL $C/create "minor=0 backing=/dev/vda peers=garbage"
 bad EINVAL $C/create "minor=0 backing=/dev/vda secret=$(printf 'x%.0s' $(seq 65))"
+bad EINVAL $C/create "minor=0 backing=/dev/vda listen=10.77.0.1"
+bad EINVAL $C/create "minor=0 backing=/dev/vda peers=2@10.77.0.2 insecure=0"
+bad EINVAL $C/create "minor=0 backing=/dev/vda listen=10.77.0.1 secret=s insecure=1"
+dmesg | grep -q 'needs secret=.*insecure=1' || { echo "BAD: no line for a create without a secret"; fails=$((fails + 1)); }
 bad EUCLEAN $C/create "minor=0 backing=/dev/vdc"
 bad EUCLEAN $C/create "minor=0 backing=/dev/vdd"
 bad EUCLEAN $C/create "minor=0 backing=/dev/vdb"
@@ -125,6 +129,7 @@ bad EINVAL $A/promote_voter abc
 bad EINVAL $A/remove abc
 bad EINVAL $A/replace "1:"
 bad EINVAL $A/checkpoint abc
+[ "$(cat $A/security)" = local ] || { echo "BAD: security '$(cat $A/security)', want local"; fails=$((fails + 1)); }
 good $A/io_timeout 3600
 [ "$(cat $A/io_timeout)" = 3600 ] || { echo "BAD: io_timeout not 3600"; fails=$((fails + 1)); }
 good $A/io_timeout 30
