@@ -47,12 +47,32 @@
 
 /* ---- storage: rraft_store.c ---- */
 
-/* Waits for a set of bios. */
+/*
+ * Waits for a set of bios; kick (if set) is called, in atomic context,
+ * when the last one completes, before done is completed.
+ */
 struct rraft_iowait {
 	atomic_t pending;
 	int error;
 	struct completion done;
+	void (*kick)(void *ctx);
+	void *kick_ctx;
 };
+
+/*
+ * One log append in flight: its records' buffer and the bios writing it
+ * (w counts them plus one while the append is built; the last completion
+ * kicks the loop through store->kick).
+ */
+struct rraft_append_unit {
+	struct rraft_store *s;
+	struct rraft_iowait w;
+	u8 *buf;		/* the records (vmalloc), reused */
+	size_t buf_size;
+	u64 last_index, last_term;	/* the last entry it writes */
+};
+
+#define RRAFT_APPEND_UNITS	4	/* log appends in flight at most */
 
 struct rraft_store {
 	struct rraft_bdev_handle bh;
@@ -65,10 +85,11 @@ struct rraft_store {
 	struct rraft_ring ring;	/* placement and records: rraft_ring.c */
 	u64 last_index;		/* last index written to the ring */
 	u8 *blk;		/* one block of scratch (sb/state I/O) */
-	u8 *rec_buf;		/* record being written (kvmalloc) */
-	size_t rec_buf_size;
-	struct rraft_iowait append_wait;
-	bool append_inflight;
+	/* appends in flight, oldest first: units[u_first], ... (u_n) */
+	struct rraft_append_unit units[RRAFT_APPEND_UNITS];
+	u32 u_first, u_n;
+	void (*kick)(void *ctx);	/* an append completed (atomic context) */
+	void *kick_ctx;
 };
 
 int rraft_store_format(const struct rr_format_args *a);
@@ -86,10 +107,29 @@ int rraft_store_write_state(struct rraft_store *s, struct rr_state *nst);
 /* Ring space a batch needs, and what is free. */
 u64 rraft_store_batch_bytes(const struct raft_entry *ents, u32 n);
 u64 rraft_store_used(const struct rraft_store *s);
-/* Start writing entries (FUA); rraft_store_append_wait() finishes. */
+/*
+ * Start writing entries (FUA) as a new append unit, without waiting:
+ * 0, -ENOSPC (ring full), -ENOMEM, -EBUSY (RRAFT_APPEND_UNITS in flight).
+ * After -ENOMEM the records before the failure are in flight.
+ */
 int rraft_store_append(struct rraft_store *s, const struct raft_entry *ents,
 		       u32 n);
-int rraft_store_append_wait(struct rraft_store *s);
+static inline bool rraft_store_append_full(const struct rraft_store *s)
+{
+	return s->u_n == RRAFT_APPEND_UNITS;
+}
+
+/*
+ * Retire the oldest append unit if its writes completed (wait: sleep until
+ * they did): 1 with its last entry in *index, *term; 0 if none is in
+ * flight (or, without wait, the oldest is not done); the write's error if
+ * it failed.  Units retire in the order they started, so what they report
+ * is always a contiguous durable prefix of the ring.
+ */
+int rraft_store_append_retire(struct rraft_store *s, bool wait, u64 *index,
+			      u64 *term);
+/* Wait for every append in flight, forgetting their results. */
+void rraft_store_append_wait_all(struct rraft_store *s);
 /* Forget records no longer needed once the checkpoint covers index. */
 void rraft_store_compact(struct rraft_store *s, u64 index, u64 *head,
 			 u64 *head_seq);

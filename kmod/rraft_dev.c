@@ -197,6 +197,12 @@ static void rr_dev_wq_destroy(struct rraft_dev *dev)
  * Stop a device whose disk was added: no new requests or deliveries, no
  * ticks, no transport, every waiting request failed, the disk deleted.
  */
+/* A log append completed (bio completion, atomic context). */
+static void rr_dev_append_done(void *ctx)
+{
+	rraft_kick(ctx);
+}
+
 static void rr_dev_stop(struct rraft_dev *dev)
 {
 	unsigned long flags;
@@ -209,6 +215,8 @@ static void rr_dev_stop(struct rraft_dev *dev)
 	flush_workqueue(dev->wq);
 	mutex_lock(&dev->lock);
 	rraft_blk_fail_all(dev);
+	/* their completions kick the loop: done before the queue goes */
+	rraft_store_append_wait_all(&dev->store);
 	mutex_unlock(&dev->lock);
 	rraft_events_stop(dev);		/* no event once the disk is gone */
 	rraft_blk_exit(dev);
@@ -247,6 +255,8 @@ int rraft_dev_create(const struct rr_create_args *a, struct rraft_dev **devp)
 	err = rraft_store_open(&dev->store, a->backing, dev);
 	if (err)
 		goto out_free_dev;
+	dev->store.kick = rr_dev_append_done;
+	dev->store.kick_ctx = dev;
 	dev->cfg.node_id = dev->store.sb.node_id;
 	dev->cfg.cluster_id = dev->store.sb.cluster_id;
 	err = rr_dev_check_peers(dev, a);

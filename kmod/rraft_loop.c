@@ -137,6 +137,30 @@ void rraft_fail(struct rraft_dev *dev, const char *what, int err)
 	rraft_blk_fail_all(dev);
 }
 
+/* ---- log appends ---- */
+
+/*
+ * Log appends that completed, oldest first: the core hears of the
+ * contiguous durable prefix only (the last entry of the newest unit of
+ * it: a later append that replaced entries is the log as it stands).
+ * wait: until no append is in flight.  A failed append fails the device.
+ */
+static int rr_persist_poll(struct rraft_dev *dev, bool wait)
+{
+	u64 index = 0, term = 0;
+	int ret;
+
+	do
+		ret = rraft_store_append_retire(&dev->store, wait, &index,
+						&term);
+	while (ret > 0);
+	if (index && !dev->failed)
+		raft_persisted(dev->raft, index, term);
+	if (ret < 0)
+		rraft_fail(dev, "log append", ret);
+	return ret;
+}
+
 /* ---- checkpoint ---- */
 
 int rraft_checkpoint(struct rraft_dev *dev)
@@ -150,6 +174,13 @@ int rraft_checkpoint(struct rraft_dev *dev)
 		return -EIO;
 	if (a <= s->st.snap_index || dev->inconsistent)
 		return 0;
+	/*
+	 * The new head may be the first record after applied: never one
+	 * still in flight (a crash would lose what it replaces).
+	 */
+	err = rr_persist_poll(dev, true);
+	if (err)
+		return err;
 	err = rraft_store_flush(s);
 	if (err)
 		goto fail;
@@ -197,13 +228,17 @@ static int rr_ready_hard_state(struct rraft_dev *dev,
 }
 
 /*
- * The ring is full (a follower takes what its leader sends): apply what
- * is committed, checkpoint it so the ring can be reused, and try again.
+ * The ring is full (a follower takes what its leader sends): let the
+ * appends in flight finish, apply what is committed, checkpoint it so the
+ * ring can be reused, and try again.
  */
 static int rr_append_make_room(struct rraft_dev *dev,
 			       const struct raft_ready *rd)
 {
-	int err = rraft_apply_drain(dev);
+	int err = rr_persist_poll(dev, true);
+
+	if (!err)
+		err = rraft_apply_drain(dev);
 
 	if (!err)
 		err = rraft_checkpoint(dev);
@@ -231,7 +266,6 @@ static int rr_handle_ready(struct rraft_dev *dev)
 	struct raft_snap_meta snap;
 	bool install = false, installed = false;
 	struct raft_ready rd;
-	u64 last_index = 0, last_term = 0;
 	const char *what = "";
 	u32 i;
 	int err;
@@ -245,10 +279,11 @@ static int rr_handle_ready(struct rraft_dev *dev)
 		what = "hard state write";
 		goto fatal;
 	}
-	/* 2. start the log append */
+	/*
+	 * 2. start the log append; rr_persist_poll reports it once it and
+	 * every append before it completed
+	 */
 	if (rd.n_entries) {
-		last_index = rd.entries[rd.n_entries - 1].index;
-		last_term = rd.entries[rd.n_entries - 1].term;
 		err = rraft_store_append(s, rd.entries, rd.n_entries);
 		if (err == -ENOSPC)
 			err = rr_append_make_room(dev, &rd);
@@ -264,7 +299,10 @@ static int rr_handle_ready(struct rraft_dev *dev)
 			rraft_net_send(dev->net, &rd.msgs[i]);
 	/* a completed install moves applied to the snapshot, before entries */
 	if (rd.snap_installed) {
-		err = rraft_catchup_installed(dev, &rd.snap);
+		/* the ring may be reset under it: nothing stays in flight */
+		err = rr_persist_poll(dev, true);
+		if (!err)
+			err = rraft_catchup_installed(dev, &rd.snap);
 		if (err) {
 			what = "snapshot checkpoint";
 			goto fatal;
@@ -300,14 +338,7 @@ static int rr_handle_ready(struct rraft_dev *dev)
 		si = rd.snap_install;
 		install = true;
 	}
-	err = rraft_store_append_wait(s);
-	if (err) {
-		what = "log append";
-		goto fatal;
-	}
 	raft_advance(r, &rd);
-	if (last_index)
-		raft_persisted(r, last_index, last_term);
 	if (install)
 		raft_snapshot_chunk_done(r, si.meta.index, si.offset,
 					 si.next_offset, si.last);
@@ -318,7 +349,7 @@ static int rr_handle_ready(struct rraft_dev *dev)
 	rraft_blk_serve_reads(dev);
 	return 0;
 fatal:
-	rraft_store_append_wait(s);
+	rraft_store_append_wait_all(s);
 	rraft_fail(dev, what, err);
 	return err;
 }
@@ -415,9 +446,16 @@ static void rr_pass(struct rraft_dev *dev)
 		/* the clock reaches every admitted read before its lease check */
 		ticks_in = (rounds ? 0 : ticks_in) +
 			   rr_clock_to(dev, ktime_get_boottime_ns());
+		if (rr_persist_poll(dev, false))
+			return;
 		rraft_blk_submit(dev);
 		rraft_catchup_pump(dev, ticks_in);
-		for (i = 0; i < 32 && raft_has_ready(dev->raft); i++)
+		/*
+		 * With every append unit in flight the ready waits (its
+		 * proposals batch up): the next completion kicks the loop.
+		 */
+		for (i = 0; i < 32 && raft_has_ready(dev->raft) &&
+		     !rraft_store_append_full(&dev->store); i++)
 			if (rr_handle_ready(dev))
 				break;
 		if (dev->failed)
@@ -430,7 +468,9 @@ static void rr_pass(struct rraft_dev *dev)
 	rraft_blk_check(dev);
 	rraft_blk_serve_reads(dev);
 	rraft_events_check(dev);
-	if (raft_has_ready(dev->raft) || rraft_catchup_pending(dev))
+	if ((raft_has_ready(dev->raft) &&
+	     !rraft_store_append_full(&dev->store)) ||
+	    rraft_catchup_pending(dev))
 		rraft_kick(dev);
 }
 

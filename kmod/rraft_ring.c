@@ -196,10 +196,18 @@ void rraft_ring_compact(const struct rraft_ring *r, u64 index, u64 *head,
 
 	*head = r->head;
 	*head_seq = r->head_seq;
-	/* records replace what follows their first index: the last one ends the log */
-	if (!r->n_recs || index >= r->recs[r->n_recs - 1].last) {
-		*head = r->tail;
-		*head_seq = r->next_seq;
+	if (!r->n_recs)
+		return;
+	/*
+	 * Records replace what follows their first index: the last one ends
+	 * the log.  When it is covered too it stays the head, never the tail:
+	 * the first record of a replay has no chain to check, and a stale
+	 * record with the tail's sequence number can lie at the tail (written
+	 * after a record that never landed, before a crash).
+	 */
+	if (index >= r->recs[r->n_recs - 1].last) {
+		*head = r->recs[r->n_recs - 1].pos;
+		*head_seq = r->recs[r->n_recs - 1].seq;
 		return;
 	}
 	for (i = r->n_recs; i-- > 0;) {

@@ -109,7 +109,10 @@ static inline u64 rraft_ring_phys(const struct rraft_ring *r, u64 pos)
 
 /* ---- checkpoints ---- */
 
-/* The new head once a checkpoint covers index (see the format doc). */
+/*
+ * The new head once a checkpoint covers index (see the format doc): never
+ * past the last record.  Every record must have completed.
+ */
 void rraft_ring_compact(const struct rraft_ring *r, u64 index, u64 *head,
 			u64 *head_seq);
 /* The state with the new head is durable: forget the records before it. */

@@ -23,6 +23,7 @@ void rraft_iowait_init(struct rraft_iowait *w)
 	atomic_set(&w->pending, 1);
 	w->error = 0;
 	init_completion(&w->done);
+	w->kick = NULL;
 }
 
 int rraft_iowait_wait(struct rraft_iowait *w)
@@ -40,8 +41,12 @@ static void rr_iowait_put(struct rraft_iowait *w, blk_status_t sts)
 {
 	if (sts)
 		WRITE_ONCE(w->error, blk_status_to_errno(sts));
-	if (atomic_dec_and_test(&w->pending))
+	if (atomic_dec_and_test(&w->pending)) {
+		/* kick first: a waiter may free what it uses once done */
+		if (w->kick)
+			w->kick(w->kick_ctx);
 		complete(&w->done);
+	}
 }
 
 static void rr_bio_end(struct bio *bio)
@@ -75,7 +80,7 @@ static struct page *rr_vpage(const void *p)
  */
 static void rr_submit_buf(struct block_device *bdev, sector_t sector,
 			  void *buf, size_t len, blk_opf_t opf,
-			  struct rraft_iowait *w)
+			  bio_end_io_t *end, void *priv, atomic_t *pending)
 {
 	u8 *p = buf;
 
@@ -90,8 +95,8 @@ static void rr_submit_buf(struct block_device *bdev, sector_t sector,
 		struct bio *bio = bio_alloc(bdev, nr, opf, GFP_NOIO);
 
 		bio->bi_iter.bi_sector = sector;
-		bio->bi_end_io = rr_bio_end;
-		bio->bi_private = w;
+		bio->bi_end_io = end;
+		bio->bi_private = priv;
 		while (len && bio->bi_vcnt < nr) {
 			unsigned int off = offset_in_page(p);
 			unsigned int n = min_t(size_t, len, PAGE_SIZE - off);
@@ -102,7 +107,7 @@ static void rr_submit_buf(struct block_device *bdev, sector_t sector,
 			len -= n;
 			sector += n >> SECTOR_SHIFT;
 		}
-		atomic_inc(&w->pending);
+		atomic_inc(pending);
 		submit_bio(bio);
 	}
 }
@@ -114,7 +119,7 @@ static int rr_rw_sync(struct block_device *bdev, sector_t sector, void *buf,
 	int err;
 
 	rraft_iowait_init(&w);
-	rr_submit_buf(bdev, sector, buf, len, opf, &w);
+	rr_submit_buf(bdev, sector, buf, len, opf, rr_bio_end, &w, &w.pending);
 	err = rraft_iowait_wait(&w);
 	if (is_vmalloc_addr(buf) && !op_is_write(opf))
 		invalidate_kernel_vmap_range(buf, len);
@@ -287,7 +292,8 @@ int rraft_store_open(struct rraft_store *s, const char *path, void *holder)
 
 	memset(s, 0, sizeof(*s));
 	strscpy(s->path, path, sizeof(s->path));
-	rraft_iowait_init(&s->append_wait);
+	for (i = 0; i < RRAFT_APPEND_UNITS; i++)
+		s->units[i].s = s;
 	s->blk = kzalloc(RR_BLOCK_SIZE, GFP_KERNEL);
 	if (!s->blk)
 		return -ENOMEM;
@@ -345,14 +351,20 @@ fail:
 
 void rraft_store_close(struct rraft_store *s)
 {
+	int i;
+
+	rraft_store_append_wait_all(s);
 	if (s->bdev)
 		rraft_bdev_close(&s->bh);
 	s->bdev = NULL;
 	kfree(s->blk);
 	s->blk = NULL;
 	rraft_ring_destroy(&s->ring);
-	vfree(s->rec_buf);
-	s->rec_buf = NULL;
+	for (i = 0; i < RRAFT_APPEND_UNITS; i++) {
+		vfree(s->units[i].buf);
+		s->units[i].buf = NULL;
+		s->units[i].buf_size = 0;
+	}
 }
 
 /* ---- state ---- */
@@ -378,11 +390,12 @@ int rraft_store_write_state(struct rraft_store *s, struct rr_state *nst)
 
 static void rr_store_ring_write(void *ctx, u64 phys, void *buf, u64 len)
 {
-	struct rraft_store *s = ctx;
+	struct rraft_append_unit *u = ctx;
+	struct rraft_store *s = u->s;
 
 	rr_submit_buf(s->bdev, RR_SECT(s->sb.log_off) + (phys >> SECTOR_SHIFT),
-		      buf, len, REQ_OP_WRITE | REQ_FUA, &s->append_wait);
-	s->append_inflight = true;
+		      buf, len, REQ_OP_WRITE | REQ_FUA, rr_bio_end, &u->w,
+		      &u->w.pending);
 }
 
 static int rr_store_ring_read(void *ctx, u64 phys, void *buf, u64 len)
@@ -393,15 +406,15 @@ static int rr_store_ring_read(void *ctx, u64 phys, void *buf, u64 len)
 			  (phys >> SECTOR_SHIFT), buf, len, REQ_OP_READ);
 }
 
-static int rr_buf_reserve(struct rraft_store *s, size_t bytes)
+static int rr_buf_reserve(struct rraft_append_unit *u, size_t bytes)
 {
-	if (s->rec_buf_size >= bytes)
+	if (u->buf_size >= bytes)
 		return 0;
 	bytes = roundup_pow_of_two(max_t(size_t, bytes, 64 << 10));
-	vfree(s->rec_buf);
-	s->rec_buf = vmalloc(bytes);
-	s->rec_buf_size = s->rec_buf ? bytes : 0;
-	return s->rec_buf ? 0 : -ENOMEM;
+	vfree(u->buf);
+	u->buf = vmalloc(bytes);
+	u->buf_size = u->buf ? bytes : 0;
+	return u->buf ? 0 : -ENOMEM;
 }
 
 u64 rraft_store_batch_bytes(const struct raft_entry *ents, u32 n)
@@ -414,35 +427,77 @@ u64 rraft_store_used(const struct rraft_store *s)
 	return s->ring.tail - s->ring.head;
 }
 
+/*
+ * Appends need no ordering among themselves: replay takes records in
+ * sequence order and stops at the first one missing, and units retire in
+ * start order, so an append that replaces entries is never reported
+ * durable before the records it replaces, whatever order the disk
+ * completes them in.  A unit's buffer is reused only once it retired.
+ */
 int rraft_store_append(struct rraft_store *s, const struct raft_entry *ents,
 		       u32 n)
 {
-	struct rraft_ring_io io = { .write = rr_store_ring_write, .ctx = s };
+	struct rraft_ring_io io = { .write = rr_store_ring_write };
+	struct rraft_append_unit *u;
 	u64 total;
 	int err;
 
 	if (!n)
 		return 0;
-	if (WARN_ON_ONCE(s->append_inflight))
+	if (WARN_ON_ONCE(rraft_store_append_full(s)))
 		return -EBUSY;
 	err = rraft_ring_fits(&s->ring, ents, n, &total);
 	if (err)
 		return err;
-	err = rr_buf_reserve(s, total);
+	u = &s->units[(s->u_first + s->u_n) % RRAFT_APPEND_UNITS];
+	err = rr_buf_reserve(u, total);
 	if (err)
 		return err;
-	err = rraft_ring_append(&s->ring, &io, ents, n, s->rec_buf);
-	if (!err)
+	rraft_iowait_init(&u->w);
+	u->w.kick = s->kick;
+	u->w.kick_ctx = s->kick_ctx;
+	u->last_index = ents[n - 1].index;
+	u->last_term = ents[n - 1].term;
+	io.ctx = u;
+	err = rraft_ring_append(&s->ring, &io, ents, n, u->buf);
+	s->u_n++;
+	if (err)
+		WRITE_ONCE(u->w.error, err);
+	else
 		s->last_index = ents[n - 1].index;
+	rr_iowait_put(&u->w, BLK_STS_OK);	/* the builder's reference */
 	return err;
 }
 
-int rraft_store_append_wait(struct rraft_store *s)
+int rraft_store_append_retire(struct rraft_store *s, bool wait, u64 *index,
+			      u64 *term)
 {
-	if (!s->append_inflight)
+	struct rraft_append_unit *u;
+	int err;
+
+	if (!s->u_n)
 		return 0;
-	s->append_inflight = false;
-	return rraft_iowait_wait(&s->append_wait);
+	u = &s->units[s->u_first];
+	if (wait)
+		wait_for_completion_io(&u->w.done);
+	else if (!completion_done(&u->w.done))
+		return 0;
+	s->u_first = (s->u_first + 1) % RRAFT_APPEND_UNITS;
+	s->u_n--;
+	err = READ_ONCE(u->w.error);
+	if (err)
+		return err;
+	*index = u->last_index;
+	*term = u->last_term;
+	return 1;
+}
+
+void rraft_store_append_wait_all(struct rraft_store *s)
+{
+	u64 index, term;
+
+	while (s->u_n)
+		rraft_store_append_retire(s, true, &index, &term);
 }
 
 void rraft_store_compact(struct rraft_store *s, u64 index, u64 *head,

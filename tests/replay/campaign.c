@@ -166,7 +166,19 @@ int model_campaign(struct rng *g, u64 ring_bytes, int steps, FILE *log)
 				(unsigned long long)m.ring.tail,
 				(unsigned long long)m.acked.last,
 				(unsigned long long)m.commit);
-		model_append_done(&m);
+		/*
+		 * Completions: all, the oldest append only (later ones stay
+		 * in flight, possibly landed in part), or none yet: the next
+		 * append starts behind the ones in flight.
+		 */
+		switch (rng_range(g, 0, 3)) {
+		case 0:
+			model_append_done(&m);
+			break;
+		case 1:
+			model_append_done_oldest(&m);
+			break;
+		}
 	}
 	model_free(&m);
 	return r ? -1 : 0;

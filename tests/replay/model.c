@@ -123,17 +123,20 @@ static void disk_write(struct simdisk *d, u64 off, const void *buf, u64 len)
 	memcpy(p->data, buf, len);
 }
 
-/* Every pending write completed (FUA): durable, in issue order. */
-static void disk_complete(struct simdisk *d)
+/* The first n pending writes completed (FUA): durable, in issue order. */
+static void disk_complete(struct simdisk *d, u32 n)
 {
 	u32 i;
 
-	for (i = 0; i < d->n_pend; i++) {
+	for (i = 0; i < n; i++) {
 		memcpy(disk_at(d, d->pend[i].off), d->pend[i].data,
 		       d->pend[i].len);
 		free(d->pend[i].data);
 	}
-	d->n_pend = 0;
+	if (n < d->n_pend)
+		memmove(d->pend, d->pend + n,
+			(d->n_pend - n) * sizeof(*d->pend));
+	d->n_pend -= n;
 }
 
 static void ring_write(void *ctx, u64 phys, void *buf, u64 len)
@@ -240,6 +243,7 @@ static void inflight_free(struct model *m)
 	free(m->inflight);
 	m->inflight = NULL;
 	m->n_inflight = 0;
+	m->n_apps = 0;
 }
 
 void model_free(struct model *m)
@@ -275,6 +279,8 @@ int model_checkpoint(struct model *m, u64 applied)
 
 	if (applied <= m->st.snap_index)
 		return 0;
+	/* as rraft_checkpoint: the appends in flight complete first */
+	model_append_done(m);
 	rraft_ring_compact(&m->ring, applied, &head, &head_seq);
 	nst.snap_index = applied;
 	nst.snap_term = m->acked.v[applied].term;
@@ -297,6 +303,30 @@ static void fill_data(u8 *d, u32 len, u64 index, u64 term, u64 salt)
 	}
 }
 
+u64 model_mem_last(const struct model *m)
+{
+	/* records replace what follows their first index: the last one ends the log */
+	if (m->n_inflight)
+		return m->inflight[m->n_inflight - 1].first +
+		       m->inflight[m->n_inflight - 1].n - 1;
+	return m->acked.last;
+}
+
+/*
+ * The highest index that may be committed: acknowledged, and not about
+ * to be replaced by an append in flight.
+ */
+static u64 commit_max(const struct model *m)
+{
+	u64 max = m->acked.last;
+	u32 k;
+
+	for (k = 0; k < m->n_inflight; k++)
+		if (m->inflight[k].first - 1 < max)
+			max = m->inflight[k].first - 1;
+	return max > m->commit ? max : m->commit;
+}
+
 static int append_fits(struct model *m, const struct raft_entry *ents,
 		       u32 n, u64 *buf_bytes)
 {
@@ -306,8 +336,7 @@ static int append_fits(struct model *m, const struct raft_entry *ents,
 	if (!rraft_ring_fits(&m->ring, ents, n, buf_bytes))
 		return 0;
 	/* everything acknowledged is committed in a single-node model */
-	if (m->acked.last > m->commit)
-		m->commit = m->acked.last;
+	m->commit = commit_max(m);
 	if (ents[0].index <= m->commit)
 		return -ENOSPC;
 	model_checkpoint(m, m->commit);
@@ -320,12 +349,14 @@ int model_append_start(struct model *m, u64 first, u32 n, u32 len,
 	struct raft_entry ents[8];
 	struct rraft_ring_io io = { .read = ring_read, .write = ring_write,
 				 .ctx = m };
-	u32 i, r0, k;
+	u32 i, r0, k, p0, k0;
 	u64 bytes;
 	int err = 0;
 
-	if (n > 8 || !n || first <= m->commit || first > m->acked.last + 1)
+	if (n > 8 || !n || first <= m->commit || first > model_mem_last(m) + 1)
 		return -EINVAL;
+	if (m->n_apps == MODEL_APPENDS)
+		return -EBUSY;
 	for (i = 0; i < n; i++) {
 		ents[i].index = first + i;
 		ents[i].term = m->st.term;
@@ -337,8 +368,11 @@ int model_append_start(struct model *m, u64 first, u32 n, u32 len,
 		fill_data(ents[i].data, ents[i].len, ents[i].index,
 			  ents[i].term, m->salt);
 	}
+	/* (a checkpoint there completes the appends in flight) */
 	err = append_fits(m, ents, n, &bytes);
 	r0 = m->ring.n_recs;
+	p0 = m->disk.n_pend;
+	k0 = m->n_inflight;
 	if (!err && bytes > m->buf_size) {
 		free(m->buf);
 		m->buf = xmalloc(bytes);
@@ -347,10 +381,13 @@ int model_append_start(struct model *m, u64 first, u32 n, u32 len,
 	if (!err)
 		err = rraft_ring_append(&m->ring, &io, ents, n, m->buf);
 	/* what the records in flight hold, as the ring split them */
-	m->inflight = xmalloc((m->ring.n_recs - r0) * sizeof(*m->inflight) + 1);
+	m->inflight = realloc(m->inflight, (k0 + m->ring.n_recs - r0) *
+			      sizeof(*m->inflight) + 1);
+	if (!m->inflight)
+		exit(2);
 	for (k = 0; !err && r0 + k < m->ring.n_recs; k++) {
 		const struct rraft_ring_rec *rec = &m->ring.recs[r0 + k];
-		struct xrec *x = &m->inflight[k];
+		struct xrec *x = &m->inflight[k0 + k];
 
 		x->first = rec->first;
 		x->n = (u32)(rec->last - rec->first + 1);
@@ -363,10 +400,11 @@ int model_append_start(struct model *m, u64 first, u32 n, u32 len,
 			x->e[i].sum = rr_crc32c(~0u, e->data, e->len);
 		}
 	}
-	m->n_inflight = err ? 0 : k;
-	if (err) {
-		free(m->inflight);
-		m->inflight = NULL;
+	if (!err) {
+		m->n_inflight = k0 + k;
+		m->app_pend[m->n_apps] = m->disk.n_pend - p0;
+		m->app_recs[m->n_apps] = k;
+		m->n_apps++;
 	}
 	for (i = 0; i < n; i++)
 		free(ents[i].data);
@@ -377,11 +415,33 @@ void model_append_done(struct model *m)
 {
 	u32 i;
 
-	disk_complete(&m->disk);
+	disk_complete(&m->disk, m->disk.n_pend);
 	for (i = 0; i < m->n_inflight; i++)
 		xlog_apply(&m->acked, &m->inflight[i]);
 	m->acked_records += m->n_inflight;
 	inflight_free(m);
+}
+
+void model_append_done_oldest(struct model *m)
+{
+	u32 i, n;
+
+	if (!m->n_apps)
+		return;
+	n = m->app_recs[0];
+	disk_complete(&m->disk, m->app_pend[0]);
+	for (i = 0; i < n; i++) {
+		xlog_apply(&m->acked, &m->inflight[i]);
+		free(m->inflight[i].e);
+	}
+	if (n < m->n_inflight)
+		memmove(m->inflight, m->inflight + n,
+			(m->n_inflight - n) * sizeof(*m->inflight));
+	m->n_inflight -= n;
+	m->acked_records += n;
+	m->n_apps--;
+	memmove(m->app_pend, m->app_pend + 1, m->n_apps * sizeof(u32));
+	memmove(m->app_recs, m->app_recs + 1, m->n_apps * sizeof(u32));
 }
 
 int model_step(struct model *m, struct rng *g)
@@ -394,20 +454,27 @@ int model_step(struct model *m, struct rng *g)
 	if (r < 8 || !m->st.term)
 		return model_set_term(m, m->st.term + 1);
 	if (r < 20) {
-		m->commit = rng_range(g, m->commit, m->acked.last);
+		m->commit = rng_range(g, m->commit, commit_max(m));
 		if (rng_range(g, 0, 1))
 			model_checkpoint(m, m->commit);
 		return 0;
 	}
-	first = m->acked.last + 1;
+	if (m->n_apps == MODEL_APPENDS)	/* the loop waits for a unit */
+		model_append_done_oldest(m);
+	first = model_mem_last(m) + 1;
 	if (r < 30) {
 		/* a new leader overwrites the uncommitted suffix */
 		model_set_term(m, m->st.term + 1);
-		first = rng_range(g, m->commit + 1, m->acked.last + 1);
+		first = rng_range(g, m->commit + 1, model_mem_last(m) + 1);
 	}
 	err = model_append_start(m, first, (u32)rng_range(g, 1, 4), ~0u, g);
 	if (err == -ENOSPC)	/* the commit moved past first to make room */
-		err = model_append_start(m, m->acked.last + 1, 1, ~0u, g);
+		err = model_append_start(m, model_mem_last(m) + 1, 1, ~0u, g);
+	if (err == -ENOSPC && m->n_apps) {
+		/* a full ring: the appends in flight finish first */
+		model_append_done(m);
+		err = model_append_start(m, model_mem_last(m) + 1, 1, ~0u, g);
+	}
 	return err ? err : 1;
 }
 

@@ -53,6 +53,9 @@ struct simdisk {
 
 #define DISK_RING_OFF	(2 * RR_BLOCK_SIZE)
 
+/* Appends in flight at most (kmod: RRAFT_APPEND_UNITS). */
+#define MODEL_APPENDS	4
+
 /* A record written but not yet acknowledged: the log after it is known. */
 struct xrec {
 	u64 first;
@@ -70,8 +73,10 @@ struct model {
 	u64 buf_size;
 	u64 commit;		/* entries up to it are never overwritten */
 	struct xlog acked;	/* the log once every acknowledged record is in */
-	struct xrec *inflight;	/* records of the append in flight */
+	struct xrec *inflight;	/* records of the appends in flight */
 	u32 n_inflight;
+	/* appends in flight, oldest first: their pending writes and records */
+	u32 app_pend[MODEL_APPENDS], app_recs[MODEL_APPENDS], n_apps;
 	u64 salt;		/* makes entry payloads of different runs differ */
 	struct rraft_replay rp;	/* what model_boot() replayed, until checked */
 	/* counters */
@@ -102,17 +107,27 @@ int model_boot(struct model *nm, const struct model *m, u8 *img,
 int model_set_term(struct model *m, u64 term);
 /*
  * Start appending n (1..8) entries from index first (commit < first <=
- * last + 1) in the current term, each len bytes (~0u: random).  0,
- * -EINVAL, -ENOSPC (the ring is full of uncommitted entries).
+ * last + 1, last including the appends in flight) in the current term,
+ * each len bytes (~0u: random), behind the appends already in flight.
+ * 0, -EINVAL, -EBUSY (MODEL_APPENDS in flight), -ENOSPC (the ring is full
+ * of uncommitted entries).
  */
 int model_append_start(struct model *m, u64 first, u32 n, u32 len,
 		       struct rng *g);
-/* The writes completed: the records are acknowledged. */
+/* Every write in flight completed: all the records are acknowledged. */
 void model_append_done(struct model *m);
+/*
+ * The oldest append's writes completed (later ones may have landed in
+ * part): its records are acknowledged, as the kernel retires units.
+ */
+void model_append_done_oldest(struct model *m);
+/* The last index of the log once every append in flight is in. */
+u64 model_mem_last(const struct model *m);
 int model_checkpoint(struct model *m, u64 applied);
 /*
  * One random step: term change, commit and checkpoint, or an append (left
- * in flight: returns 1), possibly overwriting the uncommitted suffix.
+ * in flight behind those already in flight: returns 1), possibly
+ * overwriting the uncommitted suffix, in flight or acknowledged.
  */
 int model_step(struct model *m, struct rng *g);
 

@@ -198,16 +198,16 @@ static void t_past_ring_refused(void)
 	for (i = 1; i <= 8; i++)
 		append_acked(&m, i, 1, 100);
 	m.commit = 8;
-	model_checkpoint(&m, 8);		/* head = tail = block 8 */
+	model_checkpoint(&m, 8);		/* head = record 8, block 7 */
 	append_acked(&m, 9, 1, 3 * BLK);	/* blocks 8..11 */
 	append_acked(&m, 10, 1, 3 * BLK);	/* blocks 12..15 */
 	/*
-	 * seq 11 at the ring start, 12 blocks: up to block 28 > 8 + 16.  It
-	 * covers record 9 (blocks 8..11), so it carries record 9's bytes
+	 * seq 11 at the ring start, 12 blocks: up to block 28 > 7 + 16.  It
+	 * covers records 8 and 9 (blocks 7..11), so it carries their bytes
 	 * there: only a crafted record can run past the ring.
 	 */
-	memcpy(e.data + 8 * BLK - RR_LOG_HDR_SIZE - RR_LOG_ENT_HDR_SIZE,
-	       m.disk.durable + DISK_RING_OFF + 8 * BLK, 4 * BLK);
+	memcpy(e.data + 7 * BLK - RR_LOG_HDR_SIZE - RR_LOG_ENT_HDR_SIZE,
+	       m.disk.durable + DISK_RING_OFF + 7 * BLK, 5 * BLK);
 	rraft_log_encode(buf, m.ring.next_seq, m.uuid, m.ring.last_crc, &e, 1);
 	model_raw_write(&m, 0, buf, 12 * BLK);
 	expect_refusal("crc-valid record running past the ring refused", &m,
