@@ -121,22 +121,6 @@ const struct rraft_net_ops rraft_loop_net_ops = {
 	.peer_state = rr_peer_state,
 };
 
-/* ---- failure ---- */
-
-void rraft_fail(struct rraft_dev *dev, const char *what, int err)
-{
-	unsigned long flags;
-
-	if (dev->failed)
-		return;
-	rr_dev_err(dev, "%s failed (%d): device fails all I/O until removed",
-		   what, err);
-	spin_lock_irqsave(&dev->in_lock, flags);
-	dev->failed = true;
-	spin_unlock_irqrestore(&dev->in_lock, flags);
-	rraft_blk_fail_all(dev);
-}
-
 /* ---- checkpoint ---- */
 
 int rraft_checkpoint(struct rraft_dev *dev)
@@ -172,7 +156,7 @@ int rraft_checkpoint(struct rraft_dev *dev)
 	dev->stat_checkpoints++;
 	return 0;
 fail:
-	rraft_fail(dev, "checkpoint", err);
+	rraft_dev_disk_failed(dev, "checkpoint", err);
 	return err;
 }
 
@@ -319,7 +303,8 @@ static int rr_handle_ready(struct rraft_dev *dev)
 	return 0;
 fatal:
 	rraft_store_append_wait(s);
-	rraft_fail(dev, what, err);
+	rraft_dev_disk_failed(dev, what, err);
+	raft_advance(r, &rd);	/* nothing persisted: the handover goes on */
 	return err;
 }
 
@@ -344,7 +329,7 @@ static int rr_clock_to(struct rraft_dev *dev, u64 until)
 	n = div64_u64(until - dev->clock_ns, RR_TICK_NS);
 	dev->clock_ns += n * RR_TICK_NS;
 	n = min_t(u64, n, 100 * RRAFT_ELECTION_TICKS);	/* the core caps too */
-	if (n && !dev->failed)
+	if (n && (!dev->failed || rraft_diskfail_may_tick(dev)))
 		raft_tick(dev->raft, (u32)n);
 	return (int)n;
 }
@@ -379,7 +364,7 @@ static int rr_feed_inputs(struct rraft_dev *dev, bool *ckpt_req)
 	list_for_each_entry_safe(im, tmp, &msgs, node) {
 		list_del(&im->node);
 		ticks += rr_clock_to(dev, im->at_ns);
-		if (!dev->failed)
+		if (!dev->failed || rraft_diskfail_may_step(dev, &im->m))
 			raft_step(dev->raft, &im->m);
 		kvfree(im);
 	}
@@ -397,8 +382,10 @@ static void rr_pass(struct rraft_dev *dev)
 	u32 i;
 
 	ticks_in = rr_feed_inputs(dev, &ckpt_req);
+	if (READ_ONCE(dev->read_err))
+		rraft_dev_disk_failed(dev, "data area read", dev->read_err);
 	if (dev->failed) {
-		rraft_blk_fail_all(dev);
+		rraft_diskfail_pass(dev);
 		return;
 	}
 	rraft_blk_admit(dev);
@@ -418,7 +405,7 @@ static void rr_pass(struct rraft_dev *dev)
 		rraft_blk_submit(dev);
 		rraft_catchup_pump(dev, ticks_in);
 		for (i = 0; i < 32 && raft_has_ready(dev->raft); i++)
-			if (rr_handle_ready(dev))
+			if (dev->failed || rr_handle_ready(dev))
 				break;
 		if (dev->failed)
 			return;
