@@ -19,7 +19,7 @@ SLOTS=256
 DM='export DM_DISABLE_UDEV=1;'	# no udev in the guest: nodes by libdevmapper
 RR_BACKING=/dev/mapper/rrb
 BIO="python3 $VM_LIB_DIR/blockio.py"
-ACKS=$RUNDIR/acks
+ACKS=	# the acknowledgements of the running writer (host path)
 
 # dm_table N TARGET: (re)load VM N's rrb with one TARGET over all of vda
 dm_table() {
@@ -32,10 +32,11 @@ dm_table() {
 		{ test -b /dev/mapper/rrb || dmsetup mknodes rrb; } && test -b /dev/mapper/rrb' 120 >/dev/null
 }
 
-# writer N [GEN0]: the blockio.py writer on VM N, acknowledgements in ACKS,
-# its pid in N's shared writer.pid
+# writer N [GEN0]: the blockio.py writer on VM N, acknowledgements in N's
+# shared acks (ACKS), its pid in N's shared writer.pid
 writer() {
-	vm_exec_bg "$1" "$BIO write /dev/rraft0 $ACKS $SLOTS ${2:-0} 2>/mnt/shared/writer.err & echo \$! >/mnt/shared/writer.pid; wait" 1200 >/dev/null
+	ACKS=$(vm_dir "$1")/acks
+	vm_exec_bg "$1" "$BIO write /dev/rraft0 /mnt/shared/acks $SLOTS ${2:-0} 2>/mnt/shared/writer.err & echo \$! >/mnt/shared/writer.pid; wait" 1200 >/dev/null
 	vm_ok "$1" 'for i in $(seq 100); do test -s /mnt/shared/writer.pid && exit 0; sleep 0.1; done; exit 1' 30 >/dev/null
 }
 
@@ -114,7 +115,6 @@ rr_cluster_up "$N"
 L=$(rr_leader "$N")
 read -r F G <<<"$(rr_others "$N" "$L")"
 log "leader vm$L, followers vm$F vm$G"
-: >"$ACKS"
 writer "$L"
 acked "with three nodes"
 
@@ -159,8 +159,9 @@ acked "through the new leader vm$L2"
 acked "through the new leader vm$L2, again"
 vm_ok "$L2" 'kill $(cat /mnt/shared/writer.pid)' 30 >/dev/null
 writer_gone "$L2"
-out=$(vm_exec "$L2" "$BIO check /dev/rraft0 $ACKS $SLOTS" 300) ||
+cat "$(vm_dir "$L")/acks" "$ACKS" >"$(vm_dir "$L2")/acks-all"
+out=$(vm_exec "$L2" "$BIO check /dev/rraft0 /mnt/shared/acks-all $SLOTS" 300) ||
 	fail "acknowledged writes lost: $out"
-log "$(wc -l <"$ACKS") acknowledged writes; every one reads back on vm$L2: $out"
+log "$(wc -l <"$(vm_dir "$L2")/acks-all") acknowledged writes; every one reads back on vm$L2: $out"
 vm_ok "$L" 'kill $(cat /mnt/shared/ev.pid)' 30 >/dev/null
 for n in $N; do rr_status "$n"; done
