@@ -240,7 +240,10 @@ struct rraft_dev {
 	struct gendisk *disk;
 	bool removing;		/* under disk->open_mutex */
 	bool dying;		/* no new requests */
-	bool failed;		/* storage failed: all I/O gets EIO */
+	bool failed;		/* disk failed: detached, all I/O gets EIO */
+	int read_err;		/* a data-area read failed (any context) */
+	bool handover_pending;	/* failed: a leader's handover to start */
+	u64 handover_until;	/* failed leader: boottime ns, 0 when done */
 	/* auto-promote: under disk->open_mutex */
 	unsigned int n_open;	/* successful opens not yet released */
 	unsigned int n_write;	/* of which for write */
@@ -301,12 +304,18 @@ int rraft_dev_create(const struct rr_create_args *a, struct rraft_dev **devp);
 void rraft_dev_destroy(struct rraft_dev *dev);
 void rraft_addr_to_sin(const struct rr_addr *a, struct sockaddr_in *sin);
 
+/* rraft_diskfail.c: a failed backing disk (detach, hand over, EIO) */
+void rraft_dev_disk_failed(struct rraft_dev *dev, const char *what, int err);
+void rraft_dev_read_failed(struct rraft_dev *dev, int err);	/* any context */
+void rraft_diskfail_pass(struct rraft_dev *dev);
+bool rraft_diskfail_may_step(struct rraft_dev *dev, const struct raft_msg *m);
+bool rraft_diskfail_may_tick(struct rraft_dev *dev);
+
 /* rraft_loop.c: the event loop */
 extern const struct rraft_net_ops rraft_loop_net_ops;
 void rraft_loop_init(struct rraft_dev *dev);
 void rraft_loop_start(struct rraft_dev *dev);
 void rraft_kick(struct rraft_dev *dev);
-void rraft_fail(struct rraft_dev *dev, const char *what, int err);
 int rraft_checkpoint(struct rraft_dev *dev);		/* dev->lock held */
 
 /* rraft_apply.c: asynchronous apply; dev->lock held */

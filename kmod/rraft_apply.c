@@ -240,7 +240,7 @@ static int rr_batch_finish(struct rraft_dev *dev)
 	int err = rr_batch_done(dev);
 
 	if (err)
-		rraft_fail(dev, "apply (data area write)", err);
+		rraft_dev_disk_failed(dev, "apply (data area write)", err);
 	return err;
 }
 

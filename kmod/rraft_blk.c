@@ -91,6 +91,9 @@ static blk_status_t rr_queue_rq(struct blk_mq_hw_ctx *hctx,
 	spin_lock_irqsave(&dev->in_lock, flags);
 	if (dev->dying || dev->failed) {
 		spin_unlock_irqrestore(&dev->in_lock, flags);
+		if (!dev->dying)
+			pr_err_ratelimited("rraft%u: I/O error: the disk failed (disk_state Failed)\n",
+					   dev->minor);
 		return BLK_STS_IOERR;
 	}
 	list_add_tail(&cmd->node, &dev->in_reqs);
@@ -450,8 +453,11 @@ static void rr_read_end(struct bio *bio)
 {
 	struct rraft_cmd *cmd = bio->bi_private;
 
-	if (bio->bi_status)
+	if (bio->bi_status) {
 		cmd->status = bio->bi_status;
+		rraft_dev_read_failed(cmd->dev,
+				      blk_status_to_errno(bio->bi_status));
+	}
 	bio_put(bio);
 	if (atomic_dec_and_test(&cmd->bios))
 		blk_mq_end_request(rr_cmd_rq(cmd), cmd->status);

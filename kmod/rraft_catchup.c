@@ -63,6 +63,9 @@ static void rr_serve_chunk(struct rraft_dev *dev,
 		rr_dev_warn(dev, "snapshot for node %u: reading %u bytes at %llu failed (%d)",
 			    ss->to, rg.len, rg.pos, err);
 		raft_snapshot_failed(dev->raft, ss->to);
+		if (err == -EIO)
+			rraft_dev_disk_failed(dev, "data area read (snapshot)",
+					      err);
 	} else {
 		err = raft_snapshot_chunk(dev->raft, ss->to, ss->meta.index,
 					  ss->offset,
@@ -111,7 +114,7 @@ void rraft_catchup_pump(struct rraft_dev *dev, int ticks)
 				   max_t(s64, per_tick, RRAFT_SNAP_CHUNK));
 	}
 	/* a few chunks per pass: the loop must keep up with heartbeats */
-	while (cu->n_q && (!rate || cu->budget > 0) &&
+	while (cu->n_q && !dev->failed && (!rate || cu->budget > 0) &&
 	       sent++ < RRAFT_SNAP_PER_PASS) {
 		ss = cu->q[0];
 		memmove(cu->q, cu->q + 1, (cu->n_q - 1) * sizeof(ss));

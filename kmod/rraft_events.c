@@ -26,6 +26,7 @@ static const char *const rr_disk_names[] = {
 	[RRAFT_DISK_UPTODATE] = "UpToDate",
 	[RRAFT_DISK_OUTDATED] = "Outdated",
 	[RRAFT_DISK_INCONSISTENT] = "Inconsistent",
+	[RRAFT_DISK_FAILED] = "Failed",
 };
 
 static const char *const rr_phase_names[] = { "stable", "pending", "joint" };
@@ -40,6 +41,8 @@ static const char *const rr_ev_conn_names[] = {
 /* The disk state the disk_state attribute and the events report. */
 u32 rraft_disk_state(const struct rraft_dev *dev, const struct raft_status *st)
 {
+	if (READ_ONCE(dev->failed))
+		return RRAFT_DISK_FAILED;
 	if (st->inconsistent || READ_ONCE(dev->inconsistent))
 		return RRAFT_DISK_INCONSISTENT;
 	if (st->role != RAFT_LEADER && st->leader == RAFT_NONE)

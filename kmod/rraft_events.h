@@ -41,6 +41,7 @@ enum rraft_disk_state {
 	RRAFT_DISK_UPTODATE,
 	RRAFT_DISK_OUTDATED,
 	RRAFT_DISK_INCONSISTENT,
+	RRAFT_DISK_FAILED,	/* detached after an I/O error (rraft_diskfail.c) */
 };
 
 u32 rraft_disk_state(const struct rraft_dev *dev, const struct raft_status *st);

@@ -121,29 +121,13 @@ const struct rraft_net_ops rraft_loop_net_ops = {
 	.peer_state = rr_peer_state,
 };
 
-/* ---- failure ---- */
-
-void rraft_fail(struct rraft_dev *dev, const char *what, int err)
-{
-	unsigned long flags;
-
-	if (dev->failed)
-		return;
-	rr_dev_err(dev, "%s failed (%d): device fails all I/O until removed",
-		   what, err);
-	spin_lock_irqsave(&dev->in_lock, flags);
-	dev->failed = true;
-	spin_unlock_irqrestore(&dev->in_lock, flags);
-	rraft_blk_fail_all(dev);
-}
-
 /* ---- log appends ---- */
 
 /*
  * Log appends that completed, oldest first: the core hears of the
  * contiguous durable prefix only (the last entry of the newest unit of
  * it: a later append that replaced entries is the log as it stands).
- * wait: until no append is in flight.  A failed append fails the device.
+ * wait: until no append is in flight.  A failed append fails the disk.
  */
 static int rr_persist_poll(struct rraft_dev *dev, bool wait)
 {
@@ -157,7 +141,7 @@ static int rr_persist_poll(struct rraft_dev *dev, bool wait)
 	if (index && !dev->failed)
 		raft_persisted(dev->raft, index, term);
 	if (ret < 0)
-		rraft_fail(dev, "log append", ret);
+		rraft_dev_disk_failed(dev, "log append", ret);
 	return ret;
 }
 
@@ -203,7 +187,7 @@ int rraft_checkpoint(struct rraft_dev *dev)
 	dev->stat_checkpoints++;
 	return 0;
 fail:
-	rraft_fail(dev, "checkpoint", err);
+	rraft_dev_disk_failed(dev, "checkpoint", err);
 	return err;
 }
 
@@ -350,7 +334,8 @@ static int rr_handle_ready(struct rraft_dev *dev)
 	return 0;
 fatal:
 	rraft_store_append_wait_all(s);
-	rraft_fail(dev, what, err);
+	rraft_dev_disk_failed(dev, what, err);
+	raft_advance(r, &rd);	/* nothing persisted: the handover goes on */
 	return err;
 }
 
@@ -375,7 +360,7 @@ static int rr_clock_to(struct rraft_dev *dev, u64 until)
 	n = div64_u64(until - dev->clock_ns, RR_TICK_NS);
 	dev->clock_ns += n * RR_TICK_NS;
 	n = min_t(u64, n, 100 * RRAFT_ELECTION_TICKS);	/* the core caps too */
-	if (n && !dev->failed)
+	if (n && (!dev->failed || rraft_diskfail_may_tick(dev)))
 		raft_tick(dev->raft, (u32)n);
 	return (int)n;
 }
@@ -410,7 +395,7 @@ static int rr_feed_inputs(struct rraft_dev *dev, bool *ckpt_req)
 	list_for_each_entry_safe(im, tmp, &msgs, node) {
 		list_del(&im->node);
 		ticks += rr_clock_to(dev, im->at_ns);
-		if (!dev->failed)
+		if (!dev->failed || rraft_diskfail_may_step(dev, &im->m))
 			raft_step(dev->raft, &im->m);
 		kvfree(im);
 	}
@@ -428,8 +413,10 @@ static void rr_pass(struct rraft_dev *dev)
 	u32 i;
 
 	ticks_in = rr_feed_inputs(dev, &ckpt_req);
+	if (READ_ONCE(dev->read_err))
+		rraft_dev_disk_failed(dev, "data area read", dev->read_err);
 	if (dev->failed) {
-		rraft_blk_fail_all(dev);
+		rraft_diskfail_pass(dev);
 		return;
 	}
 	rraft_blk_admit(dev);
@@ -456,7 +443,7 @@ static void rr_pass(struct rraft_dev *dev)
 		 */
 		for (i = 0; i < 32 && raft_has_ready(dev->raft) &&
 		     !rraft_store_append_full(&dev->store); i++)
-			if (rr_handle_ready(dev))
+			if (dev->failed || rr_handle_ready(dev))
 				break;
 		if (dev->failed)
 			return;

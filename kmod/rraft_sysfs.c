@@ -441,7 +441,7 @@ static ssize_t transfer_store(struct device *d, struct device_attribute *attr,
 		mutex_unlock(&dev->lock);
 		return -EBUSY;
 	}
-	err = raft_transfer_leader(dev->raft, (u32)v);
+	err = dev->failed ? -EIO : raft_transfer_leader(dev->raft, (u32)v);
 	mutex_unlock(&dev->lock);
 	if (err == -EINVAL)
 		rr_dev_warn(dev, "transfer: %llu is not a voter", v);

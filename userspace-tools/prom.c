@@ -299,7 +299,7 @@ static void prom_print(struct prom_dev *devs, int n)
 		"follower", "precandidate", "candidate", "leader", NULL,
 	};
 	static const char *const disks[] = {
-		"UpToDate", "Outdated", "Inconsistent", NULL,
+		"UpToDate", "Outdated", "Inconsistent", "Failed", NULL,
 	};
 	static const char *const phases[] = { "stable", "pending", "joint", NULL };
 	size_t k;

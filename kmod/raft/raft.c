@@ -837,6 +837,20 @@ void raft_persisted(struct raft *r, u64 index, u64 term)
 		raft_send_ack(r, r->lead, false);
 }
 
+/*
+ * The host can no longer persist (its disk failed): a leader becomes a
+ * follower of its term with no leader known.  It keeps its term and vote;
+ * the host then feeds it nothing more (no ticks, no messages), so it
+ * neither campaigns nor answers.
+ */
+int raft_step_down(struct raft *r)
+{
+	if (r->role != RAFT_LEADER)
+		return -EPERM;
+	raft_become_follower(r, r->term, RAFT_NONE);
+	return 0;
+}
+
 int raft_transfer_leader(struct raft *r, u32 to)
 {
 	struct raft_progress *pr;

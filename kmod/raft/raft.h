@@ -410,6 +410,13 @@ int raft_campaign(struct raft *r);		/* start an election now */
 int raft_request_leadership(struct raft *r);
 int raft_transfer_leader(struct raft *r, u32 to);
 /*
+ * A leader whose host can no longer persist (a failed disk) steps down:
+ * follower of its term, no leader known; -EPERM if not leader.  The host
+ * hands leadership over first (raft_transfer_leader) when it can, and
+ * afterwards feeds the node no events at all.
+ */
+int raft_step_down(struct raft *r);
+/*
  * Propose a new configuration.  Learner-only changes take one entry; any
  * change of voters goes through joint consensus (C_old,new then C_new, which
  * the leader appends by itself once C_old,new commits).  Refused with

@@ -476,7 +476,12 @@ mk_dev 0 "peers=2 addr=10.77.0.2:7790 conn=Connected match=100 next=101 state=sn
 run status r0
 assert_eq "leader shows lag, learner and non-replicate state" \
 	"  peer 2 connection:Connected lag:21 learner:yes replication:snapshot" "$(sed -n 2p <<<"$out")"
-mk_dev 0
+mk_dev 0 role=follower leader=0 disk_state=Failed
+run status r0
+assert_eq "a failed disk in status" "r0 node:1 role:follower term:7 leader:none commit:120 applied:120 disk:Failed" "$(sed -n 1p <<<"$out")"
+run status r0 --prometheus
+assert_grep "prometheus: a failed disk" '^rraft_disk_state\{device="r0",minor="0",state="Failed"\} 1$' "$out"
+mk_dev 0 role=leader leader=1 disk_state=UpToDate
 run status --json
 if python3 -m json.tool <"$T/out" >/dev/null 2>&1; then ok "status --json is valid JSON"; else
 	nok "status --json is valid JSON" "$out"; fi

@@ -464,6 +464,45 @@ static void test_transfer(struct rtc_cluster *c, u32 l, u32 t)
 	rtc_tick_all(c, 5);
 }
 
+/*
+ * raft_step_down (a leader whose disk failed): follower of its term with
+ * no leader, nothing more to send; the others elect a new leader and keep
+ * committing.  Only a leader may step down.
+ */
+static void test_step_down(void)
+{
+	struct rtc_cluster *c;
+	u64 term;
+	u32 l, f, l2;
+
+	c = led_cluster(3, NULL, NULL, &l);
+	if (!l)
+		goto out;
+	f = l % 3 + 1;
+	CHECK_EQ(raft_step_down(rtc_node(c, f)->r), -EPERM);
+	term = raft_term(rtc_node(c, l)->r);
+	CHECK_EQ(raft_step_down(rtc_node(c, l)->r), 0);
+	CHECK_EQ(rtc_status(c, l)->role, RAFT_FOLLOWER);
+	CHECK_EQ(rtc_status(c, l)->leader, RAFT_NONE);
+	CHECK_EQ(raft_term(rtc_node(c, l)->r), term);
+	CHECK_EQ(raft_step_down(rtc_node(c, l)->r), -EPERM);
+	CHECK_EQ(raft_propose(rtc_node(c, l)->r, "x", 1, NULL, NULL), -EPERM);
+	/* the host feeds a failed node nothing more: cut it off */
+	rtc_isolate(c, l, true);
+	rtc_tick_all(c, 4 * c->cfg.election_ticks);
+	l2 = rtc_leader(c);
+	CHECK(l2 && l2 != l);
+	CHECK(raft_term(rtc_node(c, l2)->r) > term);
+	CHECK_EQ(rtc_propose(c, l2, "after"), 0);
+	rtc_tick_all(c, 3);
+	CHECK_EQ(rtc_commit(c, f), rtc_commit(c, l2));
+	rtc_isolate(c, l, false);
+	rtc_tick_all(c, 10);
+out:
+	SAFE(c);
+	rtc_free(c);
+}
+
 static const struct unit_test tests[] = {
 	T(test_one_vote_per_term),
 	T(test_vote_persist_contract),
@@ -478,6 +517,7 @@ static const struct unit_test tests[] = {
 	TL(test_request_leadership),
 	T(test_request_leadership_edges),
 	TL(test_transfer),
+	T(test_step_down),
 };
 
 UNIT_SUITE(election);

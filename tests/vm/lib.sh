@@ -531,6 +531,19 @@ rr_members() {
 	vm_ok "$1" 'for kv in $(rr_attr 0 members); do echo -n "${kv%%=*}=$(echo ${kv#*=} | tr , "\n" | sort -n | paste -sd, -) "; done' 30 | sed 's/ $//'
 }
 
+# rr_wait_voters N "IDS": wait (up to 300 s) until node N's members are
+# the voters IDS, no learners, and its configuration is stable
+rr_wait_voters() {
+	local want mm i
+	want="voters=$(echo $2 | tr ' ' '\n' | sort -n | paste -sd, -) old= learners="
+	for ((i = 0; i < 600; i++)); do
+		mm=$(rr_members "$1")
+		[ "$mm" = "$want" ] && [ "$(rr_attr "$1" 0 conf_phase)" = stable ] && break
+		sleep 0.5
+	done
+	expect_eq "members after the replace" "$mm" "$want"
+}
+
 # rr_settle "NODES" REF [TIMEOUT]: every node has applied REF's commit
 # index; their status lines are logged and their devices taken down
 rr_settle() {

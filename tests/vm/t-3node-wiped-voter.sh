@@ -73,13 +73,7 @@ rr_ctl_ok "$W" format "backing=/dev/vda node=4 cluster=$RR_CLUSTER force=1"
 rr_create "$W" "listen=10.77.0.$W:$RR_PORT peers=$(rr_peers 4 "$L $K") secret=$RR_SECRET"
 r=$(dev_ctl "$L" replace "$W:4@10.77.0.$W:$RR_PORT")
 expect_eq "replace $W:4 on vm$L" "$r" OK
-WANT="voters=$(echo "$L $K 4" | tr ' ' '\n' | sort -n | paste -sd, -) old= learners="
-for ((i = 0; i < 600; i++)); do
-	mm=$(rr_members "$L")
-	[ "$mm" = "$WANT" ] && [ "$(rr_attr "$L" 0 conf_phase)" = stable ] && break
-	sleep 0.5
-done
-expect_eq "members after the replace" "$mm" "$WANT"
+rr_wait_voters "$L" "$L $K 4"
 vm_ok "$W" 'for i in $(seq 300); do [ $(rr_attr 0 identities | wc -w) = 3 ] && exit 0; sleep 0.2; done; exit 1' 80 >/dev/null ||
 	fail "vm$W (node 4): identities '$(rr_attr "$W" 0 identities)'"
 grep -q "4=$(rr_attr "$W" 0 identity)" <<<"$(rr_attr "$L" 0 identities)" ||
