@@ -358,11 +358,16 @@ void raft_maybe_send_timeout_now(struct raft *r, struct raft_progress *pr)
 		r->lease_off = true;
 }
 
+/* heard from a leader within an election timeout (a leader: always) */
+static bool leader_recent(const struct raft *r)
+{
+	return (r->lead != RAFT_NONE || r->boot_quiet) &&
+	       r->election_elapsed < r->cfg.election_ticks;
+}
+
 static bool in_lease(const struct raft *r)
 {
-	return (r->cfg.check_quorum || r->cfg.pre_vote) &&
-	       (r->lead != RAFT_NONE || r->boot_quiet) &&
-	       r->election_elapsed < r->cfg.election_ticks;
+	return (r->cfg.check_quorum || r->cfg.pre_vote) && leader_recent(r);
 }
 
 static void reject_vote(struct raft *r, const struct raft_msg *m, u32 type)
@@ -417,13 +422,15 @@ static bool step_term(struct raft *r, const struct raft_msg *m)
 		if (vote_req) {
 			/*
 			 * hashicorp #526: a node outside the configuration
-			 * (removed, or a stranger) cannot disturb us.  A
-			 * learner can: it campaigns only once a newer
-			 * configuration made it a voter, which we may not
-			 * have yet, and without our vote that configuration
-			 * may never elect a leader (seen with two voters).
+			 * (removed, or a stranger) cannot disturb a leader we
+			 * hear from.  Without one we answer it: our
+			 * configuration may be older than the candidate's,
+			 * whose majority may need our vote (Raft thesis 4.1;
+			 * scenario bug-stale-conf-vote).  A learner is
+			 * answered always: it campaigns only once a newer
+			 * configuration made it a voter.
 			 */
-			if (!raft_is_member(r, m->from))
+			if (!raft_is_member(r, m->from) && leader_recent(r))
 				return false;
 			/* leader stickiness */
 			if (!(m->flags & RAFT_MSGF_TRANSFER) && in_lease(r))
@@ -472,9 +479,11 @@ static void step_vote(struct raft *r, const struct raft_msg *m)
 	bool pre = m->type == RAFT_MSG_PREVOTE ||
 		   m->type == RAFT_MSG_PREVOTE_RESP;
 
-	if (!raft_is_voter(r, m->from))
-		return;
 	if (m->type == RAFT_MSG_PREVOTE || m->type == RAFT_MSG_VOTE) {
+		/*
+		 * From any candidate, voter of our configuration or not:
+		 * its configuration may be newer than ours (step_term).
+		 */
 		if (r->role == RAFT_LEADER && m->type == RAFT_MSG_VOTE &&
 		    m->term == r->term)
 			reject_vote(r, m, RAFT_MSG_VOTE_RESP);
@@ -482,6 +491,8 @@ static void step_vote(struct raft *r, const struct raft_msg *m)
 			handle_vote(r, m);
 		return;
 	}
+	if (!raft_is_voter(r, m->from))
+		return;
 	if (r->role != (pre ? RAFT_PRECANDIDATE : RAFT_CANDIDATE))
 		return;
 	if (pre && !(m->flags & RAFT_MSGF_REJECT) && m->term != r->term + 1)

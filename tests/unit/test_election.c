@@ -240,22 +240,37 @@ out:
 	}
 }
 
-/* hashicorp #526: vote requests from non-members don't disturb; learners never campaign. */
+/*
+ * hashicorp #526: vote requests from non-members don't disturb a node that
+ * hears from a leader; without one they are answered (the candidate's
+ * configuration may be newer than ours); learners never campaign.
+ */
 static void test_nonvoter_votes(void)
 {
 	struct raft *r = solo(1, NULL, 0, 2, NULL);
 	struct raft_msg m = mk(RAFT_MSG_VOTE, 7, 1, 50), o[4];
+	struct raft_msg hb = mk(RAFT_MSG_HEARTBEAT, 2, 1, 2);
 	struct raft_conf conf;
 	struct raft_boot b;
 	struct raft_config cfg = rtc_default_cfg;
 	struct raft *lr = NULL;
-	int i;
+	u32 i;
 
+	raft_step(r, &hb);
+	solo_drain(r, RAFT_MSG_HEARTBEAT_RESP, o, 4);
 	m.index = 10;
 	m.log_term = 40;
 	raft_step(r, &m);
 	CHECK_EQ(raft_term(r), 2);
 	CHECK_EQ(solo_drain(r, RAFT_MSG_VOTE_RESP, o, 4), 0);
+	for (i = 0; i < cfg.election_ticks; i++)
+		raft_tick(r, 1);
+	solo_drain(r, RAFT_MSG_VOTE_RESP, o, 4);
+	raft_step(r, &m);
+	CHECK_EQ(raft_term(r), 50);
+	CHECK_EQ(solo_drain(r, RAFT_MSG_VOTE_RESP, o, 4), 1);
+	CHECK_EQ(o[0].to, 7);
+	CHECK_EQ(o[0].flags & RAFT_MSGF_REJECT, 0);
 	raft_destroy(r);
 
 	memset(&b, 0, sizeof(b));
