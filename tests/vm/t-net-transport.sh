@@ -61,11 +61,12 @@ py_frame='
 import struct, sys
 sys.path.insert(0, "'"$VM_LIB_DIR"'")
 from rr_crc32c import wire as crc
+WV = 4    # RRAFT_WIRE_VERSION (kmod/rraft_wire.h)
 def frame(t, body, flags=0):
-    h = struct.pack("<IHHII", 0x54465252, 3, t, flags, len(body))
+    h = struct.pack("<IHHII", 0x54465252, WV, t, flags, len(body))
     return h + struct.pack("<I", crc(h)) + body + struct.pack("<I", crc(body))
 def hello(cluster, frm, to, auth=0):
-    return frame(32, struct.pack("<IIQIIQ", 3, auth, cluster, frm, to, 0) + bytes(range(32)) + bytes(16))
+    return frame(32, struct.pack("<IIQIIQ", WV, auth, cluster, frm, to, 0) + bytes(range(32)) + bytes(16))
 def mac(signer, verifier, vnonce, snonce):
     import hashlib, hmac
     m = b"RRAFTAU1" + struct.pack("<QII", 0x5eed, signer, verifier) + vnonce + snonce
@@ -195,12 +196,12 @@ $py_frame
 import os, socket
 ip, secret = sys.argv[1], sys.argv[2].encode()
 nonce = os.urandom(32)
-h = frame(32, struct.pack("<IIQIIQ", 3, 1, 0x5eed, 1, 2, 0) + nonce + bytes(16))
+h = frame(32, struct.pack("<IIQIIQ", WV, 1, 0x5eed, 1, 2, 0) + nonce + bytes(16))
 s = socket.create_connection((ip, 7789), timeout=10)
 s.sendall(h)
 theirs = recvn(s, 104)
 tn = theirs[52:84]
-assert struct.unpack("<IIQIIQ", theirs[20:52]) == (3, 1, 0x5eed, 2, 1, 0), "vm2 HELLO"
+assert struct.unpack("<IIQIIQ", theirs[20:52]) == (WV, 1, 0x5eed, 2, 1, 0), "vm2 HELLO"
 a = frame(33, mac(1, 2, tn, nonce))
 s.sendall(a)
 reply = recvn(s, 56)
@@ -238,7 +239,7 @@ ip, secret = sys.argv[1], sys.argv[2].encode()
 def auth():
     nonce = os.urandom(32)
     s = socket.create_connection((ip, 7789), timeout=10)
-    s.sendall(frame(32, struct.pack("<IIQIIQ", 3, 1, 0x5eed, 1, 2, 0) + nonce + bytes(16)))
+    s.sendall(frame(32, struct.pack("<IIQIIQ", WV, 1, 0x5eed, 1, 2, 0) + nonce + bytes(16)))
     tn = recvn(s, 104)[52:84]
     s.sendall(frame(33, mac(1, 2, tn, nonce)))
     recvn(s, 56)
