@@ -252,20 +252,18 @@ void rraft_member_replace_step(struct rraft_dev *dev)
 {
 	struct raft_status *st;
 	struct raft_conf c;
-	u32 i, j;
+	u32 j;
 	int err;
 
-	if (!dev->pending_replace_new || raft_role(dev->raft) != RAFT_LEADER)
+	/* caught up: also false while the new member has no progress yet */
+	if (!dev->pending_replace_new || raft_role(dev->raft) != RAFT_LEADER ||
+	    !raft_learner_caught_up(dev->raft, dev->pending_replace_new))
 		return;
 	st = kmalloc(sizeof(*st), GFP_NOIO);
 	if (!st)
 		return;
 	raft_get_status(dev->raft, st);
-	for (i = 0; i < st->n_peers; i++)
-		if (st->peers[i].id == dev->pending_replace_new)
-			break;
-	if (i == st->n_peers || st->conf_pending ||
-	    !raft_learner_caught_up(dev->raft, dev->pending_replace_new))
+	if (st->conf_pending)
 		goto out;
 	memset(&c, 0, sizeof(c));
 	for (j = 0; j < st->conf.n_voters; j++)

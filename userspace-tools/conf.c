@@ -209,6 +209,16 @@ static int parse_bool(const char *s, bool *b)
 	return -1;
 }
 
+/* A yes/no value of key; 0, or -1 with the error reported. */
+static int conf_bool(struct lexer *lx, const char *key, const char *val,
+		     bool *b)
+{
+	if (!parse_bool(val, b))
+		return 0;
+	conf_err(lx, lx->tok_line, "%s must be yes or no, not '%s'", key, val);
+	return -1;
+}
+
 /* The keys of a node block. */
 enum node_key { N_ADDRESS, N_BACKING, N_HOST, N_LEARNER, N_NKEYS };
 
@@ -258,12 +268,7 @@ static int node_value(struct lexer *lx, struct rr_node *n, enum node_key k,
 		strcpy(n->host, val);
 		return 0;
 	case N_LEARNER:
-		if (parse_bool(val, &n->learner)) {
-			conf_err(lx, lx->tok_line,
-				 "learner must be yes or no, not '%s'", val);
-			return -1;
-		}
-		return 0;
+		return conf_bool(lx, "learner", val, &n->learner);
 	case N_NKEYS:
 		break;
 	}
@@ -468,12 +473,7 @@ static int set_key(struct lexer *lx, struct rr_conf *c, enum conf_key k,
 		strcpy(c->secret, val);
 		return 0;
 	case K_INSECURE:
-		if (parse_bool(val, &c->insecure)) {
-			conf_err(lx, lx->tok_line,
-				 "insecure must be yes or no, not '%s'", val);
-			return -1;
-		}
-		return 0;
+		return conf_bool(lx, "insecure", val, &c->insecure);
 	default:
 		return set_num_key(lx, c, k, val);
 	}
